@@ -1,0 +1,26 @@
+"""striate: image recognition with convolutional neural networks on our own kernels."""
+
+__version__ = "0.1.0"
+
+from striate._runtime import (  # noqa: E402
+    available_archs,
+    get_arch,
+    get_num_threads,
+    set_arch,
+    set_num_threads,
+    show_config,
+)
+from striate import kernels  # noqa: E402
+
+
+def get_include() -> str:
+    """Directory holding striate's C headers (for Cython code that cimports the kernels)."""
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "_kernels", "include")
+
+
+__all__ = [
+    "__version__", "available_archs", "get_arch", "get_include", "get_num_threads", "kernels",
+    "set_arch", "set_num_threads", "show_config",
+]

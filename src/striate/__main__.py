@@ -1,0 +1,5 @@
+"""``python -m striate ...``: the command-line interface."""
+
+from striate.cli import main
+
+raise SystemExit(main())

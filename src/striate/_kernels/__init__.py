@@ -1,0 +1,1 @@
+"""Compiled kernels (Cython bindings over csrc/).  Use striate.kernels, which validates."""

@@ -1,0 +1,1 @@
+# Python-facing bindings of the conv kernels (included into _C.pyx).

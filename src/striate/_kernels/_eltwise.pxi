@@ -1,0 +1,1 @@
+# Python-facing bindings of the eltwise kernels (included into _C.pyx).

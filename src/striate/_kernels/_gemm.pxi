@@ -1,0 +1,25 @@
+# SGEMM bindings.
+from striate._kernels.gemm cimport *
+
+
+def sgemm(bint trans_a, bint trans_b, float alpha, const float[:, ::1] a,
+          const float[:, ::1] b, float beta, float[:, ::1] c):
+    """c = alpha * op(a) @ op(b) + beta * c on C-contiguous float32 2-D arrays (no checks)."""
+    cdef int64_t M = c.shape[0], N = c.shape[1]
+    cdef int64_t K = a.shape[0] if trans_a else a.shape[1]
+    cdef int status
+    cdef const float *pa = &a[0, 0] if a.shape[0] > 0 and a.shape[1] > 0 else NULL
+    cdef const float *pb = &b[0, 0] if b.shape[0] > 0 and b.shape[1] > 0 else NULL
+    if M == 0 or N == 0:
+        return
+    with nogil:
+        status = st_sgemm(trans_a, trans_b, M, N, K, alpha, pa, a.shape[1], pb, b.shape[1],
+                          beta, &c[0, 0], c.shape[1])
+    _check(status)
+
+
+def sgemm_info(int arch):
+    cdef st_gemm_info info
+    st_sgemm_get_info(arch, &info)
+    return dict(mr=info.mr, nr=info.nr, mc=info.mc, kc=info.kc, nc=info.nc,
+                kernel=info.kernel.decode())

@@ -1,0 +1,1 @@
+# Python-facing bindings of the pool kernels (included into _C.pyx).

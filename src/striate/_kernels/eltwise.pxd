@@ -1,0 +1,2 @@
+# Public Cython declarations of the eltwise kernels (extern only).
+from libc.stdint cimport int32_t, int64_t

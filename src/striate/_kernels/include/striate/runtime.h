@@ -1,0 +1,46 @@
+/* striate runtime: CPU features, ISA selection, threads and the workspace cache.
+ * Pure C99; no Python headers. */
+#ifndef STRIATE_RUNTIME_H
+#define STRIATE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes returned by every kernel entry point. */
+#define ST_OK 0
+#define ST_ENOMEM 1
+#define ST_EINVAL 2
+
+/* Instruction-set paths, oldest first. */
+enum { ST_ARCH_GENERIC = 0, ST_ARCH_AVX2 = 1, ST_ARCH_AVX512 = 2, ST_ARCH_COUNT = 3 };
+
+int st_cpu_supports(int arch);      /* 1 if this CPU (and OS) can run the path */
+int st_arch_best(void);             /* newest supported path */
+int st_arch_get(void);              /* path in use */
+int st_arch_set(int arch);          /* ST_OK, or ST_EINVAL if unsupported */
+const char *st_arch_name(int arch); /* "generic", "avx2", "avx512" */
+int st_arch_from_name(const char *name); /* -1 if unknown */
+
+int st_openmp_enabled(void);        /* built with OpenMP */
+int st_get_num_threads(void);
+void st_set_num_threads(int n);
+
+/* Per-thread workspace cache.  st_workspace(slot, bytes) returns a 64-byte-aligned buffer of
+ * at least `bytes` owned by the calling thread and reused across calls (it only grows); NULL
+ * when out of memory.  Slots let one kernel hold several buffers at once.  The cache is
+ * bounded by what the largest call needed; st_empty_cache() frees every thread's buffers and
+ * must not run concurrently with a kernel. */
+enum { ST_WS_PACK_A = 0, ST_WS_PACK_B = 1, ST_WS_COL = 2, ST_WS_AUX = 3, ST_WS_AUX2 = 4,
+       ST_WS_SLOTS = 5 };
+void *st_workspace(int slot, size_t bytes);
+void st_empty_cache(void);
+size_t st_cache_bytes(void);        /* bytes held by all threads' workspaces */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

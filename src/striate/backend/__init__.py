@@ -1,0 +1,1 @@
+"""Array backends: ``reference`` (plain NumPy oracles for every kernel)."""

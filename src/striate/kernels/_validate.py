@@ -1,0 +1,56 @@
+"""Shared argument checks for the kernel API.  Messages name the argument and give the
+expected and the actual value."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_f32(name: str, x, fn: str, ndim: int | None = None) -> np.ndarray:
+    """Return ``x`` as a C-contiguous float32 ndarray.
+
+    Floating inputs of other precision are converted; integer/bool/complex/object inputs are
+    rejected (silent conversion of labels or masks would hide bugs).
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{fn}: expected {name} to be a numpy.ndarray, got {type(x).__name__}")
+    if x.dtype != np.float32:
+        if x.dtype.kind != "f":
+            raise TypeError(f"{fn}: expected {name} with a floating dtype (float32), "
+                            f"got dtype {x.dtype}")
+        x = x.astype(np.float32)
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{fn}: expected {name} with {ndim} dimensions, got shape {x.shape}")
+    return np.ascontiguousarray(x)
+
+
+def check_out(name: str, out, shape: tuple, fn: str) -> np.ndarray:
+    """Check a caller-provided output buffer: float32, C-contiguous, writeable, exact shape."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{fn}: expected {name} to be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != np.float32:
+        raise TypeError(f"{fn}: expected {name} with dtype float32, got {out.dtype}")
+    if tuple(out.shape) != tuple(shape):
+        raise ValueError(f"{fn}: expected {name} with shape {tuple(shape)}, got {out.shape}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{fn}: expected {name} to be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError(f"{fn}: expected {name} to be writeable")
+    return out
+
+
+def pair(name: str, v, fn: str, min_value: int = 0) -> tuple[int, int]:
+    """Normalise an int or a 2-sequence of ints to a pair, checking each is >= min_value."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        t = (int(v), int(v))
+    else:
+        try:
+            t = tuple(int(e) for e in v)
+        except TypeError:
+            raise TypeError(f"{fn}: expected {name} to be an int or a pair of ints, "
+                            f"got {v!r}") from None
+        if len(t) != 2:
+            raise ValueError(f"{fn}: expected {name} to be an int or a pair of ints, got {v!r}")
+    if min(t) < min_value:
+        raise ValueError(f"{fn}: expected {name} >= {min_value}, got {v!r}")
+    return t
