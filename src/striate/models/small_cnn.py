@@ -40,7 +40,7 @@ class SmallCNN(nn.Module):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1,
                  input_size: int | tuple[int, int] = 28, widths: Sequence[int] = (32, 64),
-                 convs_per_stage: int = 2, hidden: int = 128, dropout: float = 0.25) -> None:
+                 convs_per_stage: int = 1, hidden: int = 128, dropout: float = 0.25) -> None:
         super().__init__()
         h, w = _size2(input_size)
         if not widths or convs_per_stage < 1:
@@ -98,8 +98,8 @@ class WorkloadCNN(nn.Module):
 @register_model("small_cnn", default_cfg={"input_size": 28})
 def small_cnn(num_classes: int = 10, in_channels: int = 1,
               input_size: int | tuple[int, int] = 28, widths: Sequence[int] = (32, 64),
-              convs_per_stage: int = 2, hidden: int = 128, dropout: float = 0.25) -> SmallCNN:
-    """Small CNN with batch norm (default model): 2x[conv3x3+BN+ReLU]x2 stages, MLP head."""
+              convs_per_stage: int = 1, hidden: int = 128, dropout: float = 0.25) -> SmallCNN:
+    """Small CNN with batch norm (the default): [conv3x3+BN+ReLU+maxpool] x2, MLP head."""
     return SmallCNN(num_classes, in_channels, input_size, tuple(widths), convs_per_stage,
                     hidden, dropout)
 

@@ -24,7 +24,7 @@ import numpy as np
 import striate
 from striate.train._io import write_json
 from striate.train.callbacks import Callback
-from striate.train.trainer import Trainer
+from striate.train.trainer import Trainer, make_loss
 
 __all__ = ["RunConfig", "RunResult", "fit", "default_data_source", "OPTIMIZERS", "SCHEDULES",
            "AUGMENTS"]
@@ -167,21 +167,22 @@ def _split(ds: Any, fraction: float, seed: int) -> tuple[Any, Any]:
 
 def _transform(cfg: RunConfig, image_shape: tuple[int, int, int], num_classes: int,
                hflip_safe: bool):
-    """The batch transform of the training loader (augmentation, then MixUp/CutMix)."""
-    if cfg.augment == "none" and not cfg.mixup and not cfg.cutmix and not cfg.label_smoothing:
+    """The batch transform of the training loader (augmentation preset, then MixUp and/or
+    CutMix: one of the two per batch, at random, when both are on)."""
+    if cfg.augment == "none" and not cfg.mixup and not cfg.cutmix:
         return None
     from striate.data import transforms as T
 
     steps = []
     if cfg.augment != "none":
-        kw: dict[str, Any] = {}
-        params = inspect.signature(T.augmentation_preset).parameters
-        if "hflip" in params:
-            kw["hflip"] = hflip_safe
-        steps.append(T.augmentation_preset(cfg.augment, image_shape, **kw))
-    if cfg.mixup or cfg.cutmix or cfg.label_smoothing:
-        steps.append(T.MixUpCutMix(num_classes=num_classes, mixup_alpha=cfg.mixup,
-                                   cutmix_alpha=cfg.cutmix, label_smoothing=cfg.label_smoothing))
+        steps.append(T.augmentation_preset(cfg.augment, image_shape, hflip=hflip_safe))
+    mix = []
+    if cfg.mixup:
+        mix.append(T.MixUp(alpha=cfg.mixup, num_classes=num_classes))
+    if cfg.cutmix:
+        mix.append(T.CutMix(alpha=cfg.cutmix, num_classes=num_classes))
+    if mix:
+        steps.append(mix[0] if len(mix) == 1 else T.RandomChoice(mix))
     return steps[0] if len(steps) == 1 else T.Compose(steps)
 
 
@@ -306,7 +307,7 @@ def fit(config: RunConfig | None = None, *, resume: str | None = None,
         "dataset": cfg.dataset,
         "run_config": cfg.to_dict(),
     }
-    trainer = Trainer(model, opt, scheduler=sched, scheduler_interval=interval,
+    trainer = Trainer(model, opt, loss_fn=make_loss(cfg.label_smoothing), scheduler=sched, scheduler_interval=interval,
                       callbacks=callbacks, num_classes=len(classes), class_names=classes,
                       metadata=meta, out_dir=cfg.out_dir, max_batches=cfg.max_batches,
                       progress=progress, verbose=verbose)

@@ -26,8 +26,8 @@ class TrainingError(RuntimeError):
 
 
 def to_tensor(a: np.ndarray):
-    """A constant striate Tensor (no gradient) holding ``a``."""
-    return striate.tensor(a) if hasattr(striate, "tensor") else striate.Tensor(a)
+    """A constant striate Tensor (no gradient) sharing memory with ``a`` when possible."""
+    return striate.as_tensor(np.asarray(a))
 
 
 def default_loss(logits, target):
@@ -40,6 +40,24 @@ def default_loss(logits, target):
     if target.ndim == 2:
         return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     return F.cross_entropy(logits, target)
+
+
+def make_loss(label_smoothing: float = 0.0) -> Callable:
+    """:func:`default_loss`, with hard labels smoothed to ``1 - eps + eps / C`` /
+    ``eps / C`` when ``label_smoothing = eps > 0`` (soft targets are smoothed the same way)."""
+    if not label_smoothing:
+        return default_loss
+    eps = float(label_smoothing)
+
+    def loss(logits, target):
+        t = target.data
+        c = logits.shape[1]
+        if t.ndim == 1:
+            t = np.eye(c, dtype=np.float32)[t]
+        smoothed = (t * (1.0 - eps) + eps / c).astype(np.float32)
+        return default_loss(logits, to_tensor(smoothed))
+
+    return loss
 
 
 # -- RNG state of loaders (generators found in their attributes) --------------------------------
