@@ -33,23 +33,29 @@ typedef struct {
     int mr, nr;          /* register tile */
     int64_t mc, kc, nc;  /* cache blocks: mc multiple of mr, nc multiple of nr */
     st_sgemm_ukr_fn ukr;
+    st_sgemm_pack_fn pack;
     const char *name;
 } gemm_cfg;
 
 /* Main kernel of each ISA path. */
 static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
-    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, "sgemm_generic_4x16"},
-    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, "sgemm_avx2_6x16"},
-    [ST_ARCH_AVX512] = {14, 32, 196, 256, 4096, st_sgemm_ukr_avx512_14x32,
+    /*                  mr  nr   mc   kc    nc   micro-kernel / packing */
+    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
+                         "sgemm_generic_4x16"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+                      "sgemm_avx2_6x16"},
+    [ST_ARCH_AVX512] = {14, 32, 196, 256, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
                         "sgemm_avx512_14x32"},
 };
 
 /* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16. */
 #define SKINNY_N 16
 static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
-    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, "sgemm_generic_4x16"},
-    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, "sgemm_avx2_6x16"},
-    [ST_ARCH_AVX512] = {24, 16, 240, 512, 4096, st_sgemm_ukr_avx512_24x16,
+    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
+                         "sgemm_generic_4x16"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+                      "sgemm_avx2_6x16"},
+    [ST_ARCH_AVX512] = {24, 16, 240, 512, 4096, st_sgemm_ukr_avx512_24x16, st_sgemm_pack_avx512,
                         "sgemm_avx512_24x16"},
 };
 
@@ -68,84 +74,40 @@ static inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* ---- packing ----------------------------------------------------------------------------- */
 
-/* Pack op(A)[0:mc, 0:kc] into MR-row micro-panels dst[p][k][r] (panel stride MR*kc).  `A`
- * points at the block origin: op(A)[i][k] = A[i*lda + k], or A[k*lda + i] when trans. */
-static inline void pack_a_mr(int trans, int64_t mc, int64_t kc, const float *A, int64_t lda,
-                             float *restrict dst, const int MR) {
-    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-        const int m = (int)min64(MR, mc - i0);
-        if (!trans) {
-            const float *src = A + i0 * lda;
-            if (m == MR) {
-                for (int64_t k = 0; k < kc; ++k)
-                    for (int r = 0; r < MR; ++r) dst[k * MR + r] = src[r * lda + k];
+/* Portable packing (see st_sgemm_pack_fn); the AVX-512 path has its own in
+ * sgemm_avx512_pack.c.  R is a compile-time constant in the common cases so the compiler can
+ * unroll and vectorise. */
+static inline void pack_generic_r(int kmajor, int64_t kc, int n, const float *src, int64_t ld,
+                                  float *restrict dst, const int R) {
+    if (kmajor) {
+        for (int64_t k = 0; k < kc; ++k) {
+            const float *s = src + k * ld;
+            float *d = dst + k * R;
+            if (n == R) {
+                for (int r = 0; r < R; ++r) d[r] = s[r];
             } else {
-                for (int64_t k = 0; k < kc; ++k) {
-                    for (int r = 0; r < m; ++r) dst[k * MR + r] = src[r * lda + k];
-                    for (int r = m; r < MR; ++r) dst[k * MR + r] = 0.f;
-                }
-            }
-        } else {
-            const float *src = A + i0;
-            if (m == MR) {
-                for (int64_t k = 0; k < kc; ++k)
-                    for (int r = 0; r < MR; ++r) dst[k * MR + r] = src[k * lda + r];
-            } else {
-                for (int64_t k = 0; k < kc; ++k) {
-                    for (int r = 0; r < m; ++r) dst[k * MR + r] = src[k * lda + r];
-                    for (int r = m; r < MR; ++r) dst[k * MR + r] = 0.f;
-                }
+                for (int r = 0; r < n; ++r) d[r] = s[r];
+                for (int r = n; r < R; ++r) d[r] = 0.f;
             }
         }
-        dst += (int64_t)MR * kc;
+        return;
     }
+    /* row layout: read each source row contiguously, write with stride R */
+    for (int r = 0; r < n; ++r) {
+        const float *s = src + (int64_t)r * ld;
+        for (int64_t k = 0; k < kc; ++k) dst[k * R + r] = s[k];
+    }
+    for (int r = n; r < R; ++r)
+        for (int64_t k = 0; k < kc; ++k) dst[k * R + r] = 0.f;
 }
 
-static void pack_a(int mr, int trans, int64_t mc, int64_t kc, const float *A, int64_t lda,
-                   float *dst) {
-    switch (mr) { /* constant MR lets the compiler unroll the inner loops */
-    case 4: pack_a_mr(trans, mc, kc, A, lda, dst, 4); break;
-    case 6: pack_a_mr(trans, mc, kc, A, lda, dst, 6); break;
-    case 14: pack_a_mr(trans, mc, kc, A, lda, dst, 14); break;
-    case 24: pack_a_mr(trans, mc, kc, A, lda, dst, 24); break;
-    default: pack_a_mr(trans, mc, kc, A, lda, dst, mr); break;
-    }
-}
-
-/* Pack one NR-column micro-panel of op(B)[0:kc, 0:n] (n <= NR) into dst[k][c], zero-padding
- * columns n..NR-1.  `B` points at the panel origin: op(B)[k][j] = B[k*ldb + j], or
- * B[j*ldb + k] when trans. */
-static inline void pack_b_nr(int trans, int64_t kc, int n, const float *B, int64_t ldb,
-                             float *restrict dst, const int NR) {
-    if (!trans) {
-        if (n == NR) {
-            for (int64_t k = 0; k < kc; ++k)
-                for (int c = 0; c < NR; ++c) dst[k * NR + c] = B[k * ldb + c];
-        } else {
-            for (int64_t k = 0; k < kc; ++k) {
-                for (int c = 0; c < n; ++c) dst[k * NR + c] = B[k * ldb + c];
-                for (int c = n; c < NR; ++c) dst[k * NR + c] = 0.f;
-            }
-        }
-    } else {
-        if (n == NR) {
-            for (int64_t k = 0; k < kc; ++k)
-                for (int c = 0; c < NR; ++c) dst[k * NR + c] = B[c * ldb + k];
-        } else {
-            for (int64_t k = 0; k < kc; ++k) {
-                for (int c = 0; c < n; ++c) dst[k * NR + c] = B[c * ldb + k];
-                for (int c = n; c < NR; ++c) dst[k * NR + c] = 0.f;
-            }
-        }
-    }
-}
-
-static void pack_b(int nr, int trans, int64_t kc, int n, const float *B, int64_t ldb,
-                   float *dst) {
-    switch (nr) {
-    case 16: pack_b_nr(trans, kc, n, B, ldb, dst, 16); break;
-    case 32: pack_b_nr(trans, kc, n, B, ldb, dst, 32); break;
-    default: pack_b_nr(trans, kc, n, B, ldb, dst, nr); break;
+void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                           float *dst) {
+    switch (R) {
+    case 4: pack_generic_r(kmajor, kc, n, src, ld, dst, 4); break;
+    case 6: pack_generic_r(kmajor, kc, n, src, ld, dst, 6); break;
+    case 16: pack_generic_r(kmajor, kc, n, src, ld, dst, 16); break;
+    default: pack_generic_r(kmajor, kc, n, src, ld, dst, R); break;
     }
 }
 
@@ -188,14 +150,16 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf) {
             const float beta = pc == 0 ? J->beta : 1.f;
             /* every thread packs its share of the B panels */
             for (int64_t q = tid * np / nt; q < (tid + 1) * np / nt; ++q)
-                pack_b(nr, J->tb, kc, (int)min64(nr, nc - q * nr), b_at(J, pc, jc + q * nr),
-                       J->ldb, J->pack_b + q * nr * kc);
+                cf->pack(!J->tb, kc, (int)min64(nr, nc - q * nr), nr,
+                         b_at(J, pc, jc + q * nr), J->ldb, J->pack_b + q * nr * kc);
             if (nt > 1) {
 #pragma omp barrier
             }
             for (int64_t ic = m0; ic < m1; ic += cf->mc) {
                 const int64_t mc = min64(cf->mc, m1 - ic);
-                pack_a(mr, J->ta, mc, kc, a_at(J, ic, pc), J->lda, pack_a_buf);
+                for (int64_t ip = 0; ip < mc; ip += mr)
+                    cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
+                             J->lda, pack_a_buf + ip * kc);
                 for (int64_t q = q0; q < q1; ++q) {
                     const float *bp = J->pack_b + q * nr * kc;
                     const int n = (int)min64(nr, nc - q * nr);

@@ -14,10 +14,17 @@
 typedef void (*st_sgemm_ukr_fn)(int64_t kc, const float *a, const float *b, float *c,
                                 int64_t ldc, int m, int n, float alpha, float beta);
 
-/* Pack rows [0, mc) x k [0, kc) of op(A) (pointer already offset to the block's origin) into
- * MR-row micro-panels, zero-padding the last one.  trans: A stored K x M. */
-typedef void (*st_sgemm_pack_fn)(int trans, int64_t mc, int64_t kc, const float *A, int64_t lda,
-                                 float *dst);
+/* Pack one micro-panel of R rows (MR rows of op(A), or NR columns of op(B)) and kc steps:
+ *     dst[k*R + r] = element (r, k)   for r < n,   0 for n <= r < R,   k < kc
+ * where element (r, k) is src[r*ld + k] (row layout: A, or B transposed) or, when kmajor,
+ * src[k*ld + r] (A transposed, or B).  Only the n valid rows of src are read. */
+typedef void (*st_sgemm_pack_fn)(int kmajor, int64_t kc, int n, int R, const float *src,
+                                 int64_t ld, float *dst);
+
+void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                           float *dst);
+void st_sgemm_pack_avx512(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                          float *dst);
 
 /* generic C99 (always built) */
 void st_sgemm_ukr_generic_4x16(int64_t kc, const float *a, const float *b, float *c,
