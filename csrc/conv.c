@@ -93,7 +93,9 @@ static int is_1x1_direct(const st_conv_desc *d) {
            d->pad_l == 0 && d->P == d->H && d->Q == d->W;
 }
 
-static int is_depthwise(const st_conv_desc *d) { return d->groups == d->C && d->groups > 1; }
+/* Depthwise: one input channel per group (groups == C), any channel multiplier K / C; this
+ * includes single-channel inputs (C == groups == 1, e.g. a first layer on grey images). */
+static int is_depthwise(const st_conv_desc *d) { return d->groups == d->C; }
 
 typedef int (*gemm_fn)(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
                        const float *, int64_t, float, float *, int64_t);
@@ -311,10 +313,75 @@ static int dw_forward(const st_conv_desc *d, const float *x, const float *w, con
     return fail ? ST_ENOMEM : ST_OK;
 }
 
+/* Backward-data, stride 1: the gather form dxp[j] = sum_{m,t} w[c*mult+m][t] *
+ * dyp_m[j - off[t]], i.e. the forward line kernel over the mult*taps taps of the channel's
+ * dy planes laid out in one zero-margined buffer (region m at m*Z, data at m*Z + offmax).
+ * Accumulates in registers instead of read-modify-write passes over dx. */
+static int dw_backward_data_gather(const st_conv_desc *d, const dw_geom *g, const float *dy,
+                                   const float *w, float *dx) {
+    const dw_kernels *kern = &DW_TABLE[st_arch_get()];
+    const int64_t C = d->C, hw = d->H * d->W, pq = d->P * d->Q, planes = d->N * C;
+    const int64_t offmax = g->off[g->taps - 1], L = g->L;
+    const int64_t Z = offmax + g->rows_used * L;
+    const int64_t ntaps = g->mult * g->taps;
+    int64_t h_end = d->pad_t + d->H < g->rows_used ? d->pad_t + d->H : g->rows_used;
+    const int64_t j0 = d->pad_t * L, nj = h_end > d->pad_t ? (h_end - d->pad_t) * L : 0;
+    const size_t ws = sizeof(float) * (size_t)(g->mult * Z + g->xsize);
+    int fail = 0;
+#pragma omp parallel
+    {
+        float *buf = (float *)st_workspace(ST_WS_COL, ws);
+        int64_t *offs = (int64_t *)st_workspace(ST_WS_AUX, sizeof(int64_t) * (size_t)ntaps);
+        if (!buf || !offs) {
+#pragma omp atomic write
+            fail = 1;
+        } else {
+            float *dxp = buf + g->mult * Z;
+            memset(buf, 0, sizeof(float) * (size_t)(g->mult * Z));
+            for (int64_t m = 0; m < g->mult; ++m)
+                for (int64_t t = 0; t < g->taps; ++t)
+                    offs[m * g->taps + t] = m * Z + offmax - g->off[t];
+#pragma omp for schedule(static)
+            for (int64_t pl = 0; pl < planes; ++pl) {
+                const int64_t n = pl / C, c = pl % C;
+                for (int64_t m = 0; m < g->mult; ++m) {
+                    const float *dyk = dy + (n * d->K + c * g->mult + m) * pq;
+                    float *dst = buf + m * Z + offmax;
+                    if (L == d->Q) {
+                        memcpy(dst, dyk, sizeof(float) * (size_t)pq);
+                    } else {
+                        for (int64_t p = 0; p < d->P; ++p)
+                            memcpy(dst + p * L, dyk + p * d->Q, sizeof(float) * (size_t)d->Q);
+                    }
+                }
+                if (nj > 0)
+                    kern->fwd(dxp + j0, buf + j0, offs, w + c * ntaps, ntaps, nj, 1, 0.f);
+                float *dxc = dx + pl * hw;
+                for (int64_t h = 0; h < d->H; ++h) {
+                    float *o = dxc + h * d->W;
+                    const int64_t hp = h + d->pad_t;
+                    if (hp >= g->rows_used) {
+                        memset(o, 0, sizeof(float) * (size_t)d->W);
+                        continue;
+                    }
+                    const float *src = dxp + hp * L + d->pad_l;
+                    int64_t wn = g->cols_used - d->pad_l;
+                    if (wn > d->W) wn = d->W;
+                    if (wn < 0) wn = 0;
+                    memcpy(o, src, sizeof(float) * (size_t)wn);
+                    for (int64_t wq = wn; wq < d->W; ++wq) o[wq] = 0.f;
+                }
+            }
+        }
+    }
+    return fail ? ST_ENOMEM : ST_OK;
+}
+
 static int dw_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
     dw_geom g;
     dw_geom_init(d, &g);
+    if (d->stride_h == 1 && d->stride_w == 1) return dw_backward_data_gather(d, &g, dy, w, dx);
     const dw_kernels *kern = &DW_TABLE[st_arch_get()];
     const int64_t C = d->C, hw = d->H * d->W, pq = d->P * d->Q, planes = d->N * C;
     const size_t ws = sizeof(float) * (size_t)(g.xsize + d->P * g.Qp);
@@ -358,6 +425,8 @@ static int dw_backward_data(const st_conv_desc *d, const float *dy, const float 
     return fail ? ST_ENOMEM : ST_OK;
 }
 
+/* dw[k] = sum_n dot(dy[n,k], x[n,c]) per tap.  Parallel over channels (each x plane padded
+ * once for its mult outputs) or, when there are few channels, over output channels. */
 static int dw_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                               float *dw) {
     dw_geom g;
@@ -365,6 +434,8 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
     const dw_kernels *kern = &DW_TABLE[st_arch_get()];
     const int64_t C = d->C, hw = d->H * d->W, pq = d->P * d->Q;
     const size_t ws = sizeof(float) * (size_t)(g.xsize + d->P * g.Qp);
+    const int by_k = C < 2 * (int64_t)num_threads() && g.mult > 1;
+    const int64_t units = by_k ? d->K : C;
     int fail = 0;
     memset(dw, 0, sizeof(float) * (size_t)(d->K * g.taps));
 #pragma omp parallel
@@ -377,10 +448,12 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
             float *dyb = xp + g.xsize;
             memset(xp, 0, sizeof(float) * (size_t)(g.xsize + d->P * g.Qp));
 #pragma omp for schedule(static)
-            for (int64_t c = 0; c < C; ++c) {
+            for (int64_t u = 0; u < units; ++u) {
+                const int64_t c = by_k ? u / g.mult : u;
+                const int64_t m0 = by_k ? u % g.mult : 0, m1 = by_k ? m0 + 1 : g.mult;
                 for (int64_t n = 0; n < d->N; ++n) {
                     dw_pad_plane(d, &g, x + (n * C + c) * hw, xp);
-                    for (int64_t m = 0; m < g.mult; ++m) {
+                    for (int64_t m = m0; m < m1; ++m) {
                         const int64_t k = c * g.mult + m;
                         const float *dyk = dy + (n * d->K + k) * pq;
                         if (g.Qp != d->Q) {
