@@ -11,6 +11,8 @@ from striate._runtime import (  # noqa: E402
     show_config,
 )
 from striate import kernels  # noqa: E402
+from striate import optim  # noqa: E402
+from striate.serialization import load, load_metadata, save  # noqa: E402
 
 
 def get_include() -> str:
@@ -22,5 +24,5 @@ def get_include() -> str:
 
 __all__ = [
     "__version__", "available_archs", "get_arch", "get_include", "get_num_threads", "kernels",
-    "set_arch", "set_num_threads", "show_config",
+    "load", "load_metadata", "optim", "save", "set_arch", "set_num_threads", "show_config",
 ]
