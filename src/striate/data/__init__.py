@@ -25,11 +25,15 @@ from striate.data.datasets import (
     load_folder,
     search_dirs,
 )
+from striate.data import transforms
 from striate.data.download import download_dataset, download_file
 from striate.data.idx import read_idx, write_idx
+from striate.data.loader import DataLoader
+from striate.data.transforms import augmentation_preset
 
 __all__ = [
-    "ArrayDataset", "CIFAR10", "CIFAR100", "DataFormatError", "Dataset", "DownloadError",
+    "ArrayDataset", "CIFAR10", "CIFAR100", "DataFormatError", "DataLoader", "Dataset",
+    "DownloadError", "augmentation_preset", "transforms",
     "EmbeddedFashionMNIST", "FashionMNIST", "ImageFolder", "KMNIST", "MNIST", "cache_dir",
     "dataset_names", "download_dataset", "download_file", "load_dataset", "load_folder",
     "read_idx", "search_dirs", "write_idx",
