@@ -41,7 +41,8 @@ def http_server():
     """A threaded HTTP server on 127.0.0.1 serving ``server.files`` (name -> bytes)."""
     handler = type("Handler", (_Handler,), {"files": {}, "truncate": set(), "hits": []})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02},
+                         daemon=True)
     t.start()
     srv.files = handler.files
     srv.truncate = handler.truncate

@@ -89,6 +89,8 @@ def safe_load(data: bytes, name: str = "<bytes>") -> Any:
     try:
         return _RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
     except pickle.UnpicklingError as e:
+        if "truncated" in str(e):
+            raise DataFormatError(f"{name}: truncated pickle ({e})") from e
         raise DataFormatError(f"{name}: refused or corrupt pickle: {e}") from e
     except EOFError as e:
         raise DataFormatError(f"{name}: truncated pickle (unexpected end of data)") from e
