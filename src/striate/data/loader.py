@@ -164,7 +164,7 @@ class DataLoader:
                 raw = raw[:, None]
             labels = np.asarray([int(it[1]) for it in items], dtype=np.int64)
         if raw.dtype == np.uint8:
-            x = np.multiply(raw, np.float32(1.0 / 255.0), dtype=np.float32)
+            x = np.divide(raw, np.float32(255.0), dtype=np.float32)  # exactly v / 255
         else:
             x = raw.astype(np.float32, copy=True)
         y: np.ndarray = labels

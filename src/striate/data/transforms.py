@@ -112,12 +112,15 @@ class Transform:
                  rng: RngLike = None) -> Any:
         g = self._generator(rng)
         if labels is None:
-            return self.apply(_check_batch(images, type(self).__name__), g)
-        x = _check_batch(images, type(self).__name__)
+            return self.apply(self._validate(images), g)
+        x = self._validate(images)
         if np.asarray(labels).shape[0] != x.shape[0]:
             raise ValueError(f"{type(self).__name__}: {x.shape[0]} images but labels of shape "
                              f"{np.asarray(labels).shape}")
         return self.apply_with_targets(x, np.asarray(labels), g)
+
+    def _validate(self, x: Any) -> np.ndarray:
+        return _check_batch(x, type(self).__name__)
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Transform a batch (float, (N, C, H, W)); must not modify ``x``."""
@@ -137,16 +140,23 @@ class Compose(Transform):
 
     def __init__(self, transforms: Sequence[Transform]) -> None:
         self.transforms = list(transforms)
+        for t in self.transforms:
+            if not isinstance(t, Transform):
+                raise TypeError(f"Compose: expected Transform instances, got {type(t).__name__}")
+
+    def _validate(self, x: Any) -> np.ndarray:
+        return self.transforms[0]._validate(x) if self.transforms else \
+            _check_batch(x, "Compose")
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         for t in self.transforms:
-            x = t.apply(_check_batch(x, type(t).__name__), rng)
+            x = t.apply(t._validate(x), rng)
         return x
 
     def apply_with_targets(self, x: np.ndarray, y: np.ndarray,
                            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         for t in self.transforms:
-            x, y = t.apply_with_targets(_check_batch(x, type(t).__name__), y, rng)
+            x, y = t.apply_with_targets(t._validate(x), y, rng)
         return x, y
 
 
@@ -173,21 +183,23 @@ class RandomChoice(Transform):
 # Value transforms
 # --------------------------------------------------------------------------------------------
 class ToFloat(Transform):
-    """uint8 (or any) images -> float32 times ``scale`` (default 1/255: the [0, 1] scale)."""
+    """uint8 (or any) images -> float32 divided by ``divisor`` (default 255: the [0, 1] scale,
+    exactly ``v / 255`` as the loader computes it)."""
 
-    def __init__(self, scale: float = 1.0 / 255.0) -> None:
-        self.scale = float(scale)
+    def __init__(self, divisor: float = 255.0) -> None:
+        if divisor == 0:
+            raise ValueError("ToFloat: divisor must be non-zero")
+        self.divisor = float(divisor)
 
-    def __call__(self, images: np.ndarray, labels: np.ndarray | None = None, *,
-                 rng: RngLike = None) -> Any:
-        x = np.asarray(images)
-        if x.ndim != 4:
-            raise ValueError(f"ToFloat: expected images of shape (N, C, H, W), got {x.shape}")
-        out = np.multiply(x, np.float32(self.scale), dtype=np.float32)
-        return out if labels is None else (out, np.asarray(labels))
+    def _validate(self, x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 4 or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+            raise ValueError(f"ToFloat: expected numeric images of shape (N, C, H, W), got "
+                             f"{x.dtype} of shape {x.shape}")
+        return x
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return np.multiply(x, np.float32(self.scale), dtype=np.float32)
+        return np.divide(x, np.float32(self.divisor), dtype=np.float32)
 
 
 class Normalize(Transform):
