@@ -231,9 +231,6 @@ def test_random_choice_and_compose_labels(rgb):
     np.testing.assert_allclose(y.sum(1), 1.0, rtol=1e-6)
 
 
-PIL = pytest.importorskip("PIL")
-
-
 def _pil_op(img_u8, fn):
     from PIL import Image
 
@@ -243,6 +240,7 @@ def _pil_op(img_u8, fn):
 @pytest.mark.parametrize("op", ["equalize", "autocontrast", "posterize", "solarize",
                                 "sharpness", "contrast", "brightness", "color"])
 def test_trivialaugment_pixel_ops_match_pil(op, rng):
+    pytest.importorskip("PIL")
     from PIL import ImageEnhance, ImageOps
 
     n = 6
