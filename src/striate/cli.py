@@ -198,7 +198,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 #: epochs of ``striate train`` when --epochs is not given, by data set.
-DEFAULT_EPOCHS = {"embedded": 6, "fashion-mnist": 10, "mnist": 5}
+DEFAULT_EPOCHS = {"embedded": 6, "fashion-mnist": 12, "mnist": 6}
 
 
 # -- parser --------------------------------------------------------------------------------------

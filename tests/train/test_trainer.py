@@ -175,6 +175,7 @@ def test_soft_targets_loss_matches_hard():
     assert soft == pytest.approx(hard, rel=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_nan_loss_is_a_clear_error(tiny_data):
     from striate.train import TrainingError
 

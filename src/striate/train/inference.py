@@ -124,7 +124,8 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, dataset: str | None = Non
                         root: str | None = None, batch_size: int = 256,
                         limit: int | None = None) -> dict[str, Any]:
     """Test-set loss, accuracy, top-5, per-class accuracy and confusion matrix of a
-    checkpoint (the data set defaults to the one it was trained on)."""
+    checkpoint (the data set defaults to the one it was trained on; ``limit`` takes the same
+    seeded subset as ``striate train --limit-test``)."""
     from striate.data import DataLoader, load_dataset
     from striate.train.run import _subset
     from striate.train.trainer import Trainer
@@ -133,7 +134,8 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, dataset: str | None = Non
     name = dataset or meta.get("dataset")
     if not name:
         raise ValueError("evaluate: the checkpoint records no data set; pass --dataset")
-    ds = _subset(load_dataset(name, root=root, train=False), limit, 0)
+    seed = int((meta.get("run_config") or {}).get("seed", 0))
+    ds = _subset(load_dataset(name, root=root, train=False), limit, seed)
     shape = meta.get("input_shape")
     if shape and tuple(ds.image_shape) != tuple(shape):
         raise ValueError(f"evaluate: {name} images have shape {tuple(ds.image_shape)}, the "

@@ -12,6 +12,7 @@ from typing import IO, Any, Callable, Iterable, Sequence
 import numpy as np
 
 import striate
+import striate.random
 from striate.train import checkpoint as ckpt
 from striate.train.callbacks import Callback, ModelCheckpoint
 from striate.train.history import History
@@ -31,31 +32,24 @@ def to_tensor(a: np.ndarray):
 
 
 def default_loss(logits, target):
-    """Cross-entropy for hard labels ``(N,)`` int or soft targets ``(N, C)`` float rows.
+    """Cross-entropy of logits ``(N, C)`` against hard labels ``(N,)`` int or soft targets
+    ``(N, C)`` float rows (MixUp/CutMix)."""
+    import striate.functional as F
 
-    Soft targets (MixUp/CutMix) use ``-(target * log_softmax(logits)).sum(1).mean()``.
-    """
-    import striate.nn.functional as F
-
-    if target.ndim == 2:
-        return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     return F.cross_entropy(logits, target)
 
 
 def make_loss(label_smoothing: float = 0.0) -> Callable:
-    """:func:`default_loss`, with hard labels smoothed to ``1 - eps + eps / C`` /
-    ``eps / C`` when ``label_smoothing = eps > 0`` (soft targets are smoothed the same way)."""
+    """:func:`default_loss` with label smoothing ``eps``: targets become
+    ``(1 - eps) * target + eps / C`` (hard labels as one-hot rows)."""
     if not label_smoothing:
         return default_loss
     eps = float(label_smoothing)
 
     def loss(logits, target):
-        t = target.data
-        c = logits.shape[1]
-        if t.ndim == 1:
-            t = np.eye(c, dtype=np.float32)[t]
-        smoothed = (t * (1.0 - eps) + eps / c).astype(np.float32)
-        return default_loss(logits, to_tensor(smoothed))
+        import striate.functional as F
+
+        return F.cross_entropy(logits, target, label_smoothing=eps)
 
     return loss
 
@@ -437,7 +431,7 @@ class Trainer:
                 "num_classes": self.num_classes,
             },
             "rng": {
-                "striate": striate.get_rng_state(),
+                "striate": striate.random.get_rng_state(),
                 "numpy_legacy": [legacy[0], legacy[1], int(legacy[2]), int(legacy[3]),
                                  float(legacy[4])],
             },
@@ -472,7 +466,7 @@ class Trainer:
             cb.load_state_dict(cs)
         rng = state.get("rng", {})
         if "striate" in rng:
-            striate.set_rng_state(rng["striate"])
+            striate.random.set_rng_state(rng["striate"])
         if "numpy_legacy" in rng:
             k, keys, pos, has_gauss, cached = rng["numpy_legacy"]
             np.random.set_state((k, np.asarray(keys, np.uint32), pos, has_gauss, cached))
