@@ -159,7 +159,9 @@ def test_callbacks(tiny_data, tmp_path):
     assert tr.epoch == 3 and stop.stopped_epoch == 3
     assert rec.events == ["begin", "e1", "/e1", "e2", "/e2", "e3", "/e3", "end"]
     assert len(lrlog.batch_lrs) == 3 * len(tl)
-    assert lrlog.batch_lrs[0] < 0.01 and tr.history["lr"][0] == pytest.approx(0.01)
+    assert lrlog.batch_lrs[0] < 0.01 and lrlog.batch_lrs == sorted(lrlog.batch_lrs)[::-1]
+    assert tr.history["lr"][0] == pytest.approx(lrlog.batch_lrs[len(tl) - 1])
+    assert tr.history["lr_max"][1] == pytest.approx(lrlog.batch_lrs[len(tl)])
     assert os.path.exists(ck.best_path) and os.path.exists(ck.last_path)
     assert ck.best == max(tr.history["val_accuracy"])
 
@@ -183,3 +185,17 @@ def test_nan_loss_is_a_clear_error(tiny_data):
     tr = _trainer(tiny_model(), lr=1e30)
     with pytest.raises(TrainingError, match="loss became"):
         tr.fit(tl, vl, epochs=2)
+
+
+def test_metadata_inferred_from_loader(tiny_data, tmp_path):
+    """Without explicit metadata the checkpoint still records what predict needs."""
+    tl, vl, (mean, std) = tiny_data
+    model = tiny_model()
+    tr = Trainer(model, striate.optim.Adam(model.parameters()), out_dir=tmp_path,
+                 progress=False, verbose=False)
+    tr.fit(tl, vl, epochs=1)
+    _, meta = load_checkpoint(tmp_path / "last.safetensors")
+    assert meta["class_names"] == ["nw", "ne", "sw", "se"]
+    assert meta["input_shape"] == [1, 8, 8]
+    np.testing.assert_allclose(meta["normalization"]["mean"], mean, rtol=1e-6)
+    np.testing.assert_allclose(meta["normalization"]["std"], std, rtol=1e-6)

@@ -185,19 +185,24 @@ class ModelCheckpoint(Callback):
 
 
 class LRLogger(Callback):
-    """Record learning rates: ``logs["lr"]`` (group 0, as used at the start of the epoch) and
-    ``logs["lr_group<i>"]`` for further groups each epoch and, with ``per_batch=True``, the
-    list :attr:`batch_lrs` of group 0's rate after every step."""
+    """Record learning rates. Each epoch: ``logs["lr_min"]``/``logs["lr_max"]`` (group 0
+    over the epoch's steps, with ``per_batch=True``) and ``logs["lr_group<i>"]`` for every
+    group when there are several; with ``per_batch=True`` also the list :attr:`batch_lrs` of
+    group 0's rate after every step. (The Trainer itself logs ``lr``: group 0's rate at the
+    end of the epoch.)"""
 
     def __init__(self, per_batch: bool = False) -> None:
         self.per_batch = per_batch
         self.batch_lrs: list[float] = []
-        self._epoch_lrs: list[float] = []
+        self._epoch_start = 0
 
     @staticmethod
     def _lrs(trainer: "Trainer") -> list[float]:
         opt = trainer.optimizer
         return [float(g["lr"]) for g in opt.param_groups] if opt is not None else []
+
+    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None:
+        self._epoch_start = len(self.batch_lrs)
 
     def on_batch_end(self, trainer: "Trainer", batch: int, logs: dict[str, Any]) -> None:
         if self.per_batch:
@@ -205,15 +210,14 @@ class LRLogger(Callback):
             if lrs:
                 self.batch_lrs.append(lrs[0])
 
-    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None:
-        self._epoch_lrs = self._lrs(trainer)
-
     def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
-        lrs = self._epoch_lrs or self._lrs(trainer)
-        if lrs:
-            logs["lr"] = lrs[0]
-            for i, lr in enumerate(lrs[1:], start=1):
+        lrs = self._lrs(trainer)
+        if len(lrs) > 1:
+            for i, lr in enumerate(lrs):
                 logs[f"lr_group{i}"] = lr
+        seen = self.batch_lrs[self._epoch_start:]
+        if seen:
+            logs["lr_min"], logs["lr_max"] = min(seen), max(seen)
 
     def state_dict(self) -> dict[str, Any]:
         return {"batch_lrs": list(self.batch_lrs)}

@@ -16,6 +16,13 @@ FORMAT = "striate-checkpoint"
 FORMAT_VERSION = 1
 
 
+def available() -> bool:
+    """Whether checkpoints can be written (the optional safetensors package is installed)."""
+    import importlib.util
+
+    return importlib.util.find_spec("safetensors") is not None
+
+
 class CheckpointError(ValueError):
     """A file is not a readable striate checkpoint (message names the file and the problem)."""
 

@@ -24,6 +24,7 @@ import numpy as np
 import striate
 from striate.train._io import write_json
 from striate.train.callbacks import Callback
+from striate.train.checkpoint import available as ckpt_available
 from striate.train.trainer import Trainer, make_loss
 
 __all__ = ["RunConfig", "RunResult", "fit", "default_data_source", "OPTIMIZERS", "SCHEDULES",
@@ -326,7 +327,7 @@ def fit(config: RunConfig | None = None, *, resume: str | None = None,
     fit_seconds = time.perf_counter() - t_fit
 
     last = os.path.join(cfg.out_dir, "last.safetensors")
-    if not os.path.exists(last):  # e.g. epochs=0: still leave a loadable checkpoint
+    if not os.path.exists(last) and ckpt_available():  # e.g. epochs=0: still leave one
         trainer.save_checkpoint(last)
     test = trainer.evaluate(test_loader, collect_misclassified=36 if plots else 0)
     mis = test.pop("misclassified", None)
@@ -342,7 +343,7 @@ def fit(config: RunConfig | None = None, *, resume: str | None = None,
         "wall_seconds": time.perf_counter() - t_start,
         "images_per_second": float(np.mean(ips)) if ips else None,
         "threads": striate.get_num_threads(),
-        "checkpoint": last,
+        "checkpoint": last if os.path.exists(last) else None,
     }
     write_json(os.path.join(cfg.out_dir, "metrics.json"), metrics)
     if plots:

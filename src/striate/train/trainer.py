@@ -200,7 +200,11 @@ class Trainer:
         self._pending_loader_state: dict | None = None
         if self.out_dir is not None and not any(isinstance(c, ModelCheckpoint)
                                                 for c in self.callbacks):
-            self.callbacks.append(ModelCheckpoint(self.out_dir, monitor=monitor))
+            if ckpt.available():
+                self.callbacks.append(ModelCheckpoint(self.out_dir, monitor=monitor))
+            else:
+                self.log("warning: safetensors is not installed, so no checkpoints are "
+                         "written (pip install 'striate[weights]')")
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -350,6 +354,7 @@ class Trainer:
             set_loader_state(train_loader, self._pending_loader_state)
             self._pending_loader_state = None
         self._train_loader = train_loader
+        self._infer_metadata(train_loader)
         self.stop_training = False
         self._call("on_train_begin")
         while self.epoch < epochs and not self.stop_training:
@@ -357,12 +362,10 @@ class Trainer:
             if hasattr(train_loader, "set_epoch"):
                 train_loader.set_epoch(epoch)
             self._call("on_epoch_begin", epoch)
-            lr = (float(self.optimizer.param_groups[0]["lr"])
-                  if self.optimizer is not None else None)
             logs: dict[str, Any] = {"epoch": epoch}
             logs.update(self.train_epoch(train_loader, epoch))
-            if lr is not None:
-                logs["lr"] = lr
+            if self.optimizer is not None:   # the rate in effect at the end of the epoch
+                logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
             if val_loader is not None:
                 v = self.evaluate(val_loader)
                 logs["val_loss"] = v["loss"]
@@ -386,6 +389,25 @@ class Trainer:
 
             plot_history(self.history, os.path.join(self.out_dir, "plots", "curves.png"))
         return self.history
+
+    def _infer_metadata(self, loader: Any) -> None:
+        """Record the loader's normalisation and the input shape in the checkpoint metadata
+        when the caller did not give them (so ``predict`` can feed images as in training)."""
+        if "normalization" not in self.metadata:
+            mean = getattr(loader, "mean", getattr(loader, "_mean", None))
+            std = getattr(loader, "std", getattr(loader, "_std", None))
+            if mean is not None and std is not None:
+                self.metadata["normalization"] = {
+                    "mean": [float(v) for v in np.asarray(mean).ravel()],
+                    "std": [float(v) for v in np.asarray(std).ravel()]}
+        if "input_shape" not in self.metadata:
+            images = getattr(loader, "_images", None)
+            if images is not None and getattr(images, "ndim", 0) == 4:
+                self.metadata["input_shape"] = [int(v) for v in images.shape[1:]]
+        if self.class_names is None:
+            classes = getattr(getattr(loader, "dataset", None), "classes", None)
+            if classes:
+                self.class_names = [str(c) for c in classes]
 
     @staticmethod
     def _epoch_line(logs: dict[str, Any], epochs: int) -> str:
