@@ -125,7 +125,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _check_file(args.resume, "--resume checkpoint")
     if args.data is not None and not os.path.isdir(args.data):
         raise UsageError(f"--data {args.data!r}: no such directory")
-    dataset = args.dataset or default_data_source()
+    dataset = args.dataset or default_data_source(args.data)
     epochs = args.epochs
     if epochs is None:
         epochs = DEFAULT_EPOCHS.get(dataset, 10)

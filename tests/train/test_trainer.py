@@ -199,3 +199,39 @@ def test_metadata_inferred_from_loader(tiny_data, tmp_path):
     assert meta["input_shape"] == [1, 8, 8]
     np.testing.assert_allclose(meta["normalization"]["mean"], mean, rtol=1e-6)
     np.testing.assert_allclose(meta["normalization"]["std"], std, rtol=1e-6)
+
+
+class _PlainLoader:
+    """A loader without state_dict: its shuffling lives in a NumPy generator, which the
+    Trainer finds and checkpoints by itself."""
+
+    def __init__(self, x, y, seed):
+        self.x, self.y = x, y
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.y) // 32
+
+    def __iter__(self):
+        p = self.rng.permutation(len(self.y))
+        for b in range(len(self)):
+            i = p[b * 32:(b + 1) * 32]
+            yield self.x[i], self.y[i]
+
+
+def test_exact_resume_with_a_plain_loader(tiny_data, tmp_path):
+    from conftest import synthetic
+
+    ds = synthetic(128, 0)
+    x = ((ds.images.astype(np.float32) / 255.0) - 0.4) / 0.3
+    _, vl, _ = tiny_data
+    full = _trainer(tiny_model(seed=1))
+    full.fit(_PlainLoader(x, ds.labels, 5), vl, epochs=3)
+    cut = _trainer(tiny_model(seed=1), out_dir=tmp_path)
+    cut.callbacks.append(_Interrupt(1))
+    with pytest.raises(KeyboardInterrupt):
+        cut.fit(_PlainLoader(x, ds.labels, 5), vl, epochs=3)
+    resumed = _trainer(tiny_model(seed=7))
+    resumed.resume(tmp_path / "last.safetensors")
+    resumed.fit(_PlainLoader(x, ds.labels, 99), vl, epochs=3)   # its RNG state is restored
+    _same(_weights(full.model), _weights(resumed.model))

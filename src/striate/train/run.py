@@ -35,18 +35,19 @@ SCHEDULES = ("none", "step", "cosine", "onecycle")
 AUGMENTS = ("none", "standard", "strong")
 _DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
 _DEFAULT_WD = {"sgd": 5e-4, "adam": 0.0, "adamw": 5e-2}
-FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
-def default_data_source() -> str:
-    """``"fashion-mnist"`` when its files are installed, else ``"embedded"`` (the 10k/2k
-    Fashion-MNIST sample shipped with striate)."""
+def default_data_source(root: str | None = None) -> str:
+    """``"fashion-mnist"`` when its files are found (in ``root``, then striate's search paths,
+    e.g. /usr/share/datasets/fashion-mnist), else ``"embedded"`` (the 10k/2k Fashion-MNIST
+    sample shipped with striate)."""
+    from striate.data import load_dataset
+
     try:
-        names = os.listdir(FASHION_MNIST_DIR)
-    except OSError:
+        load_dataset("fashion-mnist", root=root, train=False)
+    except FileNotFoundError:
         return "embedded"
-    have = [n for n in names if n.startswith(("train-images", "t10k-images"))]
-    return "fashion-mnist" if len(have) >= 2 else "embedded"
+    return "fashion-mnist"
 
 
 @dataclass
@@ -90,7 +91,7 @@ class RunConfig:
         """
         c = dataclasses.replace(self, model_cfg=dict(self.model_cfg))
         if c.dataset == "auto":
-            c.dataset = default_data_source()
+            c.dataset = default_data_source(c.data_root)
         if c.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got "
                              f"{c.optimizer!r}")
