@@ -177,3 +177,75 @@ def test_parity_with_torch(name, fn, tfn, inputs, opts):
 
 def test_dropout_gradcheck_with_fixed_mask():
     check_op(lambda x: F.dropout(x, 0.3, generator=striate.Generator(5)), [rn(4, 5)])
+
+
+# ---------------------------------------------------------------------------- conv / pool
+def distinct(*shape):
+    """Values whose pairwise gaps exceed the finite-difference step (max-pool ties)."""
+    n = int(np.prod(shape))
+    return (R.permutation(n) * 0.05 + R.uniform(0, 0.01, n)).reshape(shape) - n * 0.025
+
+
+CONV_CASES = [
+    ("conv2d", lambda x, w, b: F.conv2d(x, w, b), lambda x, w, b: tf().conv2d(x, w, b),
+     [rn(2, 3, 5, 5), rn(4, 3, 3, 3), rn(4)], {}),
+    ("conv2d_stride_pad", lambda x, w: F.conv2d(x, w, stride=2, padding=1),
+     lambda x, w: tf().conv2d(x, w, stride=2, padding=1), [rn(2, 2, 6, 5), rn(3, 2, 3, 3)], {}),
+    ("conv2d_groups_dilation", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1),
+                                                        padding=(2, 1), dilation=2, groups=2),
+     lambda x, w, b: tf().conv2d(x, w, b, stride=(2, 1), padding=(2, 1), dilation=2, groups=2),
+     [rn(1, 4, 7, 6), rn(6, 2, 3, 2), rn(6)], {}),
+    ("conv2d_depthwise", lambda x, w: F.conv2d(x, w, padding=1, groups=3),
+     lambda x, w: tf().conv2d(x, w, padding=1, groups=3), [rn(2, 3, 5, 4), rn(3, 1, 3, 3)], {}),
+    ("conv2d_1x1", lambda x, w: F.conv2d(x, w), lambda x, w: tf().conv2d(x, w),
+     [rn(2, 4, 3, 3), rn(5, 4, 1, 1)], {}),
+    ("conv2d_same", lambda x, w: F.conv2d(x, w, padding="same"),
+     lambda x, w: tf().conv2d(x, w, padding="same"), [rn(1, 2, 5, 5), rn(2, 2, 4, 3)], {}),
+    ("conv2d_unbatched", lambda x, w: F.conv2d(x, w, padding=1),
+     lambda x, w: tf().conv2d(x, w, padding=1), [rn(2, 4, 4), rn(3, 2, 3, 3)], {}),
+    ("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                            output_padding=1),
+     lambda x, w, b: tf().conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+     [rn(2, 3, 3, 4), rn(3, 2, 3, 3), rn(2)], {}),
+    ("conv_transpose2d_groups", lambda x, w: F.conv_transpose2d(x, w, stride=(1, 2), groups=2,
+                                                                dilation=2),
+     lambda x, w: tf().conv_transpose2d(x, w, stride=(1, 2), groups=2, dilation=2),
+     [rn(1, 4, 3, 3), rn(4, 3, 2, 2)], {}),
+    ("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: tf().max_pool2d(x, 2),
+     [distinct(2, 2, 4, 6)], {}),
+    ("max_pool2d_overlap_pad", lambda x: F.max_pool2d(x, 3, 2, padding=1, ceil_mode=True),
+     lambda x: tf().max_pool2d(x, 3, 2, padding=1, ceil_mode=True), [distinct(1, 2, 5, 6)], {}),
+    ("max_pool2d_dilation", lambda x: F.max_pool2d(x, 2, 1, dilation=2),
+     lambda x: tf().max_pool2d(x, 2, 1, dilation=2), [distinct(1, 2, 5, 5)], {}),
+    ("max_pool2d_indices", lambda x: F.max_pool2d(x, 2, return_indices=True),
+     lambda x: tf().max_pool2d(x, 2, return_indices=True), [distinct(1, 2, 4, 4)], {}),
+    ("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: tf().avg_pool2d(x, 2),
+     [rn(2, 2, 4, 6)], {}),
+    ("avg_pool2d_pad_ceil", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True,
+                                                   count_include_pad=False),
+     lambda x: tf().avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+     [rn(1, 2, 5, 6)], {}),
+    ("avg_pool2d_divisor", lambda x: F.avg_pool2d(x, 2, 1, divisor_override=3),
+     lambda x: tf().avg_pool2d(x, 2, 1, divisor_override=3), [rn(1, 2, 3, 4)], {}),
+    ("adaptive_avg_1", lambda x: F.adaptive_avg_pool2d(x, 1),
+     lambda x: tf().adaptive_avg_pool2d(x, 1), [rn(2, 3, 4, 5)], {}),
+    ("adaptive_avg_divides", lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+     lambda x: tf().adaptive_avg_pool2d(x, (2, 3)), [rn(2, 3, 4, 6)], {}),
+    ("adaptive_avg_uneven", lambda x: F.adaptive_avg_pool2d(x, (3, 4)),
+     lambda x: tf().adaptive_avg_pool2d(x, (3, 4)), [rn(1, 2, 5, 7)], {}),
+    ("adaptive_max_uneven", lambda x: F.adaptive_max_pool2d(x, (2, 3)),
+     lambda x: tf().adaptive_max_pool2d(x, (2, 3)), [distinct(1, 2, 5, 7)], {}),
+]
+
+
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", CONV_CASES, ids=[c[0] for c in CONV_CASES])
+def test_gradcheck_conv_pool(name, fn, tfn, inputs, opts):
+    check_op(fn, inputs, **opts)
+
+
+@pytest.mark.parity
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", CONV_CASES, ids=[c[0] for c in CONV_CASES])
+def test_parity_conv_pool_with_torch(name, fn, tfn, inputs, opts):
+    pytest.importorskip("torch")
+    check_op(fn, inputs, tfn, gradcheck_=False, **opts)
