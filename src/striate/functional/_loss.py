@@ -21,7 +21,10 @@ def _reduce(loss, reduction, denom=None):
     s = loss.sum()
     if reduction == "sum":
         return s
-    return s / s.dtype.type(loss.size if denom is None else denom)
+    d = loss.size if denom is None else denom
+    if not d:  # nothing to average (e.g. every target ignored): NaN, as PyTorch
+        return s * s.dtype.type(np.nan)
+    return s / s.dtype.type(d)
 
 
 def _grad_scale(g, reduction, shape, denom, dtype):
