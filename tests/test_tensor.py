@@ -284,3 +284,16 @@ def test_no_float64_promotion_in_float32_graph():
     assert y.dtype == np.float32
     y.backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+def test_module_level_functions_mirror_methods():
+    x = striate.tensor([[1.0, -2.0], [3.0, 0.5]])
+    assert striate.exp(x).allclose(x.exp())
+    assert striate.sum(x, 1).tolist() == [-1.0, 3.5]
+    assert striate.max(x).item() == 3.0
+    assert striate.max(x, 1).indices.tolist() == [0, 0]
+    assert striate.min(x, striate.zeros(2, 2)).tolist() == [[0.0, -2.0], [0.0, 0.0]]
+    assert striate.transpose(x, 0, 1).shape == (2, 2)
+    assert striate.flatten(x).shape == (4,)
+    assert striate.argmax(x).item() == 2
+    assert striate.clamp(x, min=0).tolist() == [[1.0, 0.0], [3.0, 0.5]]

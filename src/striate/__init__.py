@@ -20,6 +20,8 @@ from striate.autograd import (  # noqa: E402
 from striate.random import Generator, initial_seed, manual_seed, seed  # noqa: E402
 from striate.tensor import *  # noqa: E402,F401,F403
 from striate.tensor import __all__ as _tensor_all  # noqa: E402
+from striate._functions import *  # noqa: E402,F401,F403
+from striate._functions import __all__ as _functions_all  # noqa: E402
 from striate.gradcheck import gradcheck  # noqa: E402
 from striate import autograd  # noqa: E402
 from striate import functional  # noqa: E402
@@ -36,7 +38,7 @@ def get_include() -> str:
     return os.path.join(os.path.dirname(__file__), "_kernels", "include")
 
 
-__all__ = list(_tensor_all) + [
+__all__ = list(_tensor_all) + list(_functions_all) + [
     "Generator", "autograd", "enable_grad", "functional", "gradcheck", "initial_seed",
     "is_grad_enabled", "manual_seed", "no_grad", "pad", "seed", "set_grad_enabled",
     "__version__", "available_archs", "get_arch", "get_include", "get_num_threads", "kernels",

@@ -2154,3 +2154,4 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if not isinstance(a, Tensor):
         a = _as_operand(a, b.data)
     return a @ b
+
