@@ -13,6 +13,7 @@ from striate._runtime import (  # noqa: E402
 from striate import kernels  # noqa: E402
 from striate.autograd import (  # noqa: E402
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -39,7 +40,7 @@ def get_include() -> str:
 
 
 __all__ = list(_tensor_all) + list(_functions_all) + [
-    "Generator", "autograd", "enable_grad", "functional", "gradcheck", "initial_seed",
+    "Generator", "autograd", "enable_grad", "functional", "gradcheck", "inference_mode", "initial_seed",
     "is_grad_enabled", "manual_seed", "no_grad", "pad", "seed", "set_grad_enabled",
     "__version__", "available_archs", "get_arch", "get_include", "get_num_threads", "kernels",
     "load", "load_metadata", "nn", "optim", "save", "set_arch", "set_num_threads", "show_config",

@@ -32,7 +32,7 @@ _METHOD_FUNCTIONS = (
     "expand", "broadcast_to", "unbind", "gather", "masked_fill", "mm", "bmm", "dot", "isnan",
     "isfinite", "numel", "clone", "detach", "allclose", "equal", "neg", "negative", "pow",
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
-    "logical_not", "eq", "ne", "lt", "le", "gt", "ge",
+    "logical_not", "eq", "ne", "lt", "le", "gt", "ge", "topk", "sort", "argsort", "cumsum",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _forward_to_method(_name)
