@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = [
-    "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward",
+    "Function", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "backward",
     "grad", "get_array_module",
 ]
 
@@ -122,12 +122,37 @@ class no_grad(_GradMode):
     __slots__ = ()
     _mode = False
 
+    def __new__(cls, orig_func: Callable | None = None):
+        # ``@no_grad`` without parentheses decorates directly, as in PyTorch
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
 
 class enable_grad(_GradMode):
     """Re-enable graph recording (e.g. inside a ``no_grad`` block)."""
 
     __slots__ = ()
     _mode = True
+
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class inference_mode(no_grad):
+    """Same as :class:`no_grad` here (PyTorch's faster variant of it)."""
+
+    __slots__ = ()
+
+    def __new__(cls, mode: Any = True):
+        if callable(mode):
+            return no_grad.__new__(cls, mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
+        pass
 
 
 class Function:
@@ -189,14 +214,14 @@ class Function:
     def _release(self) -> None:
         """Drop inputs and saved arrays (the graph is freed after a backward)."""
         self.inputs = None
-        for cls in type(self).__mro__:
-            for slot in getattr(cls, "__slots__", ()):
-                if slot in ("inputs", "needs_input_grad", "_hooks", "__weakref__"):
-                    continue
-                try:
-                    object.__setattr__(self, slot, None)
-                except AttributeError:
-                    pass
+        cls = type(self)
+        slots = _saved_slots.get(cls)
+        if slots is None:
+            slots = _saved_slots[cls] = tuple(
+                slot for c in cls.__mro__ for slot in c.__dict__.get("__slots__", ())
+                if slot not in ("inputs", "needs_input_grad", "_hooks", "__weakref__"))
+        for slot in slots:
+            setattr(self, slot, None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -215,6 +240,8 @@ def get_array_module(*arrays: Any) -> Any:
             return cupy
     return np
 
+
+_saved_slots: dict = {}
 
 # Set by striate.tensor at import: builds an output Tensor from (array, grad_fn).
 _make_tensor: Callable = None  # type: ignore[assignment]
