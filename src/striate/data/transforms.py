@@ -220,7 +220,9 @@ class Normalize(Transform):
                                  "channels")
         m = self.mean.reshape(1, -1, 1, 1)
         s = (1.0 / self.std).astype(np.float32).reshape(1, -1, 1, 1)
-        return ((x - m) * s).astype(np.float32, copy=False)
+        out = np.subtract(x, m, dtype=np.float32)  # the only allocation: the result
+        out *= s
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -620,28 +622,43 @@ def _blend(img: np.ndarray, other: np.ndarray | float, factor: np.ndarray) -> np
     return np.clip(other + f * (img - other), 0.0, 1.0).astype(np.float32, copy=False)
 
 
+def _wrap01(h: np.ndarray) -> np.ndarray:
+    """``h mod 1`` for ``h`` in [-1, 2), in place, without the slow float remainder."""
+    h -= np.floor(h)
+    return h
+
+
 def _rgb_to_hsv(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB (N, 3, H, W) in [0, 1] -> hue in [0, 1), saturation, value, each (N, H, W)."""
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     maxc = np.maximum(np.maximum(r, g), b)
     minc = np.minimum(np.minimum(r, g), b)
     delta = maxc - minc
-    safe = np.where(delta > 0, delta, 1.0)
-    s = np.where(maxc > 0, delta / np.where(maxc > 0, maxc, 1.0), 0.0)
-    rc, gc, bc = (maxc - r) / safe, (maxc - g) / safe, (maxc - b) / safe
-    hue = np.where(maxc == r, bc - gc, np.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
-    hue = np.where(delta > 0, (hue / 6.0) % 1.0, 0.0)
-    return hue, s, maxc
+    inv_delta = np.divide(np.float32(1.0), delta, out=np.zeros_like(delta), where=delta > 0)
+    s = np.divide(delta, maxc, out=np.zeros_like(delta), where=maxc > 0)
+    # Hue sector by the channel holding the max (red wins ties, then green), as colorsys.
+    hue = np.where(maxc == r, (g - b) * inv_delta,
+                   np.where(maxc == g, 2.0 + (b - r) * inv_delta, 4.0 + (r - g) * inv_delta))
+    hue *= np.float32(1.0 / 6.0)
+    return _wrap01(hue), s, maxc
 
 
 def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Branch-free HSV -> RGB: channel ``f(k) = v - v s clip(min(k', 4 - k'), 0, 1)`` with
-    ``k' = (k + 6 h) mod 6`` and ``k = 5, 3, 1`` for R, G, B."""
+    ``k' = (k + 6 h) mod 6`` and ``k = 5, 3, 1`` for R, G, B (``h`` in [0, 1))."""
     h6 = (h * 6.0).astype(np.float32)
     vs = (v * s).astype(np.float32)
     out = np.empty((h.shape[0], 3) + h.shape[1:], dtype=np.float32)
+    kk = np.empty_like(h6)
+    tmp = np.empty_like(h6)
     for ch, k in enumerate((5.0, 3.0, 1.0)):
-        kk = (h6 + np.float32(k)) % np.float32(6.0)
-        out[:, ch] = v - vs * np.clip(np.minimum(kk, np.float32(4.0) - kk), 0.0, 1.0)
+        np.add(h6, np.float32(k), out=kk)
+        kk -= np.float32(6.0) * (kk >= 6.0)  # (k + 6h) mod 6, as k + 6h < 12
+        np.subtract(np.float32(4.0), kk, out=tmp)
+        np.minimum(kk, tmp, out=tmp)
+        np.clip(tmp, 0.0, 1.0, out=tmp)
+        tmp *= vs
+        np.subtract(v, tmp, out=out[:, ch])
     return out
 
 
@@ -681,7 +698,8 @@ class ColorJitter(Transform):
         if self.hue:
             hh, ss, vv = _rgb_to_hsv(out)
             shift = rng.uniform(-self.hue, self.hue, n)[:, None, None]
-            out = _hsv_to_rgb((hh + shift) % 1.0, ss, vv)
+            hh += shift.astype(np.float32)
+            out = _hsv_to_rgb(_wrap01(hh), ss, vv)
         return out
 
 
