@@ -342,10 +342,12 @@ class EmbeddedFashionMNIST(_IDXDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
                  download: bool = False, base_url: str | None = None) -> None:
-        super().__init__(root=EMBEDDED_DIR if root is None else root, train=train)
+        # ``root``/``download`` are accepted for a uniform signature and ignored: the files
+        # ship inside the package.
+        super().__init__(root=EMBEDDED_DIR, train=train)
 
     def _dirs(self, root: str | os.PathLike | None) -> list[str]:
-        return [os.fspath(root)] if root is not None else [EMBEDDED_DIR]
+        return [EMBEDDED_DIR]
 
 
 # --------------------------------------------------------------------------------------------
