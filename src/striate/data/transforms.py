@@ -869,15 +869,13 @@ class TrivialAugmentWide(Transform):
         geo = (op_idx >= 1) & (op_idx <= 5)
         if geo.any():
             gi = np.flatnonzero(geo)
-            m = np.zeros(gi.size)
-            zeros = np.zeros(gi.size)
-            angle, tx, ty, shx, shy = (zeros.copy() for _ in range(5))
-            for k in range(1, 6):
-                sel = op_idx[gi] == k
-                if not sel.any():
-                    continue
-                m[sel] = self._magnitudes(self.OPS[k], bins[gi][sel], h, w) * sign[gi][sel]
             ops = op_idx[gi]
+            m = np.zeros(gi.size)  # signed magnitude of each sample's op
+            for k in range(1, 6):
+                sel = ops == k
+                if sel.any():
+                    m[sel] = self._magnitudes(self.OPS[k], bins[gi][sel], h, w) * sign[gi][sel]
+            # Shear magnitudes are tangents (torchvision's convention), converted to degrees.
             shx = np.where(ops == 1, np.rad2deg(np.arctan(m)), 0.0)
             shy = np.where(ops == 2, np.rad2deg(np.arctan(m)), 0.0)
             tx = np.where(ops == 3, np.round(m), 0.0)
