@@ -178,6 +178,18 @@ def test_default_search_finds_system_fashion_mnist(isolated_paths):
     assert np.bincount(ds.labels).tolist() == [1000] * 10
 
 
+def test_default_dataset_falls_back_to_embedded(tmp_path, isolated_paths):
+    from striate.data import default_dataset
+
+    ds = default_dataset(root=tmp_path / "empty", train=False)
+    assert isinstance(ds, EmbeddedFashionMNIST) and len(ds) == 2000
+    make_idx_dataset(tmp_path / "full", n_test=30)
+    assert len(default_dataset(root=tmp_path / "full", train=False)) == 30
+    write_idx(tmp_path / "full" / "t10k-labels-idx1-ubyte.gz", np.zeros(3, np.uint8))
+    with pytest.raises(DataFormatError, match="counts differ"):
+        default_dataset(root=tmp_path / "full", train=False)
+
+
 def test_load_dataset_names(tmp_path, isolated_paths):
     make_idx_dataset(tmp_path / "mnist")
     assert isinstance(load_dataset("mnist", root=tmp_path), MNIST)

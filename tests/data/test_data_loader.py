@@ -175,3 +175,30 @@ def test_validation(ds):
         DataLoader(ds, num_workers=-1)
     with pytest.raises(ValueError, match="std must be > 0"):
         DataLoader(ds, mean=0.0, std=0.0)
+
+
+def test_next_batch_prepared_in_background_while_current_is_used(ds):
+    started = {}
+    lock = threading.Lock()
+
+    def record(x, y, rng):
+        with lock:
+            k = len(started)
+            started[k] = (threading.current_thread().name, threading.Event())
+        started[k][1].set()
+        return x, y
+
+    loader = DataLoader(ds, batch_size=8, transform=record, num_workers=1, prefetch=2)
+    it = iter(loader)
+    next(it)
+    # While the caller holds batch 0, batches 1 and 2 are being prepared on the worker.
+    deadline = threading.Event()
+    for k in (1, 2):
+        for _ in range(500):
+            if k in started:
+                break
+            deadline.wait(0.01)
+        assert k in started and started[k][1].wait(5.0)
+        assert started[k][0].startswith("striate-loader")
+    assert len(started) <= 3  # bounded: no more than prefetch batches ahead
+    del it

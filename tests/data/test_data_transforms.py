@@ -320,3 +320,28 @@ def test_input_validation_and_tofloat():
         RandomHorizontalFlip(2.0)
     with pytest.raises(ValueError, match="padding_mode"):
         RandomCrop(3, padding=1, padding_mode="wrap")
+
+
+def test_light_statistics():
+    x = np.zeros((4000, 1, 4, 4), np.float32)
+    x[:, :, :, 0] = 1.0
+    flipped = RandomHorizontalFlip(0.3)(x, rng=0)[:, 0, 0, -1] == 1.0
+    assert abs(flipped.mean() - 0.3) < 0.03
+    # Crop x-offsets are uniform on 0..4 (padding 2, crop 4): the marked column 0 lands at
+    # 2 - offset, i.e. at 2, 1, 0 (1/5 each) or outside the crop (2/5).
+    row = RandomCrop(4, padding=2)(x, rng=1)[:, 0].max(axis=1)  # any row overlaps the image
+    seen = row.max(axis=1) == 1.0
+    freq = np.bincount(np.argmax(row == 1.0, axis=1)[seen], minlength=4) / len(x)
+    np.testing.assert_allclose(freq, [0.2, 0.2, 0.2, 0.0], atol=0.03)
+    assert abs(1 - seen.mean() - 0.4) < 0.03
+    mix = MixUp(0.4, 2)
+    lams = []
+    for s in range(1000):
+        mix(x[:2], np.array([0, 1]), rng=s)
+        lams.append(mix.last_lam)
+    # lam ~ Beta(0.4, 0.4): mean 1/2, variance 1 / (4 (2 alpha + 1)) = 0.139.
+    assert abs(np.mean(lams) - 0.5) < 0.04 and abs(np.var(lams) - 0.139) < 0.02
+    ops = TrivialAugmentWide(ops=["solarize", "identity"])
+    frac = np.mean(np.any(ops(np.ones((2000, 1, 2, 2), np.float32), rng=3) != 1.0,
+                          axis=(1, 2, 3)))
+    assert abs(frac - 0.5) < 0.04  # half the samples drew solarize; every threshold flips 1.0

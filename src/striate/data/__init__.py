@@ -21,6 +21,7 @@ from striate.data.datasets import (
     ImageFolder,
     cache_dir,
     dataset_names,
+    default_dataset,
     load_dataset,
     load_folder,
     search_dirs,
@@ -33,8 +34,8 @@ from striate.data.transforms import augmentation_preset
 
 __all__ = [
     "ArrayDataset", "CIFAR10", "CIFAR100", "DataFormatError", "DataLoader", "Dataset",
-    "DownloadError", "augmentation_preset", "transforms",
-    "EmbeddedFashionMNIST", "FashionMNIST", "ImageFolder", "KMNIST", "MNIST", "cache_dir",
-    "dataset_names", "download_dataset", "download_file", "load_dataset", "load_folder",
-    "read_idx", "search_dirs", "write_idx",
+    "DownloadError", "EmbeddedFashionMNIST", "FashionMNIST", "ImageFolder", "KMNIST", "MNIST",
+    "augmentation_preset", "cache_dir", "dataset_names", "default_dataset", "download_dataset",
+    "download_file", "load_dataset", "load_folder", "read_idx", "search_dirs", "transforms",
+    "write_idx",
 ]

@@ -342,10 +342,12 @@ class EmbeddedFashionMNIST(_IDXDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
                  download: bool = False, base_url: str | None = None) -> None:
-        super().__init__(root=EMBEDDED_DIR if root is None else root, train=train)
+        # ``root``/``download`` are accepted for a uniform signature and ignored: the files
+        # ship inside the package.
+        super().__init__(root=EMBEDDED_DIR, train=train)
 
     def _dirs(self, root: str | os.PathLike | None) -> list[str]:
-        return [os.fspath(root)] if root is not None else [EMBEDDED_DIR]
+        return [EMBEDDED_DIR]
 
 
 # --------------------------------------------------------------------------------------------
@@ -722,8 +724,24 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool =
     return _REGISTRY[key](root=root, train=train, download=download, **kwargs)
 
 
+def default_dataset(root: str | os.PathLike | None = None, train: bool = True
+                    ) -> ArrayDataset:
+    """Fashion-MNIST for the main job: the full dataset when its files are found (``root``,
+    then the default search paths), otherwise the sample shipped in the package (so a fresh
+    install with no data still runs). ``dataset.source`` tells which one was loaded.
+
+    Raises:
+        DataFormatError: the full files exist but are corrupt (never silently replaced by the
+            sample).
+    """
+    try:
+        return FashionMNIST(root=root, train=train)
+    except FileNotFoundError:
+        return EmbeddedFashionMNIST(train=train)
+
+
 __all__ = [
     "ArrayDataset", "CIFAR10", "CIFAR100", "Dataset", "EmbeddedFashionMNIST", "FashionMNIST",
-    "ImageFolder", "KMNIST", "MNIST", "RESOURCES", "cache_dir", "dataset_names",
+    "ImageFolder", "KMNIST", "MNIST", "RESOURCES", "cache_dir", "dataset_names", "default_dataset",
     "load_dataset", "load_folder", "load_idx_pair", "search_dirs",
 ]

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -219,51 +220,90 @@ class Normalize(Transform):
                                  "channels")
         m = self.mean.reshape(1, -1, 1, 1)
         s = (1.0 / self.std).astype(np.float32).reshape(1, -1, 1, 1)
-        return ((x - m) * s).astype(np.float32, copy=False)
+        out = np.subtract(x, m, dtype=np.float32)  # the only allocation: the result
+        out *= s
+        return out
 
 
 # --------------------------------------------------------------------------------------------
 # Geometry
 # --------------------------------------------------------------------------------------------
+_TLS = threading.local()
+
+
+def _scratch(key: str, shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+    """A per-thread reusable temporary buffer (never returned to callers).
+
+    Multi-MB temporaries freed and re-allocated on every batch cost page faults with glibc's
+    default malloc (it returns them to the OS); reusing them makes the warps several times
+    faster. Each loader worker thread has its own buffers.
+    """
+    cache = getattr(_TLS, "buffers", None)
+    if cache is None:
+        cache = _TLS.buffers = {}
+    buf = cache.get(key)
+    if buf is None or buf.shape != shape or buf.dtype != np.dtype(dtype):
+        buf = cache[key] = np.empty(shape, dtype=dtype)
+    return buf
+
+
 def _bilinear_sample(x: np.ndarray, xs: np.ndarray, ys: np.ndarray,
                      fill: float = 0.0) -> np.ndarray:
     """Sample ``x`` (N, C, H, W) at source coordinates ``xs``, ``ys`` (N, Ho, Wo) (pixel
     units, pixel centres at integers) with bilinear weights; points outside take ``fill``.
 
     The batch is padded by one pixel of ``fill`` and coordinates are clamped into the padded
-    frame, so every corner read is in bounds and the outside blends with ``fill``. Then four
-    flat gathers (one index array, shifted views for the other corners) and in-place blends:
-    no per-sample loop, few temporaries.
+    frame, so every corner read is in bounds and the outside blends with ``fill``. Then, per
+    channel, four flat gathers through one index array (shifted views give the other
+    corners) and in-place blends into reused buffers: no per-sample loop.
     """
     n, c, h, w = x.shape
     ho, wo = xs.shape[1], xs.shape[2]
     p = ho * wo
     hp, wp = h + 2, w + 2
-    xp = np.full((n, c, hp, wp), fill, dtype=np.float32)
-    xp[:, :, 1:-1, 1:-1] = x
-    xs = np.clip(np.asarray(xs, np.float32).reshape(n, p) + np.float32(1.0), 0.0, wp - 1.0)
-    ys = np.clip(np.asarray(ys, np.float32).reshape(n, p) + np.float32(1.0), 0.0, hp - 1.0)
-    x0 = np.minimum(xs.astype(np.intp), wp - 2)
-    y0 = np.minimum(ys.astype(np.intp), hp - 2)
-    fx = (xs - x0)[:, None, :]
-    fy = (ys - y0)[:, None, :]
-    idx = y0 * wp + x0
-    gather = idx[:, None, :] + (np.arange(n * c, dtype=np.intp) * (hp * wp)).reshape(n, c, 1)
-    flat = xp.reshape(-1)
-    a = flat.take(gather)
-    b = flat[1:].take(gather)
-    cc = flat[wp:].take(gather)
-    d = flat[wp + 1:].take(gather)
-    b -= a
-    b *= fx
-    a += b  # top row
-    d -= cc
-    d *= fx
-    cc += d  # bottom row
-    cc -= a
-    cc *= fy
-    a += cc
-    return a.reshape(n, c, ho, wo)
+    xp = _scratch("bl_pad", (c, n, hp, wp))
+    xp.fill(fill)
+    xp[:, :, 1:-1, 1:-1] = x.transpose(1, 0, 2, 3)
+    fx = _scratch("bl_fx", (n, p))
+    fy = _scratch("bl_fy", (n, p))
+    x0f = _scratch("bl_x0f", (n, p))
+    y0f = _scratch("bl_y0f", (n, p))
+    np.add(xs, np.float32(1.0), out=fx.reshape(n, ho, wo), casting="same_kind")
+    np.add(ys, np.float32(1.0), out=fy.reshape(n, ho, wo), casting="same_kind")
+    np.clip(fx, 0.0, wp - 1.0, out=fx)
+    np.clip(fy, 0.0, hp - 1.0, out=fy)
+    np.floor(fx, out=x0f)
+    np.floor(fy, out=y0f)
+    np.minimum(x0f, wp - 2.0, out=x0f)
+    np.minimum(y0f, hp - 2.0, out=y0f)
+    fx -= x0f  # fractional parts in [0, 1]
+    fy -= y0f
+    y0f *= wp
+    y0f += x0f
+    idx = _scratch("bl_idx", (n, p), np.intp)
+    np.copyto(idx, y0f, casting="unsafe")  # exact: integral values well below 2**24
+    idx += (np.arange(n, dtype=np.intp) * (hp * wp))[:, None]
+    a = _scratch("bl_a", (n, p))
+    b = _scratch("bl_b", (n, p))
+    cc = _scratch("bl_c", (n, p))
+    d = _scratch("bl_d", (n, p))
+    out = np.empty((n, c, p), dtype=np.float32)
+    for ch in range(c):
+        flat = xp[ch].reshape(-1)
+        flat.take(idx, out=a, mode="clip")  # indices are in range; "clip" avoids buffering
+        flat[1:].take(idx, out=b, mode="clip")
+        flat[wp:].take(idx, out=cc, mode="clip")
+        flat[wp + 1:].take(idx, out=d, mode="clip")
+        b -= a
+        b *= fx
+        a += b  # top row
+        d -= cc
+        d *= fx
+        cc += d  # bottom row
+        cc -= a
+        cc *= fy
+        np.add(a, cc, out=out[:, ch])
+    return out.reshape(n, c, ho, wo)
 
 
 def _affine_sample(x: np.ndarray, inv: np.ndarray, fill: float = 0.0) -> np.ndarray:
@@ -274,9 +314,18 @@ def _affine_sample(x: np.ndarray, inv: np.ndarray, fill: float = 0.0) -> np.ndar
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
     u = (np.arange(w, dtype=np.float32) - np.float32(cx))[None, None, :]
     v = (np.arange(h, dtype=np.float32) - np.float32(cy))[None, :, None]
-    a = inv.astype(np.float32)[:, :, :, None, None]
-    xs = a[:, 0, 0] * u + a[:, 0, 1] * v + a[:, 0, 2] + cx
-    ys = a[:, 1, 0] * u + a[:, 1, 1] * v + a[:, 1, 2] + cy
+    a = inv.astype(np.float32)
+    a[:, 0, 2] += np.float32(cx)
+    a[:, 1, 2] += np.float32(cy)
+    a = a[:, :, :, None, None]
+    xs = _scratch("aff_xs", (n, h, w))
+    ys = _scratch("aff_ys", (n, h, w))
+    tmp = _scratch("aff_tmp", (n, h, w))
+    for out, r in ((xs, 0), (ys, 1)):
+        np.multiply(a[:, r, 0], u, out=out)
+        np.multiply(a[:, r, 1], v, out=tmp)
+        out += tmp
+        out += a[:, r, 2]
     return _bilinear_sample(x, xs, ys, fill)
 
 
@@ -573,28 +622,43 @@ def _blend(img: np.ndarray, other: np.ndarray | float, factor: np.ndarray) -> np
     return np.clip(other + f * (img - other), 0.0, 1.0).astype(np.float32, copy=False)
 
 
+def _wrap01(h: np.ndarray) -> np.ndarray:
+    """``h mod 1`` for ``h`` in [-1, 2), in place, without the slow float remainder."""
+    h -= np.floor(h)
+    return h
+
+
 def _rgb_to_hsv(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB (N, 3, H, W) in [0, 1] -> hue in [0, 1), saturation, value, each (N, H, W)."""
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     maxc = np.maximum(np.maximum(r, g), b)
     minc = np.minimum(np.minimum(r, g), b)
     delta = maxc - minc
-    safe = np.where(delta > 0, delta, 1.0)
-    s = np.where(maxc > 0, delta / np.where(maxc > 0, maxc, 1.0), 0.0)
-    rc, gc, bc = (maxc - r) / safe, (maxc - g) / safe, (maxc - b) / safe
-    hue = np.where(maxc == r, bc - gc, np.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
-    hue = np.where(delta > 0, (hue / 6.0) % 1.0, 0.0)
-    return hue, s, maxc
+    inv_delta = np.divide(np.float32(1.0), delta, out=np.zeros_like(delta), where=delta > 0)
+    s = np.divide(delta, maxc, out=np.zeros_like(delta), where=maxc > 0)
+    # Hue sector by the channel holding the max (red wins ties, then green), as colorsys.
+    hue = np.where(maxc == r, (g - b) * inv_delta,
+                   np.where(maxc == g, 2.0 + (b - r) * inv_delta, 4.0 + (r - g) * inv_delta))
+    hue *= np.float32(1.0 / 6.0)
+    return _wrap01(hue), s, maxc
 
 
 def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Branch-free HSV -> RGB: channel ``f(k) = v - v s clip(min(k', 4 - k'), 0, 1)`` with
-    ``k' = (k + 6 h) mod 6`` and ``k = 5, 3, 1`` for R, G, B."""
+    ``k' = (k + 6 h) mod 6`` and ``k = 5, 3, 1`` for R, G, B (``h`` in [0, 1))."""
     h6 = (h * 6.0).astype(np.float32)
     vs = (v * s).astype(np.float32)
     out = np.empty((h.shape[0], 3) + h.shape[1:], dtype=np.float32)
+    kk = np.empty_like(h6)
+    tmp = np.empty_like(h6)
     for ch, k in enumerate((5.0, 3.0, 1.0)):
-        kk = (h6 + np.float32(k)) % np.float32(6.0)
-        out[:, ch] = v - vs * np.clip(np.minimum(kk, np.float32(4.0) - kk), 0.0, 1.0)
+        np.add(h6, np.float32(k), out=kk)
+        kk -= np.float32(6.0) * (kk >= 6.0)  # (k + 6h) mod 6, as k + 6h < 12
+        np.subtract(np.float32(4.0), kk, out=tmp)
+        np.minimum(kk, tmp, out=tmp)
+        np.clip(tmp, 0.0, 1.0, out=tmp)
+        tmp *= vs
+        np.subtract(v, tmp, out=out[:, ch])
     return out
 
 
@@ -634,7 +698,8 @@ class ColorJitter(Transform):
         if self.hue:
             hh, ss, vv = _rgb_to_hsv(out)
             shift = rng.uniform(-self.hue, self.hue, n)[:, None, None]
-            out = _hsv_to_rgb((hh + shift) % 1.0, ss, vv)
+            hh += shift.astype(np.float32)
+            out = _hsv_to_rgb(_wrap01(hh), ss, vv)
         return out
 
 
@@ -804,15 +869,13 @@ class TrivialAugmentWide(Transform):
         geo = (op_idx >= 1) & (op_idx <= 5)
         if geo.any():
             gi = np.flatnonzero(geo)
-            m = np.zeros(gi.size)
-            zeros = np.zeros(gi.size)
-            angle, tx, ty, shx, shy = (zeros.copy() for _ in range(5))
-            for k in range(1, 6):
-                sel = op_idx[gi] == k
-                if not sel.any():
-                    continue
-                m[sel] = self._magnitudes(self.OPS[k], bins[gi][sel], h, w) * sign[gi][sel]
             ops = op_idx[gi]
+            m = np.zeros(gi.size)  # signed magnitude of each sample's op
+            for k in range(1, 6):
+                sel = ops == k
+                if sel.any():
+                    m[sel] = self._magnitudes(self.OPS[k], bins[gi][sel], h, w) * sign[gi][sel]
+            # Shear magnitudes are tangents (torchvision's convention), converted to degrees.
             shx = np.where(ops == 1, np.rad2deg(np.arctan(m)), 0.0)
             shy = np.where(ops == 2, np.rad2deg(np.arctan(m)), 0.0)
             tx = np.where(ops == 3, np.round(m), 0.0)
