@@ -209,7 +209,10 @@ def _scheduler(cfg: RunConfig, opt: Any, steps_per_epoch: int) -> tuple[Any, str
         return S.StepLR(opt, step_size=max(1, cfg.epochs // 3), gamma=0.1), "epoch"
     if cfg.schedule == "cosine":
         return S.CosineAnnealingLR(opt, T_max=total), "batch"
-    return S.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25), "batch"
+    if total < 4:  # too short to warm up and anneal
+        return None, "epoch"
+    pct = max(0.25, min(0.5, 2.0 / total))  # at least two steps in each phase
+    return S.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=pct), "batch"
 
 
 def _model_kwargs(name: str, cfg: RunConfig, image_shape: tuple[int, int, int]) -> dict:
