@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import blas_info, set_threads, torch_or_none  # noqa: E402
+from _timing import blas_info, set_threads, torch_or_none
 
 
 def _data(dataset: str, root: str | None, limit_test: int | None):

@@ -7,9 +7,11 @@ model, a missing file, a bad number) print one line on stderr and exit with stat
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 EXIT_USAGE = 2
 
@@ -37,7 +39,7 @@ def _number(kind: type, lo: float | None = None, lo_open: bool = False,
             raise argparse.ArgumentTypeError(
                 f"expected {what or ('an integer' if kind is int else 'a number')}, "
                 f"got {text!r}") from None
-        if kind is float and v != v:
+        if kind is float and math.isnan(v):
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
         bad = ((lo is not None and (v <= lo if lo_open else v < lo))
                or (hi is not None and (v >= hi if hi_open else v > hi)))
@@ -168,8 +170,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     r = evaluate_checkpoint(args.checkpoint, dataset=args.dataset, root=args.data,
                             batch_size=args.batch_size, limit=args.limit)
     if args.json:
-        from striate.train._io import to_jsonable
         import json
+
+        from striate.train._io import to_jsonable
 
         print(json.dumps(to_jsonable(r), indent=2))
         return 0
@@ -309,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         return 130
-    except Exception as e:  # noqa: BLE001 - one line, not a traceback
+    except Exception as e:
         from striate.train.checkpoint import CheckpointError
 
         usage = isinstance(e, (CheckpointError, FileNotFoundError, ValueError))

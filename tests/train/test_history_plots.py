@@ -23,11 +23,13 @@ def _hist():
 def test_history_json_csv_roundtrip(tmp_path):
     h = _hist()
     pj, pc = h.save(tmp_path)
-    data = json.loads(open(pj).read())
+    with open(pj) as f:
+        data = json.load(f)
     assert [r["epoch"] for r in data] == [1, 2]
     assert data[1]["val_loss"] is None            # NaN written as null, valid JSON
     assert data[1]["extra"] == [1, 2]
-    rows = list(csv.DictReader(open(pc)))
+    with open(pc) as f:
+        rows = list(csv.DictReader(f))
     assert [float(r["train_loss"]) for r in rows] == [1.0, 0.5]
     assert "extra" not in rows[0]                  # non-scalars only in JSON
     assert h["val_accuracy"] == [0.6, 0.7]

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import tiny_model
 
 import striate
 from striate.train import (
@@ -17,8 +18,6 @@ from striate.train import (
     load_model,
 )
 from striate.train.trainer import to_tensor
-
-from conftest import tiny_model
 
 
 def _trainer(model, epochs_planned=3, out_dir=None, callbacks=(), lr=0.01):
@@ -118,7 +117,7 @@ def test_checkpoint_contents_and_reload(tiny_data, tmp_path):
     assert meta["input_shape"] == [1, 8, 8] and meta["epoch"] == 2
     assert {"model", "optimizer", "scheduler", "trainer", "rng"} <= set(state)
     _same(state["model"], _weights(tr.model))
-    model, meta2 = load_model(tmp_path / "last.safetensors")
+    model, _meta2 = load_model(tmp_path / "last.safetensors")
     x = next(iter(vl))[0]
     tr.model.eval()
     with striate.no_grad():

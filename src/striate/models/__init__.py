@@ -4,7 +4,9 @@ Modules defining models register them with :func:`register_model` when imported;
 package imports them all.
 """
 
-from striate.models.registry import (  # noqa: F401
+from striate.models import lenet, small_cnn  # noqa: F401
+from striate.models.lenet import LeNet5
+from striate.models.registry import (
     ModelSpec,
     create,
     get_spec,
@@ -12,9 +14,16 @@ from striate.models.registry import (  # noqa: F401
     model_config,
     register_model,
 )
-from striate.models import lenet, small_cnn  # noqa: F401,E402
-from striate.models.lenet import LeNet5  # noqa: E402
-from striate.models.small_cnn import SmallCNN, WorkloadCNN  # noqa: E402
+from striate.models.small_cnn import SmallCNN, WorkloadCNN
 
-__all__ = ["ModelSpec", "create", "get_spec", "list_models", "model_config", "register_model",
-           "LeNet5", "SmallCNN", "WorkloadCNN"]
+__all__ = [
+    "LeNet5",
+    "ModelSpec",
+    "SmallCNN",
+    "WorkloadCNN",
+    "create",
+    "get_spec",
+    "list_models",
+    "model_config",
+    "register_model",
+]
