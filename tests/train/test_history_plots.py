@@ -70,3 +70,15 @@ def test_to_display_undoes_normalisation():
     x = np.full((2, 1, 4, 4), 0.25, np.float32)
     norm = (x - 0.5) / 0.2
     np.testing.assert_allclose(plots.to_display(norm, [0.5], [0.2]), 0.25, atol=1e-6)
+
+
+def test_atomic_write_permissions_follow_umask(tmp_path):
+    from striate.train._io import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "x.txt", "hi")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.txt").read_text() == "hi"
+    assert os.stat(tmp_path / "x.txt").st_mode & 0o777 == 0o644
