@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from striate.autograd import Function, get_array_module
 from striate.tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
+__all__ = ["batch_norm", "group_norm", "layer_norm", "normalize"]
 
 
 def _arr(t: Any) -> Any:
@@ -20,7 +21,7 @@ def _arr(t: Any) -> Any:
 class BatchNormTrain(Function):
     """Batch statistics over every axis but 1; gradient through the statistics."""
 
-    __slots__ = ("xhat", "invstd", "w", "axes")
+    __slots__ = ("axes", "invstd", "w", "xhat")
 
     def forward(self, x, w=None, b=None, eps=1e-5, stats=None):
         xp = get_array_module(x)
@@ -64,7 +65,7 @@ class BatchNormTrain(Function):
 class BatchNormEval(Function):
     """``y = x * scale + shift`` with per-channel constants from the running statistics."""
 
-    __slots__ = ("scale", "xhat", "axes")
+    __slots__ = ("axes", "scale", "xhat")
 
     def forward(self, x, w=None, b=None, mean=None, var=None, eps=1e-5):
         xp = get_array_module(x)
@@ -89,7 +90,7 @@ class BatchNormEval(Function):
         return gx, gw, gb
 
 
-def batch_norm(input: Tensor, running_mean: Any, running_var: Any,  # noqa: A002
+def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalisation over axis 1 of ``(N, C, *)`` input.
@@ -155,7 +156,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any,  # noqa: A002
 
 
 class LayerNorm(Function):
-    __slots__ = ("xhat", "invstd", "w", "axes", "nlead")
+    __slots__ = ("axes", "invstd", "nlead", "w", "xhat")
 
     def forward(self, x, w=None, b=None, nd=1, eps=1e-5):
         xp = get_array_module(x)
@@ -192,7 +193,7 @@ class LayerNorm(Function):
         return gx, gw, gb
 
 
-def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
                weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions (biased variance), then
@@ -219,7 +220,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A0
     return LayerNorm.apply(*inputs, nd=len(ns), eps=eps)
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise ``(N, C, *)`` over groups of ``C // num_groups`` channels and the spatial
     axes, then a per-channel affine.
@@ -246,7 +247,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     return y
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12  # noqa: A002
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12
               ) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
     norm = input.norm(p, dim, keepdim=True)
