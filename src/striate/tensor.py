@@ -1288,6 +1288,8 @@ class Tensor:
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Add.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return AddS.apply(self, s=s)
@@ -1300,6 +1302,8 @@ class Tensor:
         return Add.apply(_as_operand(other, self.data), self)
 
     def __sub__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Sub.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return AddS.apply(self, s=-s)
@@ -1312,6 +1316,8 @@ class Tensor:
         return Sub.apply(_as_operand(other, self.data), self)
 
     def __mul__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Mul.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return MulS.apply(self, s=s)
@@ -1324,6 +1330,8 @@ class Tensor:
         return Mul.apply(_as_operand(other, self.data), self)
 
     def __truediv__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Div.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return DivS.apply(self, s=s)
