@@ -22,13 +22,21 @@ The walk is iterative (no recursion), so graphs of any depth are fine.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "Function", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "backward",
-    "grad", "get_array_module",
+    "Function",
+    "backward",
+    "enable_grad",
+    "get_array_module",
+    "grad",
+    "inference_mode",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
 ]
 
 # Grad mode lives in a one-element list so the hot path reads it with one index.
@@ -50,17 +58,17 @@ class set_grad_enabled:
         False
     """
 
-    __slots__ = ("_prev", "_mode")
+    __slots__ = ("_mode", "_prev")
 
     def __init__(self, mode: bool) -> None:
         self._prev = _grad_enabled[0]
         self._mode = bool(mode)
         _grad_enabled[0] = self._mode
 
-    def __enter__(self) -> "set_grad_enabled":
+    def __enter__(self) -> set_grad_enabled:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _grad_enabled[0] = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
@@ -89,7 +97,7 @@ class _GradMode:
         self._prev = _grad_enabled[0]
         _grad_enabled[0] = self._mode
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _grad_enabled[0] = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
@@ -165,7 +173,7 @@ class Function:
     an absent optional tensor such as a bias); keyword arguments are constants.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "_hooks", "__weakref__")
+    __slots__ = ("__weakref__", "_hooks", "inputs", "needs_input_grad")
 
     def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

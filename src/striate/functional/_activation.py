@@ -10,9 +10,25 @@ from striate.autograd import Function, get_array_module
 from striate.functional._util import as_tensor, kfn
 from striate.tensor import Tensor
 
-__all__ = ["relu", "relu_", "relu6", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
-           "hardswish", "hardsigmoid", "hardtanh", "softplus", "mish", "softmax",
-           "log_softmax", "erf"]
+__all__ = [
+    "elu",
+    "erf",
+    "gelu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "leaky_relu",
+    "log_softmax",
+    "mish",
+    "relu",
+    "relu6",
+    "relu_",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
+]
 
 _SQRT_2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -74,7 +90,7 @@ class Erf(Function):
         return (g * (_TWO_OVER_SQRT_PI * xp.exp(-x * x)),)
 
 
-def erf(input: Tensor) -> Tensor:  # noqa: A002
+def erf(input: Tensor) -> Tensor:
     """The error function, elementwise."""
     return Erf.apply(as_tensor(input, "input", "erf"))
 
@@ -107,7 +123,7 @@ class ReLU(Function):
         return (g * (out > 0),)
 
 
-def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)`` elementwise.
 
     Args:
@@ -122,7 +138,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return ReLU.apply(input)
 
 
-def relu_(input: Tensor) -> Tensor:  # noqa: A002
+def relu_(input: Tensor) -> Tensor:
     return relu(input, inplace=True)
 
 
@@ -143,7 +159,7 @@ class HardTanh(Function):
         return (g * self.mask,)
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Clip to ``[min_val, max_val]``; gradient 1 strictly inside, 0 outside (PyTorch)."""
     if min_val > max_val:
@@ -152,7 +168,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     return HardTanh.apply(input, lo=min_val, hi=max_val)
 
 
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``."""
     return HardTanh.apply(input, lo=0.0, hi=6.0)
 
@@ -169,14 +185,14 @@ class LeakyReLU(Function):
         return (get_array_module(g).where(self.pos, g, g * self.slope),)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
+def leaky_relu(input: Tensor, negative_slope: float = 0.01,
                inplace: bool = False) -> Tensor:
     """``x if x > 0 else negative_slope * x``."""
     return LeakyReLU.apply(input, slope=float(negative_slope))
 
 
 class ELU(Function):
-    __slots__ = ("pos", "out", "alpha")
+    __slots__ = ("alpha", "out", "pos")
 
     def forward(self, x, alpha=1.0):
         xp = get_array_module(x)
@@ -190,13 +206,13 @@ class ELU(Function):
         return (xp.where(self.pos, g, g * (self.out + self.alpha)),)
 
 
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
     return ELU.apply(input, alpha=float(alpha))
 
 
 class GELU(Function):
-    __slots__ = ("x", "approx")
+    __slots__ = ("approx", "x")
 
     def forward(self, x, approximate="none"):
         self.x, self.approx = x, approximate
@@ -220,7 +236,7 @@ class GELU(Function):
         return (g * (cdf + x * pdf),)
 
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate='tanh'`` uses the tanh form.
 
     Raises:
@@ -251,7 +267,7 @@ class Sigmoid(Function):
         return (g * s * (1.0 - s),)
 
 
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``."""
     return Sigmoid.apply(input)
 
@@ -269,12 +285,12 @@ class Tanh(Function):
         return (g * (1.0 - t * t),)
 
 
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
+def tanh(input: Tensor) -> Tensor:
     return Tanh.apply(input)
 
 
 class SiLU(Function):
-    __slots__ = ("x", "s")
+    __slots__ = ("s", "x")
 
     def forward(self, x):
         s = _sigmoid(x)
@@ -286,7 +302,7 @@ class SiLU(Function):
         return (g * (s * (1.0 + self.x * (1.0 - s))),)
 
 
-def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     return SiLU.apply(input)
 
@@ -305,7 +321,7 @@ class Hardswish(Function):
         return (g * d.astype(g.dtype, copy=False),)
 
 
-def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
     return Hardswish.apply(input)
 
@@ -321,13 +337,13 @@ class Hardsigmoid(Function):
         return (g * self.mask * (1.0 / 6.0),)
 
 
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     return Hardsigmoid.apply(input)
 
 
 class Softplus(Function):
-    __slots__ = ("x", "beta", "threshold")
+    __slots__ = ("beta", "threshold", "x")
 
     def forward(self, x, beta=1.0, threshold=20.0):
         xp = get_array_module(x)
@@ -341,12 +357,12 @@ class Softplus(Function):
         return (g * (_sigmoid(bx) * (bx <= self.threshold) + (bx > self.threshold)),)
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta`` (linear above ``threshold``)."""
     return Softplus.apply(input, beta=float(beta), threshold=float(threshold))
 
 
-def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     return input * tanh(softplus(input))
 
@@ -382,7 +398,7 @@ def _softmax_np(x2, log):
 
 
 class Softmax(Function):
-    __slots__ = ("y2", "dim", "shape", "log")
+    __slots__ = ("dim", "log", "shape", "y2")
 
     def forward(self, x, dim=-1, log=False):
         x2, d, shape = _rows_view(x, dim)
@@ -417,7 +433,7 @@ def _dim(dim, nd, fn):
     return dim % max(nd, 1)
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (the maximum is subtracted first).
 
     Raises:
@@ -429,7 +445,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noq
     return Softmax.apply(x, dim=_dim(dim, x.data.ndim, "softmax"), log=False)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``.
 
     Raises:
