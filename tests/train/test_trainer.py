@@ -53,7 +53,7 @@ def test_learns(tiny_data):
     assert len(res["per_class_accuracy"]) == 4 and res["top5"] == 1.0
 
 
-def test_seeded_runs_are_bit_identical(tiny_data):
+def test_seeded_runs_are_bit_identical(tiny_data, threads):
     tl, vl, _ = tiny_data
     w = []
     for _ in range(2):
