@@ -234,3 +234,14 @@ def test_exact_resume_with_a_plain_loader(tiny_data, tmp_path):
     resumed.resume(tmp_path / "last.safetensors")
     resumed.fit(_PlainLoader(x, ds.labels, 99), vl, epochs=3)   # its RNG state is restored
     _same(_weights(full.model), _weights(resumed.model))
+
+
+def test_grad_clip_and_max_batches(tiny_data):
+    tl, vl, _ = tiny_data
+    model = tiny_model()
+    opt = striate.optim.SGD(model.parameters(), lr=0.05)
+    tr = Trainer(model, opt, grad_clip=0.5, max_batches=3, progress=False, verbose=False)
+    tr.fit(tl, vl, epochs=2)
+    assert tr.global_step == 6
+    r = tr.history.last()
+    assert np.isfinite(r["train_loss"]) and r["images_per_second"] > 0
