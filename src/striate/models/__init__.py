@@ -4,9 +4,7 @@ Modules defining models register them with :func:`register_model` when imported;
 package imports them all.
 """
 
-from striate.models import lenet, small_cnn  # noqa: F401
-from striate.models.lenet import LeNet5
-from striate.models.registry import (
+from striate.models.registry import (  # noqa: F401
     ModelSpec,
     create,
     get_spec,
@@ -14,16 +12,9 @@ from striate.models.registry import (
     model_config,
     register_model,
 )
-from striate.models.small_cnn import SmallCNN, WorkloadCNN
+from striate.models import lenet, small_cnn  # noqa: F401,E402
+from striate.models.lenet import LeNet5  # noqa: E402
+from striate.models.small_cnn import SmallCNN, WorkloadCNN  # noqa: E402
 
-__all__ = [
-    "LeNet5",
-    "ModelSpec",
-    "SmallCNN",
-    "WorkloadCNN",
-    "create",
-    "get_spec",
-    "list_models",
-    "model_config",
-    "register_model",
-]
+__all__ = ["ModelSpec", "create", "get_spec", "list_models", "model_config", "register_model",
+           "LeNet5", "SmallCNN", "WorkloadCNN"]
