@@ -40,9 +40,9 @@ typedef struct {
 /* Main kernel of each ISA path. */
 static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
     /*                  mr  nr   mc   kc    nc   micro-kernel / packing */
-    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
-                         "sgemm_generic_4x16"},
-    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+    [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
+                         "sgemm_generic_4x8"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16"},
     [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
                         "sgemm_avx512_14x32"},
@@ -51,9 +51,9 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
 /* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16. */
 #define SKINNY_N 16
 static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
-    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
-                         "sgemm_generic_4x16"},
-    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+    [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
+                         "sgemm_generic_4x8"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16"},
     [ST_ARCH_AVX512] = {24, 16, 240, 512, 4096, st_sgemm_ukr_avx512_24x16, st_sgemm_pack_avx512,
                         "sgemm_avx512_24x16"},
@@ -106,7 +106,7 @@ void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *sr
     switch (R) {
     case 4: pack_generic_r(kmajor, kc, n, src, ld, dst, 4); break;
     case 6: pack_generic_r(kmajor, kc, n, src, ld, dst, 6); break;
-    case 16: pack_generic_r(kmajor, kc, n, src, ld, dst, 16); break;
+    case 8: pack_generic_r(kmajor, kc, n, src, ld, dst, 8); break;
     default: pack_generic_r(kmajor, kc, n, src, ld, dst, R); break;
     }
 }

@@ -23,11 +23,13 @@ typedef void (*st_sgemm_pack_fn)(int kmajor, int64_t kc, int n, int R, const flo
 
 void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
                            float *dst);
+void st_sgemm_pack_avx2(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                        float *dst);
 void st_sgemm_pack_avx512(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
                           float *dst);
 
 /* generic C99 (always built) */
-void st_sgemm_ukr_generic_4x16(int64_t kc, const float *a, const float *b, float *c,
+void st_sgemm_ukr_generic_4x8(int64_t kc, const float *a, const float *b, float *c,
                                int64_t ldc, int m, int n, float alpha, float beta);
 /* AVX2 + FMA */
 void st_sgemm_ukr_avx2_6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
