@@ -35,6 +35,8 @@ typedef struct {
     st_sgemm_ukr_fn ukr;
     st_sgemm_pack_fn pack;
     const char *name;
+    st_sgemm_ukr_rows_fn ukr_rows; /* optional: full MR-row tiles of a non-transposed A read
+                                      in place, without packing */
 } gemm_cfg;
 
 /* Main kernel of each ISA path. */
@@ -56,7 +58,7 @@ static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
     [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16"},
     [ST_ARCH_AVX512] = {24, 16, 240, 512, 4096, st_sgemm_ukr_avx512_24x16, st_sgemm_pack_avx512,
-                        "sgemm_avx512_24x16"},
+                        "sgemm_avx512_24x16", st_sgemm_ukr_avx512_24x16_rows},
 };
 
 /* Products below this many flops (2*M*N*K) run on one thread; above, each thread gets at
@@ -163,14 +165,19 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf) {
             }
             for (int64_t ic = m0; ic < m1; ic += cf->mc) {
                 const int64_t mc = min64(cf->mc, m1 - ic);
-                for (int64_t ip = 0; ip < mc; ip += mr)
+                /* rows [0, mdir) of the block are read in place, the rest packed */
+                const int64_t mdir = (cf->ukr_rows && !J->ta) ? mc / mr * mr : 0;
+                for (int64_t ip = mdir; ip < mc; ip += mr)
                     cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
                              J->lda, pack_a_buf + ip * kc);
                 for (int64_t q = q0; q < q1; ++q) {
                     const float *bp = pb + q * nr * kc;
                     const int n = (int)min64(nr, nc - q * nr);
                     float *cp = J->C + ic * J->ldc + jc + q * nr;
-                    for (int64_t ip = 0; ip < mc; ip += mr)
+                    for (int64_t ip = 0; ip < mdir; ip += mr)
+                        cf->ukr_rows(kc, a_at(J, ic + ip, pc), J->lda, bp, cp + ip * J->ldc,
+                                     J->ldc, n, J->alpha, beta);
+                    for (int64_t ip = mdir; ip < mc; ip += mr)
                         cf->ukr(kc, pack_a_buf + ip * kc, bp, cp + ip * J->ldc, J->ldc,
                                 (int)min64(mr, mc - ip), n, J->alpha, beta);
                 }
