@@ -82,12 +82,6 @@ static int team_size(void) {
 #endif
 }
 
-/* Batch parallelism: each thread takes whole images. */
-static int use_batch_parallel(const st_conv_desc *d) {
-    int nt = num_threads();
-    return nt > 1 && d->N >= nt;
-}
-
 static int is_1x1_direct(const st_conv_desc *d) {
     return d->R == 1 && d->S == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_t == 0 &&
            d->pad_l == 0 && d->P == d->H && d->Q == d->W;
@@ -126,18 +120,18 @@ static int64_t tile_width(const st_conv_desc *d, int64_t rows) {
     return t < pq ? t : pq;
 }
 
-/* col[row][j] for j in [0, T) = x(c, p*sh - pt + r*dh, q*sw - pl + s*dw), where
+/* col[row * ld + j] for j in [0, T) = x(c, p*sh - pt + r*dh, q*sw - pl + s*dw), where
  * (p, q) = divmod(t0 + j, Q) and row = (c*R + r)*S + s, c in [0, Cg).  `par`: spread the
  * rows over the OpenMP team (the caller is not inside a parallel region). */
 static void im2col_tile(const st_conv_desc *d, const float *x, int64_t Cg, int64_t t0,
-                        int64_t T, float *col, int par) {
+                        int64_t T, float *col, int64_t ld, int par) {
     const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
     const int64_t rows = Cg * R * S;
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t row = 0; row < rows; ++row) {
         const int64_t s = row % S, r = (row / S) % R, c = row / (R * S);
         const float *xc = x + c * H * W;
-        float *dst = col + row * T;
+        float *dst = col + row * ld;
         int64_t qlo, qhi;
         valid_q(d, s, &qlo, &qhi);
         const int64_t woff = s * d->dil_w - d->pad_l;
@@ -167,16 +161,16 @@ static void im2col_tile(const st_conv_desc *d, const float *x, int64_t Cg, int64
     }
 }
 
-/* dx(c, h, w) += col[row][j], the adjoint of im2col_tile. */
-static void col2im_tile(const st_conv_desc *d, const float *col, int64_t Cg, int64_t t0,
-                        int64_t T, float *dx, int par) {
+/* dx(c, h, w) += col[row * ld + j], the adjoint of im2col_tile. */
+static void col2im_tile(const st_conv_desc *d, const float *col, int64_t ld, int64_t Cg,
+                        int64_t t0, int64_t T, float *dx, int par) {
     const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t c = 0; c < Cg; ++c) {
         float *dxc = dx + c * H * W;
         for (int64_t r = 0; r < R; ++r)
             for (int64_t s = 0; s < S; ++s) {
-                const float *src = col + ((c * R + r) * S + s) * T;
+                const float *src = col + ((c * R + r) * S + s) * ld;
                 int64_t qlo, qhi;
                 valid_q(d, s, &qlo, &qhi);
                 const int64_t woff = s * d->dil_w - d->pad_l;
@@ -202,7 +196,66 @@ static void col2im_tile(const st_conv_desc *d, const float *col, int64_t Cg, int
     }
 }
 
-/* ---- forward --------------------------------------------------------------------------- */
+/* ---- the GEMM path: plan, per-chunk operations, driver ------------------------------- */
+
+/* Columns one GEMM should see at least before images are batched into one column matrix
+ * (small feature maps: amortises packing the weights and passes over dW). */
+#define ST_CONV_TARGET_COLS 512
+
+typedef struct {
+    int64_t G, Cg, Kg, crs, pq, hw, xs, ys;
+    int direct;    /* 1x1, stride 1, unpadded: GEMM on the image itself */
+    int batch_par; /* threads take whole chunks of images */
+    int64_t nb;    /* images per chunk; > 1 only when whole column matrices fit the budget */
+    int64_t T;     /* tile width inside one image (nb == 1) */
+    size_t col_bytes, tmp_bytes;
+} conv_plan;
+
+static void plan_init(const st_conv_desc *d, conv_plan *pl) {
+    const int nt = num_threads();
+    pl->G = d->groups;
+    pl->Cg = d->C / d->groups;
+    pl->Kg = d->K / d->groups;
+    pl->crs = pl->Cg * d->R * d->S;
+    pl->pq = d->P * d->Q;
+    pl->hw = d->H * d->W;
+    pl->xs = d->C * pl->hw;
+    pl->ys = d->K * pl->pq;
+    pl->direct = is_1x1_direct(d);
+    pl->batch_par = nt > 1 && d->N >= nt;
+    pl->nb = 1;
+    pl->T = pl->pq;
+    pl->col_bytes = pl->tmp_bytes = 0;
+    if (pl->direct) return;
+    const size_t budget = st_conv_get_chunk_bytes();
+    const size_t one = sizeof(float) * (size_t)(pl->crs * pl->pq);
+    if (pl->pq < ST_CONV_TARGET_COLS && 2 * one <= budget && d->N > 1) {
+        int64_t nb = ceil_div(ST_CONV_TARGET_COLS, pl->pq);
+        int64_t fit = (int64_t)(budget / one);
+        int64_t share = pl->batch_par ? d->N / nt : d->N;
+        if (nb > fit) nb = fit;
+        if (nb > share) nb = share;
+        if (nb < 1) nb = 1;
+        pl->nb = nb;
+    }
+    if (pl->nb > 1) {
+        pl->col_bytes = one * (size_t)pl->nb;
+        pl->tmp_bytes = sizeof(float) * (size_t)(pl->Kg * pl->pq * pl->nb);
+    } else {
+        pl->T = tile_width(d, pl->crs);
+        pl->col_bytes = sizeof(float) * (size_t)(pl->crs * pl->T);
+    }
+}
+
+typedef struct {
+    const st_conv_desc *d;
+    const conv_plan *pl;
+    const float *a, *b, *bias; /* forward: x, w; bwd data: dy, w; bwd weight: dy, x */
+    float *out;                /* y, dx, or dW */
+} conv_args;
+
+typedef int (*chunk_fn)(const conv_args *, int64_t n0, int64_t nb, float *col, float *tmp,
+                        float *acc, float beta0, gemm_fn gemm, int par);
 
 static void add_bias_rows(float *y, const float *bias, int64_t rows, int64_t ld, int64_t n) {
     for (int64_t k = 0; k < rows; ++k) {
@@ -212,30 +265,208 @@ static void add_bias_rows(float *y, const float *bias, int64_t rows, int64_t ld,
     }
 }
 
-/* One image through im2col/1x1 + GEMM for every group.  col: workspace or NULL (1x1). */
-static int forward_image(const st_conv_desc *d, const float *x, const float *w,
-                         const float *bias, float *y, float *col, int64_t T, gemm_fn gemm,
-                         int par) {
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, pq = d->P * d->Q;
-    const int64_t crs = Cg * d->R * d->S, hw = d->H * d->W;
-    for (int64_t g = 0; g < G; ++g) {
-        const float *xg = x + g * Cg * hw, *wg = w + g * Kg * crs;
-        float *yg = y + g * Kg * pq;
-        if (!col) {
-            int st = gemm(0, 0, Kg, pq, Cg, 1.f, wg, crs, xg, hw, 0.f, yg, pq);
+/* Forward of images [n0, n0 + nb). */
+static int forward_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col, float *tmp,
+                         float *acc, float beta0, gemm_fn gemm, int par) {
+    (void)acc;
+    (void)beta0;
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t Cg = pl->Cg, Kg = pl->Kg, crs = pl->crs, pq = pl->pq, hw = pl->hw;
+    const float *x = A->a + n0 * pl->xs, *bias = A->bias;
+    float *y = A->out + n0 * pl->ys;
+    for (int64_t g = 0; g < pl->G; ++g) {
+        const float *wg = A->b + g * Kg * crs, *bg = bias ? bias + g * Kg : NULL;
+        if (pl->direct) {
+            for (int64_t i = 0; i < nb; ++i) {
+                float *yg = y + i * pl->ys + g * Kg * pq;
+                int st = gemm(0, 0, Kg, pq, Cg, 1.f, wg, crs, x + i * pl->xs + g * Cg * hw, hw,
+                              0.f, yg, pq);
+                if (st) return st;
+                if (bg) add_bias_rows(yg, bg, Kg, pq, pq);
+            }
+        } else if (pl->nb > 1) {
+            const int64_t ld = nb * pq;
+            for (int64_t i = 0; i < nb; ++i)
+                im2col_tile(d, x + i * pl->xs + g * Cg * hw, Cg, 0, pq, col + i * pq, ld, par);
+            int st = gemm(0, 0, Kg, ld, crs, 1.f, wg, crs, col, ld, 0.f, tmp, ld);
             if (st) return st;
-            if (bias) add_bias_rows(yg, bias + g * Kg, Kg, pq, pq);
-            continue;
-        }
-        for (int64_t t0 = 0; t0 < pq; t0 += T) {
-            const int64_t tt = pq - t0 < T ? pq - t0 : T;
-            im2col_tile(d, xg, Cg, t0, tt, col, par);
-            int st = gemm(0, 0, Kg, tt, crs, 1.f, wg, crs, col, tt, 0.f, yg + t0, pq);
-            if (st) return st;
-            if (bias) add_bias_rows(yg + t0, bias + g * Kg, Kg, pq, tt);
+            for (int64_t i = 0; i < nb; ++i)
+                for (int64_t k = 0; k < Kg; ++k) {
+                    float *yr = y + i * pl->ys + (g * Kg + k) * pq;
+                    const float *src = tmp + k * ld + i * pq;
+                    const float b = bg ? bg[k] : 0.f;
+                    for (int64_t j = 0; j < pq; ++j) yr[j] = src[j] + b;
+                }
+        } else {
+            float *yg = y + g * Kg * pq;
+            const float *xg = x + g * Cg * hw;
+            for (int64_t t0 = 0; t0 < pq; t0 += pl->T) {
+                const int64_t tt = pq - t0 < pl->T ? pq - t0 : pl->T;
+                im2col_tile(d, xg, Cg, t0, tt, col, tt, par);
+                int st = gemm(0, 0, Kg, tt, crs, 1.f, wg, crs, col, tt, 0.f, yg + t0, pq);
+                if (st) return st;
+                if (bg) add_bias_rows(yg + t0, bg, Kg, pq, tt);
+            }
         }
     }
     return ST_OK;
+}
+
+/* tmp[k * nb*pq + i*pq + j] = dy[n0 + i][g*Kg + k][j]: one group's output gradient of a
+ * chunk of images as one matrix. */
+static void gather_dy(const conv_plan *pl, const float *dy, int64_t g, int64_t nb,
+                      float *tmp) {
+    const int64_t ld = nb * pl->pq;
+    for (int64_t k = 0; k < pl->Kg; ++k)
+        for (int64_t i = 0; i < nb; ++i)
+            memcpy(tmp + k * ld + i * pl->pq, dy + i * pl->ys + (g * pl->Kg + k) * pl->pq,
+                   sizeof(float) * (size_t)pl->pq);
+}
+
+/* dx of images [n0, n0 + nb): dcol = W[g]^T @ dY[g], then col2im. */
+static int backward_data_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col,
+                               float *tmp, float *acc, float beta0, gemm_fn gemm, int par) {
+    (void)acc;
+    (void)beta0;
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t Cg = pl->Cg, Kg = pl->Kg, crs = pl->crs, pq = pl->pq, hw = pl->hw;
+    const float *dy = A->a + n0 * pl->ys;
+    float *dx = A->out + n0 * pl->xs;
+    if (!pl->direct) memset(dx, 0, sizeof(float) * (size_t)(nb * pl->xs));
+    for (int64_t g = 0; g < pl->G; ++g) {
+        const float *wg = A->b + g * Kg * crs;
+        if (pl->direct) {
+            for (int64_t i = 0; i < nb; ++i) {
+                int st = gemm(1, 0, Cg, hw, Kg, 1.f, wg, crs, dy + i * pl->ys + g * Kg * pq,
+                              pq, 0.f, dx + i * pl->xs + g * Cg * hw, hw);
+                if (st) return st;
+            }
+        } else if (pl->nb > 1) {
+            const int64_t ld = nb * pq;
+            gather_dy(pl, dy, g, nb, tmp);
+            int st = gemm(1, 0, crs, ld, Kg, 1.f, wg, crs, tmp, ld, 0.f, col, ld);
+            if (st) return st;
+            for (int64_t i = 0; i < nb; ++i)
+                col2im_tile(d, col + i * pq, ld, Cg, 0, pq, dx + i * pl->xs + g * Cg * hw, par);
+        } else {
+            const float *dyg = dy + g * Kg * pq;
+            float *dxg = dx + g * Cg * hw;
+            for (int64_t t0 = 0; t0 < pq; t0 += pl->T) {
+                const int64_t tt = pq - t0 < pl->T ? pq - t0 : pl->T;
+                int st = gemm(1, 0, crs, tt, Kg, 1.f, wg, crs, dyg + t0, pq, 0.f, col, tt);
+                if (st) return st;
+                col2im_tile(d, col, tt, Cg, t0, tt, dxg, par);
+            }
+        }
+    }
+    return ST_OK;
+}
+
+/* acc[g] (Kg x crs) (+)= dY[g] @ col^T over images [n0, n0 + nb); beta0 is the beta of the
+ * first GEMM into acc (0 overwrites). */
+static int backward_weight_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col,
+                                 float *tmp, float *acc, float beta0, gemm_fn gemm, int par) {
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t Cg = pl->Cg, Kg = pl->Kg, crs = pl->crs, pq = pl->pq, hw = pl->hw;
+    const float *dy = A->a + n0 * pl->ys, *x = A->b + n0 * pl->xs;
+    for (int64_t g = 0; g < pl->G; ++g) {
+        float *ag = acc + g * Kg * crs;
+        float beta = beta0;
+        if (pl->direct) {
+            for (int64_t i = 0; i < nb; ++i) {
+                int st = gemm(0, 1, Kg, Cg, pq, 1.f, dy + i * pl->ys + g * Kg * pq, pq,
+                              x + i * pl->xs + g * Cg * hw, hw, beta, ag, crs);
+                if (st) return st;
+                beta = 1.f;
+            }
+        } else if (pl->nb > 1) {
+            const int64_t ld = nb * pq;
+            gather_dy(pl, dy, g, nb, tmp);
+            for (int64_t i = 0; i < nb; ++i)
+                im2col_tile(d, x + i * pl->xs + g * Cg * hw, Cg, 0, pq, col + i * pq, ld, par);
+            int st = gemm(0, 1, Kg, crs, ld, 1.f, tmp, ld, col, ld, beta, ag, crs);
+            if (st) return st;
+        } else {
+            const float *dyg = dy + g * Kg * pq, *xg = x + g * Cg * hw;
+            for (int64_t t0 = 0; t0 < pq; t0 += pl->T) {
+                const int64_t tt = pq - t0 < pl->T ? pq - t0 : pl->T;
+                im2col_tile(d, xg, Cg, t0, tt, col, tt, par);
+                int st = gemm(0, 1, Kg, crs, tt, 1.f, dyg + t0, pq, col, tt, beta, ag, crs);
+                if (st) return st;
+                beta = 1.f;
+            }
+        }
+    }
+    return ST_OK;
+}
+
+/* Run `op` over the batch in chunks of pl->nb images.  Batch-parallel: each thread takes
+ * whole chunks (static schedule) with its own workspaces and single-threaded GEMMs; with
+ * `reduce`, each thread accumulates into its own zeroed dW (slot ST_WS_AUX) and the
+ * accumulators are summed in thread order into A->out.  Otherwise chunks run in order with
+ * the GEMM and im2col/col2im threaded inside. */
+static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t nchunks = ceil_div(d->N, pl->nb);
+    const int64_t wsize = d->K * pl->crs;
+    if (!pl->batch_par) {
+        float *col = pl->col_bytes ? (float *)st_workspace(ST_WS_COL, pl->col_bytes) : NULL;
+        float *tmp = pl->tmp_bytes ? (float *)st_workspace(ST_WS_AUX2, pl->tmp_bytes) : NULL;
+        if ((pl->col_bytes && !col) || (pl->tmp_bytes && !tmp)) return ST_ENOMEM;
+        for (int64_t c = 0; c < nchunks; ++c) {
+            const int64_t n0 = c * pl->nb, nb = d->N - n0 < pl->nb ? d->N - n0 : pl->nb;
+            int st = op(A, n0, nb, col, tmp, A->out, c == 0 ? 0.f : 1.f, st_sgemm, 1);
+            if (st) return st;
+        }
+        return ST_OK;
+    }
+    const int nt = num_threads();
+    float *accs[nt > 0 ? nt : 1]; /* each thread's dW accumulator (reduce) */
+    int fail = 0, team = 1;
+#pragma omp parallel
+    {
+        const int tid = thread_id();
+#pragma omp single
+        team = team_size();
+        float *col = pl->col_bytes ? (float *)st_workspace(ST_WS_COL, pl->col_bytes) : NULL;
+        float *tmp = pl->tmp_bytes ? (float *)st_workspace(ST_WS_AUX2, pl->tmp_bytes) : NULL;
+        float *acc = NULL;
+        int ok = !((pl->col_bytes && !col) || (pl->tmp_bytes && !tmp));
+        if (reduce) {
+            acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize);
+            if (acc) memset(acc, 0, sizeof(float) * (size_t)wsize);
+            else ok = 0;
+            accs[tid] = acc;
+        }
+        if (!ok) {
+#pragma omp atomic write
+            fail = 1;
+        }
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int64_t c = 0; c < nchunks; ++c) {
+            if (fail) continue;
+            const int64_t n0 = c * pl->nb, nb = d->N - n0 < pl->nb ? d->N - n0 : pl->nb;
+            int st = op(A, n0, nb, col, tmp, acc, 1.f, st_sgemm_serial, 0);
+            if (st) {
+#pragma omp atomic write
+                fail = 1;
+            }
+        }
+        if (reduce && !fail) {
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < wsize; ++i) {
+                float s = accs[0][i];
+                for (int t = 1; t < team; ++t) s += accs[t][i];
+                A->out[i] = s;
+            }
+        }
+    }
+    return fail ? ST_ENOMEM : ST_OK;
 }
 
 /* ---- depthwise ------------------------------------------------------------------------- */
@@ -482,192 +713,28 @@ static int use_dw(const st_conv_desc *d) {
 int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, const float *bias,
                       float *y) {
     if (use_dw(d)) return dw_forward(d, x, w, bias, y);
-    const int64_t G = d->groups, Cg = d->C / G, crs = Cg * d->R * d->S;
-    const int64_t xs = d->C * d->H * d->W, ys = d->K * d->P * d->Q;
-    const int direct = is_1x1_direct(d);
-    const int64_t T = tile_width(d, crs);
-    const size_t col_bytes = sizeof(float) * (size_t)(crs * T);
-    if (use_batch_parallel(d)) {
-        int fail = 0;
-#pragma omp parallel
-        {
-            float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-            if (!direct && !col) {
-#pragma omp atomic write
-                fail = 1;
-            }
-#pragma omp for schedule(static)
-            for (int64_t n = 0; n < d->N; ++n) {
-                if (!direct && !col) continue;
-                int st = forward_image(d, x + n * xs, w, bias, y + n * ys, col, T,
-                                       st_sgemm_serial, 0);
-                if (st) {
-#pragma omp atomic write
-                    fail = 1;
-                }
-            }
-        }
-        return fail ? ST_ENOMEM : ST_OK;
-    }
-    float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-    if (!direct && !col) return ST_ENOMEM;
-    for (int64_t n = 0; n < d->N; ++n) {
-        int st = forward_image(d, x + n * xs, w, bias, y + n * ys, col, T, st_sgemm, 1);
-        if (st) return st;
-    }
-    return ST_OK;
-}
-
-/* dx of one image: per group, dcol = W[g]^T @ dY[g] (tile by tile) then col2im. */
-static int backward_data_image(const st_conv_desc *d, const float *dy, const float *w,
-                               float *dx, float *col, int64_t T, gemm_fn gemm, int par) {
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, pq = d->P * d->Q;
-    const int64_t crs = Cg * d->R * d->S, hw = d->H * d->W;
-    if (col) memset(dx, 0, sizeof(float) * (size_t)(d->C * hw));
-    for (int64_t g = 0; g < G; ++g) {
-        const float *dyg = dy + g * Kg * pq, *wg = w + g * Kg * crs;
-        float *dxg = dx + g * Cg * hw;
-        if (!col) {
-            int st = gemm(1, 0, Cg, hw, Kg, 1.f, wg, crs, dyg, pq, 0.f, dxg, hw);
-            if (st) return st;
-            continue;
-        }
-        for (int64_t t0 = 0; t0 < pq; t0 += T) {
-            const int64_t tt = pq - t0 < T ? pq - t0 : T;
-            int st = gemm(1, 0, crs, tt, Kg, 1.f, wg, crs, dyg + t0, pq, 0.f, col, tt);
-            if (st) return st;
-            col2im_tile(d, col, Cg, t0, tt, dxg, par);
-        }
-    }
-    return ST_OK;
+    conv_plan pl;
+    plan_init(d, &pl);
+    conv_args A = {d, &pl, x, w, bias, y};
+    return run_chunks(&A, forward_chunk, 0);
 }
 
 int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
     if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
-    const int64_t G = d->groups, Cg = d->C / G, crs = Cg * d->R * d->S;
-    const int64_t xs = d->C * d->H * d->W, ys = d->K * d->P * d->Q;
-    const int direct = is_1x1_direct(d);
-    const int64_t T = tile_width(d, crs);
-    const size_t col_bytes = sizeof(float) * (size_t)(crs * T);
-    if (use_batch_parallel(d)) {
-        int fail = 0;
-#pragma omp parallel
-        {
-            float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-            if (!direct && !col) {
-#pragma omp atomic write
-                fail = 1;
-            }
-#pragma omp for schedule(static)
-            for (int64_t n = 0; n < d->N; ++n) {
-                if (!direct && !col) continue;
-                int st = backward_data_image(d, dy + n * ys, w, dx + n * xs, col, T,
-                                             st_sgemm_serial, 0);
-                if (st) {
-#pragma omp atomic write
-                    fail = 1;
-                }
-            }
-        }
-        return fail ? ST_ENOMEM : ST_OK;
-    }
-    float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-    if (!direct && !col) return ST_ENOMEM;
-    for (int64_t n = 0; n < d->N; ++n) {
-        int st = backward_data_image(d, dy + n * ys, w, dx + n * xs, col, T, st_sgemm, 1);
-        if (st) return st;
-    }
-    return ST_OK;
-}
-
-/* acc[g] (Kg x crs) += dY[g] @ col^T over the image's tiles; beta0 is the beta of the first
- * GEMM into acc (0 to overwrite). */
-static int backward_weight_image(const st_conv_desc *d, const float *dy, const float *x,
-                                 float *acc, float *col, int64_t T, gemm_fn gemm, int par,
-                                 float beta0) {
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, pq = d->P * d->Q;
-    const int64_t crs = Cg * d->R * d->S, hw = d->H * d->W;
-    for (int64_t g = 0; g < G; ++g) {
-        const float *dyg = dy + g * Kg * pq, *xg = x + g * Cg * hw;
-        float *ag = acc + g * Kg * crs;
-        if (!col) {
-            int st = gemm(0, 1, Kg, Cg, pq, 1.f, dyg, pq, xg, hw, beta0, ag, crs);
-            if (st) return st;
-            continue;
-        }
-        float beta = beta0;
-        for (int64_t t0 = 0; t0 < pq; t0 += T) {
-            const int64_t tt = pq - t0 < T ? pq - t0 : T;
-            im2col_tile(d, xg, Cg, t0, tt, col, par);
-            int st = gemm(0, 1, Kg, crs, tt, 1.f, dyg + t0, pq, col, tt, beta, ag, crs);
-            if (st) return st;
-            beta = 1.f;
-        }
-    }
-    return ST_OK;
+    conv_plan pl;
+    plan_init(d, &pl);
+    conv_args A = {d, &pl, dy, w, NULL, dx};
+    return run_chunks(&A, backward_data_chunk, 0);
 }
 
 int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                               float *dw) {
     if (use_dw(d)) return dw_backward_weight(d, dy, x, dw);
-    const int64_t G = d->groups, Cg = d->C / G, crs = Cg * d->R * d->S;
-    const int64_t xs = d->C * d->H * d->W, ys = d->K * d->P * d->Q;
-    const int64_t wsize = d->K * crs;
-    const int direct = is_1x1_direct(d);
-    const int64_t T = tile_width(d, crs);
-    const size_t col_bytes = sizeof(float) * (size_t)(crs * T);
-    if (use_batch_parallel(d)) {
-        int fail = 0;
-        const int nt = num_threads();
-        float **accs = (float **)st_workspace(ST_WS_AUX2, sizeof(float *) * (size_t)nt);
-        if (!accs) return ST_ENOMEM;
-        int team = 1;
-#pragma omp parallel
-        {
-            const int tid = thread_id();
-#pragma omp single
-            team = team_size();
-            float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-            float *acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize);
-            accs[tid] = acc;
-            if ((!direct && !col) || !acc) {
-#pragma omp atomic write
-                fail = 1;
-            } else {
-                memset(acc, 0, sizeof(float) * (size_t)wsize);
-            }
-#pragma omp barrier
-#pragma omp for schedule(static)
-            for (int64_t n = 0; n < d->N; ++n) {
-                if (fail) continue;
-                int st = backward_weight_image(d, dy + n * ys, x + n * xs, acc, col, T,
-                                               st_sgemm_serial, 0, 1.f);
-                if (st) {
-#pragma omp atomic write
-                    fail = 1;
-                }
-            }
-            /* implicit barrier; then reduce in a fixed thread order */
-            if (!fail) {
-#pragma omp for schedule(static)
-                for (int64_t i = 0; i < wsize; ++i) {
-                    float s = accs[0][i];
-                    for (int t = 1; t < team; ++t) s += accs[t][i];
-                    dw[i] = s;
-                }
-            }
-        }
-        return fail ? ST_ENOMEM : ST_OK;
-    }
-    float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-    if (!direct && !col) return ST_ENOMEM;
-    for (int64_t n = 0; n < d->N; ++n) {
-        int st = backward_weight_image(d, dy + n * ys, x + n * xs, dw, col, T, st_sgemm, 1,
-                                       n == 0 ? 0.f : 1.f);
-        if (st) return st;
-    }
-    return ST_OK;
+    conv_plan pl;
+    plan_init(d, &pl);
+    conv_args A = {d, &pl, dy, x, NULL, dw};
+    return run_chunks(&A, backward_weight_chunk, 1);
 }
 
 int st_conv2d_backward_bias(const st_conv_desc *d, const float *dy, float *db) {

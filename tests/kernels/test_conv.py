@@ -33,6 +33,7 @@ NAMED = [
     (1, 1, 28, 28, 33, 3, 3, 1, 1, 1, 1),            # first layer (Cin 1), Cout 33
     (2, 70, 5, 4, 35, 3, 3, 1, 1, 1, 1),             # deep reduction, Cout 35
     (1, 2, 17, 3, 3, 3, 1, (2, 1), (1, 1, 0, 0), 1, 1),  # tall thin
+    (3, 2, 23, 24, 3, 3, 3, 1, 1, 1, 1),             # >= 512 outputs per image (no batching)
 ]
 
 
@@ -220,7 +221,7 @@ def chunk_bytes():
     K.set_conv_chunk_bytes(saved)
 
 
-@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17]],
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19]],
                          ids=_ids)
 def test_chunking_invariance(case, chunk_bytes, threads):
     x, wt, b, gy, _ = _data(case)
