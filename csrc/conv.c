@@ -703,6 +703,171 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
     return fail ? ST_ENOMEM : ST_OK;
 }
 
+/* ---- direct stride-1 convolution (AVX-512) ---------------------------------------------
+ * Per image and group, the Cg input planes are laid out zero-padded with row pitch
+ * L = Q + (S-1)*dil_w (the depthwise layout, dw_geom), so output (p, q) flattened as
+ * i = p*L + q reads plane element i + off(r, s) for every tap; the AVX-512 block kernel
+ * keeps 8 output channels x 48 positions in registers over the whole (c, r, s) reduction.
+ * Backward-data is the same kernel in gather form over the dy planes (see
+ * dw_backward_data_gather).  Per thread: one image-group's padded planes plus 8 output
+ * planes; the packed weights (K * Cg * R * S floats, rounded up to blocks of 8) are shared.
+ * Used on the AVX-512 path for stride-1 kernels other than 1x1 and depthwise. */
+
+#define DIRECT_OB 8
+void st_conv_direct_block_avx512(float *y, int64_t ldy, const float *src, int64_t cstride,
+                                 int64_t Cn, const int64_t *off, int64_t taps, const float *wp,
+                                 int64_t n);
+
+static int use_direct(const st_conv_desc *d, int backward) {
+    if (st_arch_get() != ST_ARCH_AVX512) return 0;
+    if (d->stride_h != 1 || d->stride_w != 1 || is_1x1_direct(d) || is_depthwise(d)) return 0;
+    const int64_t taps = d->R * d->S, Cg = d->C / d->groups, Kg = d->K / d->groups;
+    if (taps > 64) return 0;
+    const int64_t outs = backward ? Cg : Kg, ins = backward ? Kg : Cg;
+    return outs >= DIRECT_OB && ins * taps >= 16;
+}
+
+static int64_t round16(int64_t v) { return (v + 15) & ~(int64_t)15; }
+
+/* wp[((g*OBn + ob)*In + c)*taps + t][o] = weight feeding block output o from input c, tap t;
+ * forward: out = k, in = c, weight w[g*Kg + k][c][t]; backward: out = c, in = k. */
+static void direct_pack(const st_conv_desc *d, const float *w, int backward, float *wp) {
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = d->R * d->S;
+    const int64_t outs = backward ? Cg : Kg, ins = backward ? Kg : Cg;
+    const int64_t OBn = ceil_div(outs, DIRECT_OB);
+#pragma omp parallel for schedule(static) if (G * OBn * ins * taps > 65536)
+    for (int64_t u = 0; u < G * OBn; ++u) {
+        const int64_t g = u / OBn, ob = u % OBn;
+        float *dst = wp + u * ins * taps * DIRECT_OB;
+        for (int64_t c = 0; c < ins; ++c)
+            for (int64_t t = 0; t < taps; ++t)
+                for (int64_t o = 0; o < DIRECT_OB; ++o) {
+                    const int64_t out = ob * DIRECT_OB + o;
+                    float v = 0.f;
+                    if (out < outs) {
+                        const int64_t k = backward ? c : out, cc = backward ? out : c;
+                        v = w[((g * Kg + k) * Cg + cc) * taps + t];
+                    }
+                    dst[(c * taps + t) * DIRECT_OB + o] = v;
+                }
+    }
+}
+
+static int direct_forward(const st_conv_desc *d, const float *x, const float *w,
+                          const float *bias, float *y) {
+    dw_geom g;
+    dw_geom_init(d, &g);
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = g.taps;
+    const int64_t KB = ceil_div(Kg, DIRECT_OB), hw = d->H * d->W, pq = d->P * d->Q;
+    const int64_t cstride = round16(g.xsize), ldy = round16(g.n), units = d->N * G * KB;
+    float *wp = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(G * KB * Cg * taps *
+                                                                          DIRECT_OB));
+    if (!wp) return ST_ENOMEM;
+    direct_pack(d, w, 0, wp);
+    const size_t ws = sizeof(float) * (size_t)(Cg * cstride + DIRECT_OB * ldy);
+    int fail = 0;
+#pragma omp parallel
+    {
+        float *planes = (float *)st_workspace(ST_WS_COL, ws);
+        if (!planes) {
+#pragma omp atomic write
+            fail = 1;
+        } else {
+            float *yb = planes + Cg * cstride;
+            int64_t last = -1;
+            memset(planes, 0, sizeof(float) * (size_t)(Cg * cstride));
+#pragma omp for schedule(static)
+            for (int64_t u = 0; u < units; ++u) {
+                const int64_t n = u / (G * KB), gi = (u / KB) % G, kb = u % KB;
+                if (n * G + gi != last) {
+                    for (int64_t c = 0; c < Cg; ++c)
+                        dw_pad_plane(d, &g, x + (n * d->C + gi * Cg + c) * hw,
+                                     planes + c * cstride);
+                    last = n * G + gi;
+                }
+                st_conv_direct_block_avx512(yb, ldy, planes, cstride, Cg, g.off, taps,
+                                            wp + (gi * KB + kb) * Cg * taps * DIRECT_OB, g.n);
+                for (int64_t o = 0; o < DIRECT_OB && kb * DIRECT_OB + o < Kg; ++o) {
+                    const int64_t k = gi * Kg + kb * DIRECT_OB + o;
+                    const float b = bias ? bias[k] : 0.f;
+                    float *yk = y + (n * d->K + k) * pq;
+                    const float *src = yb + o * ldy;
+                    for (int64_t p = 0; p < d->P; ++p)
+                        for (int64_t q = 0; q < d->Q; ++q)
+                            yk[p * d->Q + q] = src[p * g.L + q] + b;
+                }
+            }
+        }
+    }
+    return fail ? ST_ENOMEM : ST_OK;
+}
+
+static int direct_backward_data(const st_conv_desc *d, const float *dy, const float *w,
+                                float *dx) {
+    dw_geom g;
+    dw_geom_init(d, &g);
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = g.taps;
+    const int64_t CB = ceil_div(Cg, DIRECT_OB), hw = d->H * d->W, pq = d->P * d->Q;
+    const int64_t L = g.L, offmax = g.off[taps - 1];
+    const int64_t cstride = round16(offmax + g.rows_used * L);
+    const int64_t h_end = d->pad_t + d->H < g.rows_used ? d->pad_t + d->H : g.rows_used;
+    const int64_t j0 = d->pad_t * L, nj = h_end > d->pad_t ? (h_end - d->pad_t) * L : 0;
+    const int64_t ldy = round16(nj > 0 ? nj : 1), units = d->N * G * CB;
+    if (nj <= 0) {
+        memset(dx, 0, sizeof(float) * (size_t)(d->N * d->C * hw));
+        return ST_OK;
+    }
+    int64_t offs[64];
+    for (int64_t t = 0; t < taps; ++t) offs[t] = offmax - g.off[t];
+    float *wp = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(G * CB * Kg * taps *
+                                                                          DIRECT_OB));
+    if (!wp) return ST_ENOMEM;
+    direct_pack(d, w, 1, wp);
+    const size_t ws = sizeof(float) * (size_t)(Kg * cstride + DIRECT_OB * ldy);
+    int fail = 0;
+#pragma omp parallel
+    {
+        float *planes = (float *)st_workspace(ST_WS_COL, ws);
+        if (!planes) {
+#pragma omp atomic write
+            fail = 1;
+        } else {
+            float *xb = planes + Kg * cstride;
+            int64_t last = -1;
+            memset(planes, 0, sizeof(float) * (size_t)(Kg * cstride));
+#pragma omp for schedule(static)
+            for (int64_t u = 0; u < units; ++u) {
+                const int64_t n = u / (G * CB), gi = (u / CB) % G, cb = u % CB;
+                if (n * G + gi != last) {
+                    for (int64_t k = 0; k < Kg; ++k) {
+                        const float *dyk = dy + (n * d->K + gi * Kg + k) * pq;
+                        float *dst = planes + k * cstride + offmax;
+                        for (int64_t p = 0; p < d->P; ++p)
+                            memcpy(dst + p * L, dyk + p * d->Q, sizeof(float) * (size_t)d->Q);
+                    }
+                    last = n * G + gi;
+                }
+                st_conv_direct_block_avx512(xb, ldy, planes + j0, cstride, Kg, offs, taps,
+                                            wp + (gi * CB + cb) * Kg * taps * DIRECT_OB, nj);
+                for (int64_t o = 0; o < DIRECT_OB && cb * DIRECT_OB + o < Cg; ++o) {
+                    float *dxc = dx + (n * d->C + gi * Cg + cb * DIRECT_OB + o) * hw;
+                    const float *src = xb + o * ldy - j0;
+                    for (int64_t h = 0; h < d->H; ++h) {
+                        float *row = dxc + h * d->W;
+                        const int64_t hp = h + d->pad_t;
+                        int64_t wn = hp < g.rows_used ? g.cols_used - d->pad_l : 0;
+                        if (wn > d->W) wn = d->W;
+                        if (wn < 0) wn = 0;
+                        if (wn) memcpy(row, src + hp * L + d->pad_l, sizeof(float) * (size_t)wn);
+                        for (int64_t q = wn; q < d->W; ++q) row[q] = 0.f;
+                    }
+                }
+            }
+        }
+    }
+    return fail ? ST_ENOMEM : ST_OK;
+}
+
 /* ---- public entry points ---------------------------------------------------------------- */
 
 static int use_dw(const st_conv_desc *d) {
@@ -713,6 +878,7 @@ static int use_dw(const st_conv_desc *d) {
 int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, const float *bias,
                       float *y) {
     if (use_dw(d)) return dw_forward(d, x, w, bias, y);
+    if (use_direct(d, 0)) return direct_forward(d, x, w, bias, y);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, x, w, bias, y};
@@ -722,6 +888,7 @@ int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, con
 int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
     if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
+    if (use_direct(d, 1)) return direct_backward_data(d, dy, w, dx);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, dy, w, NULL, dx};
