@@ -198,10 +198,6 @@ static void col2im_tile(const st_conv_desc *d, const float *col, int64_t ld, int
 
 /* ---- the GEMM path: plan, per-chunk operations, driver ------------------------------- */
 
-/* Columns one GEMM should see at least before images are batched into one column matrix
- * (small feature maps: amortises packing the weights and passes over dW). */
-#define ST_CONV_TARGET_COLS 512
-
 typedef struct {
     int64_t G, Cg, Kg, crs, pq, hw, xs, ys;
     int direct;    /* 1x1, stride 1, unpadded: GEMM on the image itself */
