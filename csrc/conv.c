@@ -700,19 +700,55 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
 }
 
 /* ---- direct stride-1 convolution (AVX-512) ---------------------------------------------
- * Per image and group, the Cg input planes are laid out zero-padded with row pitch
- * L = Q + (S-1)*dil_w (the depthwise layout, dw_geom), so output (p, q) flattened as
- * i = p*L + q reads plane element i + off(r, s) for every tap; the AVX-512 block kernel
- * keeps 8 output channels x 48 positions in registers over the whole (c, r, s) reduction.
- * Backward-data is the same kernel in gather form over the dy planes (see
- * dw_backward_data_gather).  Per thread: one image-group's padded planes plus 8 output
- * planes; the packed weights (K * Cg * R * S floats, rounded up to blocks of 8) are shared.
- * Used on the AVX-512 path for stride-1 kernels other than 1x1 and depthwise. */
+ * Each input plane of an image and group is expanded into S column-shifted copies with the
+ * output's row pitch: for the forward, plane s holds X(a, q) = x(a - pad_t, q + s*dil_w -
+ * pad_l) for rows a < P + (R-1)*dil_h and q < Q (zeros outside the image), so output
+ * (p, q), flattened as i = p*Q + q, reads copy s at i + r*dil_h*Q for every tap (r, s): the
+ * AVX-512 block kernel then keeps 8 output channels x 48 positions in registers over the
+ * whole (c, r, s) reduction, with no padding columns computed.  Backward-data is the same
+ * kernel over the dy planes (gather form: dx(h, w) = sum w[k][c][r][s] dy(h + pad_t - r*dil_h,
+ * w + pad_l - s*dil_w)).  Per thread: one image-group's shifted planes (S x (C/groups or
+ * K/groups) planes of (rows x width) floats), used only when they fit the chunk budget;
+ * the packed weights (K*(C/groups)*R*S floats, rounded up to blocks of 8 channels) are
+ * shared in the calling thread's ST_WS_AUX.  Used on the AVX-512 path for stride-1 kernels
+ * other than 1x1 and depthwise. */
 
 #define DIRECT_OB 8
 void st_conv_direct_block_avx512(float *y, int64_t ldy, const float *src, int64_t cstride,
                                  int64_t Cn, const int64_t *off, int64_t taps, const float *wp,
-                                 int64_t n);
+                                 const float *bias, int64_t n);
+
+static int64_t round16(int64_t v) { return (v + 15) & ~(int64_t)15; }
+
+/* Geometry of the shifted planes (forward: rows = P + (R-1)*dh, width Q; backward-data:
+ * rows = H + pad_t + a0 with a0 = max(0, (R-1)*dh - pad_t), width W). */
+typedef struct {
+    int64_t rows, width, a0, plane, cstride, n, taps;
+    int64_t off[64];
+} direct_geom;
+
+static void direct_geom_init(const st_conv_desc *d, int backward, direct_geom *g) {
+    g->taps = d->R * d->S;
+    if (!backward) {
+        g->a0 = 0;
+        g->rows = d->P + (d->R - 1) * d->dil_h;
+        g->width = d->Q;
+        g->n = d->P * d->Q;
+    } else {
+        int64_t a0 = (d->R - 1) * d->dil_h - d->pad_t;
+        g->a0 = a0 > 0 ? a0 : 0;
+        g->rows = d->H + d->pad_t + g->a0;
+        g->width = d->W;
+        g->n = d->H * d->W;
+    }
+    g->plane = round16(g->rows * g->width);
+    g->cstride = d->S * g->plane;
+    for (int64_t r = 0; r < d->R; ++r)
+        for (int64_t s = 0; s < d->S; ++s)
+            g->off[r * d->S + s] =
+                s * g->plane + (backward ? d->pad_t + g->a0 - r * d->dil_h : r * d->dil_h) *
+                                   g->width;
+}
 
 static int use_direct(const st_conv_desc *d, int backward) {
     if (st_arch_get() != ST_ARCH_AVX512) return 0;
@@ -720,10 +756,11 @@ static int use_direct(const st_conv_desc *d, int backward) {
     const int64_t taps = d->R * d->S, Cg = d->C / d->groups, Kg = d->K / d->groups;
     if (taps > 64) return 0;
     const int64_t outs = backward ? Cg : Kg, ins = backward ? Kg : Cg;
-    return outs >= DIRECT_OB && ins * taps >= 16;
+    if (outs < DIRECT_OB || ins * taps < 16) return 0;
+    direct_geom g;
+    direct_geom_init(d, backward, &g);
+    return sizeof(float) * (size_t)(ins * g.cstride) <= st_conv_get_chunk_bytes();
 }
-
-static int64_t round16(int64_t v) { return (v + 15) & ~(int64_t)15; }
 
 /* wp[((g*OBn + ob)*In + c)*taps + t][o] = weight feeding block output o from input c, tap t;
  * forward: out = k, in = c, weight w[g*Kg + k][c][t]; backward: out = c, in = k. */
@@ -749,115 +786,80 @@ static void direct_pack(const st_conv_desc *d, const float *w, int backward, flo
     }
 }
 
-static int direct_forward(const st_conv_desc *d, const float *x, const float *w,
-                          const float *bias, float *y) {
-    dw_geom g;
-    dw_geom_init(d, &g);
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = g.taps;
-    const int64_t KB = ceil_div(Kg, DIRECT_OB), hw = d->H * d->W, pq = d->P * d->Q;
-    const int64_t cstride = round16(g.xsize), ldy = round16(g.n), units = d->N * G * KB;
-    float *wp = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(G * KB * Cg * taps *
-                                                                          DIRECT_OB));
-    if (!wp) return ST_ENOMEM;
-    direct_pack(d, w, 0, wp);
-    const size_t ws = sizeof(float) * (size_t)(Cg * cstride + DIRECT_OB * ldy);
-    int fail = 0;
-#pragma omp parallel
-    {
-        float *planes = (float *)st_workspace(ST_WS_COL, ws);
-        if (!planes) {
-#pragma omp atomic write
-            fail = 1;
-        } else {
-            float *yb = planes + Cg * cstride;
-            int64_t last = -1;
-            memset(planes, 0, sizeof(float) * (size_t)(Cg * cstride));
-#pragma omp for schedule(static)
-            for (int64_t u = 0; u < units; ++u) {
-                const int64_t n = u / (G * KB), gi = (u / KB) % G, kb = u % KB;
-                if (n * G + gi != last) {
-                    for (int64_t c = 0; c < Cg; ++c)
-                        dw_pad_plane(d, &g, x + (n * d->C + gi * Cg + c) * hw,
-                                     planes + c * cstride);
-                    last = n * G + gi;
-                }
-                st_conv_direct_block_avx512(yb, ldy, planes, cstride, Cg, g.off, taps,
-                                            wp + (gi * KB + kb) * Cg * taps * DIRECT_OB, g.n);
-                for (int64_t o = 0; o < DIRECT_OB && kb * DIRECT_OB + o < Kg; ++o) {
-                    const int64_t k = gi * Kg + kb * DIRECT_OB + o;
-                    const float b = bias ? bias[k] : 0.f;
-                    float *yk = y + (n * d->K + k) * pq;
-                    const float *src = yb + o * ldy;
-                    for (int64_t p = 0; p < d->P; ++p)
-                        for (int64_t q = 0; q < d->Q; ++q)
-                            yk[p * d->Q + q] = src[p * g.L + q] + b;
-                }
+/* The S shifted copies of one source plane (H_src x W_src, the image x for the forward, a
+ * dy plane for backward-data): dst[s][a][j] = src(a - row0, j + col0 - s*sgn*dil_w). */
+static void direct_shift_plane(const st_conv_desc *d, const direct_geom *g, const float *src,
+                               int64_t hs, int64_t ws, int64_t row0, int64_t col0,
+                               int64_t sgn, float *dst) {
+    for (int64_t s = 0; s < d->S; ++s) {
+        const int64_t shift = col0 + sgn * s * d->dil_w; /* source column of j = 0 */
+        int64_t lo = -shift, hi = ws - shift;            /* valid j: [lo, hi) */
+        if (lo < 0) lo = 0;
+        if (hi > g->width) hi = g->width;
+        if (hi < lo) hi = lo;
+        float *plane = dst + s * g->plane;
+        for (int64_t a = 0; a < g->rows; ++a) {
+            float *row = plane + a * g->width;
+            const int64_t h = a - row0;
+            if (h < 0 || h >= hs || hi == lo) {
+                memset(row, 0, sizeof(float) * (size_t)g->width);
+                continue;
             }
+            for (int64_t j = 0; j < lo; ++j) row[j] = 0.f;
+            memcpy(row + lo, src + h * ws + lo + shift, sizeof(float) * (size_t)(hi - lo));
+            for (int64_t j = hi; j < g->width; ++j) row[j] = 0.f;
         }
     }
-    return fail ? ST_ENOMEM : ST_OK;
 }
 
-static int direct_backward_data(const st_conv_desc *d, const float *dy, const float *w,
-                                float *dx) {
-    dw_geom g;
-    dw_geom_init(d, &g);
+/* Forward (backward = 0) or backward-data (backward = 1) on the direct kernel. */
+static int direct_run(const st_conv_desc *d, const float *in, const float *w, const float *bias,
+                      float *out, int backward) {
+    direct_geom g;
+    direct_geom_init(d, backward, &g);
     const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = g.taps;
-    const int64_t CB = ceil_div(Cg, DIRECT_OB), hw = d->H * d->W, pq = d->P * d->Q;
-    const int64_t L = g.L, offmax = g.off[taps - 1];
-    const int64_t cstride = round16(offmax + g.rows_used * L);
-    const int64_t h_end = d->pad_t + d->H < g.rows_used ? d->pad_t + d->H : g.rows_used;
-    const int64_t j0 = d->pad_t * L, nj = h_end > d->pad_t ? (h_end - d->pad_t) * L : 0;
-    const int64_t ldy = round16(nj > 0 ? nj : 1), units = d->N * G * CB;
-    if (nj <= 0) {
-        memset(dx, 0, sizeof(float) * (size_t)(d->N * d->C * hw));
-        return ST_OK;
-    }
-    int64_t offs[64];
-    for (int64_t t = 0; t < taps; ++t) offs[t] = offmax - g.off[t];
-    float *wp = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(G * CB * Kg * taps *
-                                                                          DIRECT_OB));
+    const int64_t ins = backward ? Kg : Cg, outs = backward ? Cg : Kg;
+    const int64_t in_ch = backward ? d->K : d->C, out_ch = backward ? d->C : d->K;
+    const int64_t hs = backward ? d->P : d->H, ws = backward ? d->Q : d->W;
+    const int64_t row0 = backward ? g.a0 : d->pad_t;
+    const int64_t col0 = backward ? d->pad_l : -d->pad_l, sgn = backward ? -1 : 1;
+    const int64_t OBn = ceil_div(outs, DIRECT_OB), units = d->N * G * OBn;
+    float *wp = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(G * OBn * ins *
+                                                                          taps * DIRECT_OB));
     if (!wp) return ST_ENOMEM;
-    direct_pack(d, w, 1, wp);
-    const size_t ws = sizeof(float) * (size_t)(Kg * cstride + DIRECT_OB * ldy);
+    direct_pack(d, w, backward, wp);
+    const size_t wsb = sizeof(float) * (size_t)(ins * g.cstride + DIRECT_OB * g.n);
     int fail = 0;
 #pragma omp parallel
     {
-        float *planes = (float *)st_workspace(ST_WS_COL, ws);
+        float *planes = (float *)st_workspace(ST_WS_COL, wsb);
         if (!planes) {
 #pragma omp atomic write
             fail = 1;
         } else {
-            float *xb = planes + Kg * cstride;
+            float *tmp = planes + ins * g.cstride;
             int64_t last = -1;
-            memset(planes, 0, sizeof(float) * (size_t)(Kg * cstride));
 #pragma omp for schedule(static)
             for (int64_t u = 0; u < units; ++u) {
-                const int64_t n = u / (G * CB), gi = (u / CB) % G, cb = u % CB;
+                const int64_t n = u / (G * OBn), gi = (u / OBn) % G, ob = u % OBn;
                 if (n * G + gi != last) {
-                    for (int64_t k = 0; k < Kg; ++k) {
-                        const float *dyk = dy + (n * d->K + gi * Kg + k) * pq;
-                        float *dst = planes + k * cstride + offmax;
-                        for (int64_t p = 0; p < d->P; ++p)
-                            memcpy(dst + p * L, dyk + p * d->Q, sizeof(float) * (size_t)d->Q);
-                    }
+                    for (int64_t c = 0; c < ins; ++c)
+                        direct_shift_plane(d, &g, in + (n * in_ch + gi * ins + c) * hs * ws,
+                                           hs, ws, row0, col0, sgn, planes + c * g.cstride);
                     last = n * G + gi;
                 }
-                st_conv_direct_block_avx512(xb, ldy, planes + j0, cstride, Kg, offs, taps,
-                                            wp + (gi * CB + cb) * Kg * taps * DIRECT_OB, nj);
-                for (int64_t o = 0; o < DIRECT_OB && cb * DIRECT_OB + o < Cg; ++o) {
-                    float *dxc = dx + (n * d->C + gi * Cg + cb * DIRECT_OB + o) * hw;
-                    const float *src = xb + o * ldy - j0;
-                    for (int64_t h = 0; h < d->H; ++h) {
-                        float *row = dxc + h * d->W;
-                        const int64_t hp = h + d->pad_t;
-                        int64_t wn = hp < g.rows_used ? g.cols_used - d->pad_l : 0;
-                        if (wn > d->W) wn = d->W;
-                        if (wn < 0) wn = 0;
-                        if (wn) memcpy(row, src + hp * L + d->pad_l, sizeof(float) * (size_t)wn);
-                        for (int64_t q = wn; q < d->W; ++q) row[q] = 0.f;
-                    }
-                }
+                const int64_t o0 = ob * DIRECT_OB;
+                const int64_t nvalid = outs - o0 < DIRECT_OB ? outs - o0 : DIRECT_OB;
+                float b8[DIRECT_OB] = {0};
+                if (bias)
+                    for (int64_t o = 0; o < nvalid; ++o) b8[o] = bias[gi * Kg + o0 + o];
+                float *dst = out + (n * out_ch + gi * outs + o0) * g.n;
+                st_conv_direct_block_avx512(nvalid == DIRECT_OB ? dst : tmp, g.n, planes,
+                                            g.cstride, ins, g.off, taps,
+                                            wp + (gi * OBn + ob) * ins * taps * DIRECT_OB, b8,
+                                            g.n);
+                if (nvalid < DIRECT_OB)
+                    memcpy(dst, tmp, sizeof(float) * (size_t)(nvalid * g.n));
             }
         }
     }
@@ -874,7 +876,7 @@ static int use_dw(const st_conv_desc *d) {
 int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, const float *bias,
                       float *y) {
     if (use_dw(d)) return dw_forward(d, x, w, bias, y);
-    if (use_direct(d, 0)) return direct_forward(d, x, w, bias, y);
+    if (use_direct(d, 0)) return direct_run(d, x, w, bias, y, 0);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, x, w, bias, y};
@@ -884,7 +886,7 @@ int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, con
 int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
     if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
-    if (use_direct(d, 1)) return direct_backward_data(d, dy, w, dx);
+    if (use_direct(d, 1)) return direct_run(d, dy, w, NULL, dx, 1);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, dy, w, NULL, dx};
