@@ -652,8 +652,9 @@ static int dw_backward_data(const st_conv_desc *d, const float *dy, const float 
     return fail ? ST_ENOMEM : ST_OK;
 }
 
-/* dw[k] = sum_n dot(dy[n,k], x[n,c]) per tap.  Parallel over channels (each x plane padded
- * once for its mult outputs) or, when there are few channels, over output channels. */
+/* dw[k] = sum_n dot(dy[n,k], x[n,c]) per tap.  Each thread takes a contiguous range of
+ * output channels (so threads share the work even for a single input channel) and, per
+ * image, pads each input plane its range touches once. */
 static int dw_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                               float *dw) {
     dw_geom g;
@@ -661,37 +662,36 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
     const dw_kernels *kern = &DW_TABLE[st_arch_get()];
     const int64_t C = d->C, hw = d->H * d->W, pq = d->P * d->Q;
     const size_t ws = sizeof(float) * (size_t)(g.xsize + d->P * g.Qp);
-    const int by_k = C < 2 * (int64_t)num_threads() && g.mult > 1;
-    const int64_t units = by_k ? d->K : C;
     int fail = 0;
     memset(dw, 0, sizeof(float) * (size_t)(d->K * g.taps));
 #pragma omp parallel
     {
+        const int64_t team = team_size(), tid = thread_id();
+        const int64_t k0 = d->K * tid / team, k1 = d->K * (tid + 1) / team;
         float *xp = (float *)st_workspace(ST_WS_COL, ws);
         if (!xp) {
 #pragma omp atomic write
             fail = 1;
-        } else {
+        } else if (k1 > k0) {
             float *dyb = xp + g.xsize;
             memset(xp, 0, sizeof(float) * (size_t)(g.xsize + d->P * g.Qp));
-#pragma omp for schedule(static)
-            for (int64_t u = 0; u < units; ++u) {
-                const int64_t c = by_k ? u / g.mult : u;
-                const int64_t m0 = by_k ? u % g.mult : 0, m1 = by_k ? m0 + 1 : g.mult;
-                for (int64_t n = 0; n < d->N; ++n) {
-                    dw_pad_plane(d, &g, x + (n * C + c) * hw, xp);
-                    for (int64_t m = m0; m < m1; ++m) {
-                        const int64_t k = c * g.mult + m;
-                        const float *dyk = dy + (n * d->K + k) * pq;
-                        if (g.Qp != d->Q) {
-                            for (int64_t p = 0; p < d->P; ++p)
-                                memcpy(dyb + p * g.Qp, dyk + p * d->Q,
-                                       sizeof(float) * (size_t)d->Q);
-                            dyk = dyb;
-                        }
-                        kern->bwd_weight(dw + k * g.taps, dyk, xp, g.off, g.taps, g.n,
-                                         d->stride_w);
+            for (int64_t n = 0; n < d->N; ++n) {
+                int64_t padded = -1;
+                for (int64_t k = k0; k < k1; ++k) {
+                    const int64_t c = k / g.mult;
+                    if (c != padded) {
+                        dw_pad_plane(d, &g, x + (n * C + c) * hw, xp);
+                        padded = c;
                     }
+                    const float *dyk = dy + (n * d->K + k) * pq;
+                    if (g.Qp != d->Q) {
+                        for (int64_t p = 0; p < d->P; ++p)
+                            memcpy(dyb + p * g.Qp, dyk + p * d->Q,
+                                   sizeof(float) * (size_t)d->Q);
+                        dyk = dyb;
+                    }
+                    kern->bwd_weight(dw + k * g.taps, dyk, xp, g.off, g.taps, g.n,
+                                     d->stride_w);
                 }
             }
         }
@@ -752,11 +752,12 @@ static void direct_geom_init(const st_conv_desc *d, int backward, direct_geom *g
 
 static int use_direct(const st_conv_desc *d, int backward) {
     if (st_arch_get() != ST_ARCH_AVX512) return 0;
-    if (d->stride_h != 1 || d->stride_w != 1 || is_1x1_direct(d) || is_depthwise(d)) return 0;
+    if (d->stride_h != 1 || d->stride_w != 1 || is_1x1_direct(d)) return 0;
+    if (is_depthwise(d) && d->groups > 1) return 0; /* single-channel input is fine here */
     const int64_t taps = d->R * d->S, Cg = d->C / d->groups, Kg = d->K / d->groups;
     if (taps > 64) return 0;
     const int64_t outs = backward ? Cg : Kg, ins = backward ? Kg : Cg;
-    if (outs < DIRECT_OB || ins * taps < 16) return 0;
+    if (outs < DIRECT_OB || ins * taps < 4) return 0;
     direct_geom g;
     direct_geom_init(d, backward, &g);
     return sizeof(float) * (size_t)(ins * g.cstride) <= st_conv_get_chunk_bytes();
@@ -875,8 +876,8 @@ static int use_dw(const st_conv_desc *d) {
 
 int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, const float *bias,
                       float *y) {
-    if (use_dw(d)) return dw_forward(d, x, w, bias, y);
     if (use_direct(d, 0)) return direct_run(d, x, w, bias, y, 0);
+    if (use_dw(d)) return dw_forward(d, x, w, bias, y);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, x, w, bias, y};
@@ -885,8 +886,8 @@ int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, con
 
 int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
-    if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
     if (use_direct(d, 1)) return direct_run(d, dy, w, NULL, dx, 1);
+    if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, dy, w, NULL, dx};
