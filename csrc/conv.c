@@ -360,8 +360,9 @@ static int backward_data_chunk(const conv_args *A, int64_t n0, int64_t nb, float
     return ST_OK;
 }
 
-/* acc[g] (Kg x crs) (+)= dY[g] @ col^T over images [n0, n0 + nb); beta0 is the beta of the
- * first GEMM into acc (0 overwrites). */
+/* accT[g] (crs x Kg) (+)= col @ dY[g]^T over images [n0, n0 + nb): dW transposed, so the
+ * GEMM's long M dimension is (C/groups)*R*S rather than the few output channels; beta0 is
+ * the beta of the first GEMM into acc (0 overwrites).  transpose_dw() restores dW. */
 static int backward_weight_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col,
                                  float *tmp, float *acc, float beta0, gemm_fn gemm, int par) {
     const st_conv_desc *d = A->d;
@@ -373,8 +374,8 @@ static int backward_weight_chunk(const conv_args *A, int64_t n0, int64_t nb, flo
         float beta = beta0;
         if (pl->direct) {
             for (int64_t i = 0; i < nb; ++i) {
-                int st = gemm(0, 1, Kg, Cg, pq, 1.f, dy + i * pl->ys + g * Kg * pq, pq,
-                              x + i * pl->xs + g * Cg * hw, hw, beta, ag, crs);
+                int st = gemm(0, 1, Cg, Kg, pq, 1.f, x + i * pl->xs + g * Cg * hw, hw,
+                              dy + i * pl->ys + g * Kg * pq, pq, beta, ag, Kg);
                 if (st) return st;
                 beta = 1.f;
             }
@@ -383,20 +384,38 @@ static int backward_weight_chunk(const conv_args *A, int64_t n0, int64_t nb, flo
             gather_dy(pl, dy, g, nb, tmp);
             for (int64_t i = 0; i < nb; ++i)
                 im2col_tile(d, x + i * pl->xs + g * Cg * hw, Cg, 0, pq, col + i * pq, ld, par);
-            int st = gemm(0, 1, Kg, crs, ld, 1.f, tmp, ld, col, ld, beta, ag, crs);
+            int st = gemm(0, 1, crs, Kg, ld, 1.f, col, ld, tmp, ld, beta, ag, Kg);
             if (st) return st;
         } else {
             const float *dyg = dy + g * Kg * pq, *xg = x + g * Cg * hw;
             for (int64_t t0 = 0; t0 < pq; t0 += pl->T) {
                 const int64_t tt = pq - t0 < pl->T ? pq - t0 : pl->T;
                 im2col_tile(d, xg, Cg, t0, tt, col, tt, par);
-                int st = gemm(0, 1, Kg, crs, tt, 1.f, dyg + t0, pq, col, tt, beta, ag, crs);
+                int st = gemm(0, 1, crs, Kg, tt, 1.f, col, tt, dyg + t0, pq, beta, ag, Kg);
                 if (st) return st;
                 beta = 1.f;
             }
         }
     }
     return ST_OK;
+}
+
+/* dw[g][k][j] = accT[g][j][k] for rows u = g*Kg + k in [u0, u1), in 16 x 16 blocks. */
+static void transpose_dw(const conv_plan *pl, const float *accT, float *dw, int64_t u0,
+                         int64_t u1) {
+    const int64_t Kg = pl->Kg, crs = pl->crs;
+    for (int64_t ub = u0; ub < u1; ub += 16) {
+        const int64_t ue = ub + 16 < u1 ? ub + 16 : u1;
+        for (int64_t jb = 0; jb < crs; jb += 16) {
+            const int64_t je = jb + 16 < crs ? jb + 16 : crs;
+            for (int64_t u = ub; u < ue; ++u) {
+                const int64_t g = u / Kg, k = u % Kg;
+                const float *src = accT + g * Kg * crs + k;
+                float *dst = dw + u * crs;
+                for (int64_t j = jb; j < je; ++j) dst[j] = src[j * Kg];
+            }
+        }
+    }
 }
 
 /* Run `op` over the batch in chunks of pl->nb images.  Batch-parallel: each thread takes
@@ -412,11 +431,20 @@ static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
     if (!pl->batch_par) {
         float *col = pl->col_bytes ? (float *)st_workspace(ST_WS_COL, pl->col_bytes) : NULL;
         float *tmp = pl->tmp_bytes ? (float *)st_workspace(ST_WS_AUX2, pl->tmp_bytes) : NULL;
-        if ((pl->col_bytes && !col) || (pl->tmp_bytes && !tmp)) return ST_ENOMEM;
+        float *acc = reduce ? (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize)
+                            : NULL;
+        if ((pl->col_bytes && !col) || (pl->tmp_bytes && !tmp) || (reduce && !acc))
+            return ST_ENOMEM;
         for (int64_t c = 0; c < nchunks; ++c) {
             const int64_t n0 = c * pl->nb, nb = d->N - n0 < pl->nb ? d->N - n0 : pl->nb;
-            int st = op(A, n0, nb, col, tmp, A->out, c == 0 ? 0.f : 1.f, st_sgemm, 1);
+            int st = op(A, n0, nb, col, tmp, acc, c == 0 ? 0.f : 1.f, st_sgemm, 1);
             if (st) return st;
+        }
+        if (reduce) {
+            const int64_t rows = d->K;
+#pragma omp parallel for schedule(static) if (wsize > 65536)
+            for (int64_t ub = 0; ub < rows; ub += 16)
+                transpose_dw(pl, acc, A->out, ub, ub + 16 < rows ? ub + 16 : rows);
         }
         return ST_OK;
     }
@@ -458,8 +486,11 @@ static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
             for (int64_t i = 0; i < wsize; ++i) {
                 float s = accs[0][i];
                 for (int t = 1; t < team; ++t) s += accs[t][i];
-                A->out[i] = s;
+                accs[0][i] = s;
             }
+#pragma omp for schedule(static)
+            for (int64_t ub = 0; ub < d->K; ub += 16)
+                transpose_dw(pl, accs[0], A->out, ub, ub + 16 < d->K ? ub + 16 : d->K);
         }
     }
     return fail ? ST_ENOMEM : ST_OK;
