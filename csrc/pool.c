@@ -15,15 +15,15 @@
 /* Work (in window taps or elements) below which a call stays on one thread. */
 enum { ST_POOL_PAR_MIN_WORK = 32768 };
 
-typedef void (*maxrow_fn)(ST_POOL_ROW_ARGS, float *, int32_t *);
+typedef void (*maxrow_fn)(ST_MAXROW_FULL_ARGS);
 typedef void (*avgrow_fn)(ST_POOL_ROW_ARGS, float, float *);
 typedef float (*sum_fn)(const float *, int64_t);
 
 static maxrow_fn pick_maxrow(void) {
     switch (st_arch_get()) {
-    case ST_ARCH_AVX512: return st_maxpool_row_avx512;
-    case ST_ARCH_AVX2: return st_maxpool_row_avx2;
-    default: return st_maxpool_row_generic;
+    case ST_ARCH_AVX512: return st_maxpool_fullrow_avx512;
+    case ST_ARCH_AVX2: return st_maxpool_fullrow_avx2;
+    default: return st_maxpool_fullrow_generic;
     }
 }
 
@@ -46,24 +46,28 @@ static sum_fn pick_sum(void) {
 /* ---- generic interior row kernels --------------------------------------------------------- */
 
 void st_maxpool_row_generic(ST_POOL_ROW_ARGS, float *y, int32_t *idx) {
-    const int64_t W = g->W;
-    for (int64_t ow = ow0; ow < ow1; ++ow) {
-        const int64_t iw0 = ow * g->sw - g->pw;
-        int64_t mi = (ih0 + (int64_t)ki0 * g->dh) * W + iw0;
-        float m = xp[mi];
-        for (int ki = ki0; ki < ki1; ++ki) {
-            const int64_t rbase = (ih0 + (int64_t)ki * g->dh) * W + iw0;
-            for (int kj = (ki == ki0); kj < g->kw; ++kj) {
-                const int64_t i = rbase + (int64_t)kj * g->dw;
-                const float v = xp[i];
-                if (v > m || isnan(v)) {
-                    m = v;
-                    mi = i;
+    /* Taps outer, outputs inner: no dependency chain across taps of one output, branch-free
+     * selects the compiler can vectorise; per output the taps keep their window order. */
+    const int64_t W = g->W, sw = g->sw, c0 = -(int64_t)g->pw;
+    for (int ki = ki0; ki < ki1; ++ki) {
+        const int64_t roff = (ih0 + (int64_t)ki * g->dh) * W;
+        for (int kj = 0; kj < g->kw; ++kj) {
+            const int64_t off = roff + c0 + (int64_t)kj * g->dw;
+            const float *r = xp + off;
+            if (ki == ki0 && kj == 0) {
+                for (int64_t ow = ow0; ow < ow1; ++ow) {
+                    y[ow] = r[ow * sw];
+                    idx[ow] = (int32_t)(off + ow * sw);
                 }
+                continue;
+            }
+            for (int64_t ow = ow0; ow < ow1; ++ow) {
+                const float v = r[ow * sw], m = y[ow];
+                const int take = (v > m) | (v != v);
+                y[ow] = take ? v : m;
+                idx[ow] = take ? (int32_t)(off + ow * sw) : idx[ow];
             }
         }
-        y[ow] = m;
-        idx[ow] = (int32_t)mi;
     }
 }
 
@@ -130,15 +134,20 @@ static void maxpool_border(const st_pool2d_geom *g, const float *xp, int64_t ih0
                 const int64_t iw = iw0 + (int64_t)kj * g->dw;
                 if (iw < 0 || iw >= W) continue;
                 const float v = xp[ih * W + iw];
-                if (mi < 0 || v > m || isnan(v)) {
-                    m = v;
-                    mi = ih * W + iw;
-                }
+                const int take = (mi < 0) | (v > m) | (v != v);
+                m = take ? v : m;
+                mi = take ? ih * W + iw : mi;
             }
         }
         y[ow] = m;
         idx[ow] = (int32_t)mi;
     }
+}
+
+void st_maxpool_fullrow_generic(ST_MAXROW_FULL_ARGS) {
+    if (lo > ow0) maxpool_border(g, xp, ih0, ki0, ki1, ow0, lo, y, idx);
+    if (hi > lo) st_maxpool_row_generic(g, xp, ih0, ki0, ki1, lo, hi, y, idx);
+    if (ow1 > hi) maxpool_border(g, xp, ih0, ki0, ki1, hi, ow1, y, idx);
 }
 
 /* PyTorch's average-pool window for output (oh, ow): clipped bounds and divisor. */
@@ -211,9 +220,7 @@ int st_maxpool2d_f32(const st_pool2d_geom *g, int64_t P, const float *x, float *
             }
             continue;
         }
-        maxpool_border(g, xp, ih0, ki0, ki1, 0, lo, yr, ir);
-        if (hi > lo) row(g, xp, ih0, ki0, ki1, lo, hi, yr, ir);
-        maxpool_border(g, xp, ih0, ki0, ki1, hi, g->Wo, yr, ir);
+        row(g, xp, ih0, ki0, ki1, 0, g->Wo, lo, hi, yr, ir);
     }
     return ST_OK;
 }

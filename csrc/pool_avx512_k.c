@@ -4,6 +4,7 @@
  * valid element is read.  Same comparison order as the generic path (rows, then columns;
  * a later tap wins when greater or NaN), hence the same values and indices. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "pool_isa.h"
 
@@ -49,57 +50,125 @@ static inline void max_update(__m512 v, __m512i vi, __m512 *mx, __m512i *mi) {
     *mi = _mm512_mask_mov_epi32(*mi, k, vi);
 }
 
-void st_maxpool_row_avx512(ST_POOL_ROW_ARGS, float *y, int32_t *idx) {
+/* One block of n <= 16 outputs starting at ow, every tap inside the input. */
+static inline void max_block_clean(const st_pool2d_geom *g, const float *xp, int64_t ih0,
+                                   int ki0, int ki1, int64_t ow, int64_t n, float *y,
+                                   int32_t *idx) {
     const int64_t W = g->W;
     const int sw = g->sw, kw = g->kw, dw = g->dw, dh = g->dh;
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const int pair = (sw == 2 && kw == 2 && dw == 1); /* 2-wide stride-2 windows */
-    for (int64_t ow = ow0; ow < ow1; ow += VL) {
-        const int64_t n = ow1 - ow < VL ? ow1 - ow : VL;
-        tap_loader t;
-        loader_init(&t, sw, n, pair ? 2 * n : 2 * n - 1);
-        const int64_t c0 = ow * sw - g->pw; /* first window column of lane 0 */
-        const float *base = xp + c0;
-        /* Column index of lane l's window start. */
-        const __m512i vcol = _mm512_add_epi32(_mm512_mullo_epi32(lane, _mm512_set1_epi32(sw)),
-                                              _mm512_set1_epi32((int32_t)c0));
-        __m512 mx = _mm512_setzero_ps();
-        __m512i mi = _mm512_setzero_si512();
-        if (pair) {
-            for (int ki = ki0; ki < ki1; ++ki) {
-                const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
-                const __m512 lo = _mm512_maskz_loadu_ps(t.mlo, base + roff);
-                const __m512 hi = _mm512_maskz_loadu_ps(t.mhi, base + roff + VL);
-                const __m512 e = _mm512_permutex2var_ps(lo, t.evens, hi);
-                const __m512 o = _mm512_permutex2var_ps(lo, t.odds, hi);
-                const __m512i ie = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)roff));
-                const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
-                if (ki == ki0) {
-                    mx = e;
-                    mi = ie;
-                } else {
-                    max_update(e, ie, &mx, &mi);
-                }
-                max_update(o, io, &mx, &mi);
-            }
-        } else {
-            {
-                const int64_t roff = (ih0 + (int64_t)ki0 * dh) * W;
-                mx = load_taps(&t, base + roff);
-                mi = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)roff));
-            }
-            for (int ki = ki0; ki < ki1; ++ki) {
-                const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
-                for (int kj = (ki == ki0); kj < kw; ++kj) {
-                    const int64_t off = roff + (int64_t)kj * dw;
-                    const __m512 v = load_taps(&t, base + off);
-                    max_update(v, _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)off)), &mx,
-                               &mi);
-                }
+    tap_loader t;
+    loader_init(&t, sw, n, pair ? 2 * n : 2 * n - 1);
+    const int64_t c0 = ow * sw - g->pw; /* first window column of lane 0 */
+    const float *base = xp + c0;
+    const __m512i vcol = _mm512_add_epi32(t.vstep, _mm512_set1_epi32((int32_t)c0));
+    __m512 mx;
+    __m512i mi;
+    if (pair) {
+        const int64_t r0 = (ih0 + (int64_t)ki0 * dh) * W;
+        const __m512 lo = _mm512_maskz_loadu_ps(t.mlo, base + r0);
+        const __m512 hi = _mm512_maskz_loadu_ps(t.mhi, base + r0 + VL);
+        mx = _mm512_permutex2var_ps(lo, t.evens, hi);
+        mi = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)r0));
+        max_update(_mm512_permutex2var_ps(lo, t.odds, hi),
+                   _mm512_add_epi32(mi, _mm512_set1_epi32(1)), &mx, &mi);
+        for (int ki = ki0 + 1; ki < ki1; ++ki) {
+            const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
+            const __m512 l2 = _mm512_maskz_loadu_ps(t.mlo, base + roff);
+            const __m512 h2 = _mm512_maskz_loadu_ps(t.mhi, base + roff + VL);
+            const __m512i ie = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)roff));
+            max_update(_mm512_permutex2var_ps(l2, t.evens, h2), ie, &mx, &mi);
+            max_update(_mm512_permutex2var_ps(l2, t.odds, h2),
+                       _mm512_add_epi32(ie, _mm512_set1_epi32(1)), &mx, &mi);
+        }
+    } else {
+        const int64_t r0 = (ih0 + (int64_t)ki0 * dh) * W;
+        mx = load_taps(&t, base + r0);
+        mi = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)r0));
+        for (int ki = ki0; ki < ki1; ++ki) {
+            const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
+            for (int kj = (ki == ki0); kj < kw; ++kj) {
+                const int64_t off = roff + (int64_t)kj * dw;
+                max_update(load_taps(&t, base + off),
+                           _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)off)), &mx, &mi);
             }
         }
-        _mm512_mask_storeu_ps(y + ow, t.m, mx);
-        _mm512_mask_storeu_epi32(idx + ow, t.m, mi);
+    }
+    _mm512_mask_storeu_ps(y + ow, t.m, mx);
+    _mm512_mask_storeu_epi32(idx + ow, t.m, mi);
+}
+
+/* Bits [a, b) of a 32-bit mask (clipped to [0, 32)). */
+static inline uint32_t bit_range(int64_t a, int64_t b) {
+    if (a < 0) a = 0;
+    if (b > 32) b = 32;
+    if (b <= a) return 0u;
+    const uint32_t hi = b >= 32 ? 0xFFFFFFFFu : ((1u << b) - 1u);
+    return hi & ~((1u << a) - 1u);
+}
+
+/* One block of n <= 16 outputs whose windows may hang over the left / right border.  Taps
+ * outside the input load as -inf (masked loads: never read), so they are never taken; each
+ * lane starts from the index of its first valid tap, which PyTorch keeps when every valid
+ * value is -inf (and -1 when the window has no valid tap). */
+static inline void max_block_checked(const st_pool2d_geom *g, const float *xp, int64_t ih0,
+                                     int ki0, int ki1, int64_t ow, int64_t n, float *y,
+                                     int32_t *idx) {
+    const int64_t W = g->W;
+    const int sw = g->sw, kw = g->kw, dw = g->dw, dh = g->dh;
+    tap_loader t;
+    loader_init(&t, sw, n, 2 * n - 1);
+    const int64_t c0 = ow * sw - g->pw;
+    const __m512i vcol = _mm512_add_epi32(t.vstep, _mm512_set1_epi32((int32_t)c0));
+    const __m512i vW = _mm512_set1_epi32((int32_t)W);
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    const int64_t r0 = (ih0 + (int64_t)ki0 * dh) * W;
+    __m512i mi = _mm512_set1_epi32(-1);
+    for (int kj = kw - 1; kj >= 0; --kj) { /* first valid column wins: go backwards */
+        const __m512i vc = _mm512_add_epi32(vcol, _mm512_set1_epi32(kj * dw));
+        const __mmask16 valid = _mm512_cmp_epi32_mask(vc, _mm512_setzero_si512(),
+                                                      _MM_CMPINT_NLT) &
+                                _mm512_cmp_epi32_mask(vc, vW, _MM_CMPINT_LT);
+        mi = _mm512_mask_mov_epi32(mi, valid, _mm512_add_epi32(vc, _mm512_set1_epi32(
+                                                                       (int32_t)r0)));
+    }
+    __m512 mx = ninf;
+    for (int ki = ki0; ki < ki1; ++ki) {
+        const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
+        for (int kj = 0; kj < kw; ++kj) {
+            const int64_t s0 = c0 + (int64_t)kj * dw;
+            const uint32_t em = bit_range(-s0, W - s0); /* elements inside the row */
+            const float *p = xp + roff + s0;
+            __m512 v;
+            if (sw == 1) {
+                v = _mm512_mask_loadu_ps(ninf, (__mmask16)em & t.m, p);
+            } else if (sw == 2) {
+                const uint32_t e2 = em & bit_range(0, 2 * n - 1);
+                const __m512 lo = _mm512_mask_loadu_ps(ninf, (__mmask16)(e2 & 0xFFFFu), p);
+                const __m512 hi = _mm512_mask_loadu_ps(ninf, (__mmask16)(e2 >> 16), p + VL);
+                v = _mm512_permutex2var_ps(lo, t.evens, hi);
+            } else {
+                const __m512i vc = _mm512_add_epi32(vcol, _mm512_set1_epi32(kj * dw));
+                const __mmask16 valid = t.m & _mm512_cmp_epi32_mask(vc, _mm512_setzero_si512(),
+                                                                    _MM_CMPINT_NLT) &
+                                        _mm512_cmp_epi32_mask(vc, vW, _MM_CMPINT_LT);
+                v = _mm512_mask_i32gather_ps(ninf, valid, t.vstep, p, 4);
+            }
+            max_update(v, _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)(roff + kj * dw))),
+                       &mx, &mi);
+        }
+    }
+    _mm512_mask_storeu_ps(y + ow, t.m, mx);
+    _mm512_mask_storeu_epi32(idx + ow, t.m, mi);
+}
+
+void st_maxpool_fullrow_avx512(ST_MAXROW_FULL_ARGS) {
+    for (int64_t ow = ow0; ow < ow1; ow += VL) {
+        const int64_t n = ow1 - ow < VL ? ow1 - ow : VL;
+        if (ow >= lo && ow + n <= hi)
+            max_block_clean(g, xp, ih0, ki0, ki1, ow, n, y, idx);
+        else
+            max_block_checked(g, xp, ih0, ki0, ki1, ow, n, y, idx);
     }
 }
 

@@ -11,10 +11,16 @@
     const st_pool2d_geom *g, const float *xp, int64_t ih0, int ki0, int ki1, int64_t ow0,  \
         int64_t ow1
 
-/* Max: y[ow] and idx[ow] (flat index in the plane xp). */
+/* Max, interior columns only: y[ow] and idx[ow] (flat index in the plane xp). */
 void st_maxpool_row_generic(ST_POOL_ROW_ARGS, float *y, int32_t *idx);
-void st_maxpool_row_avx2(ST_POOL_ROW_ARGS, float *y, int32_t *idx);
-void st_maxpool_row_avx512(ST_POOL_ROW_ARGS, float *y, int32_t *idx);
+
+/* Max over a whole output row [ow0, ow1), border columns included; [lo, hi) are the interior
+ * columns (every window column inside the input).  Taps outside the input are skipped; a
+ * window with none inside gives -inf and index -1. */
+#define ST_MAXROW_FULL_ARGS ST_POOL_ROW_ARGS, int64_t lo, int64_t hi, float *y, int32_t *idx
+void st_maxpool_fullrow_generic(ST_MAXROW_FULL_ARGS);
+void st_maxpool_fullrow_avx2(ST_MAXROW_FULL_ARGS);
+void st_maxpool_fullrow_avx512(ST_MAXROW_FULL_ARGS);
 
 /* Average: y[ow] = (sum of the window) * inv_div. */
 void st_avgpool_row_generic(ST_POOL_ROW_ARGS, float inv_div, float *y);
