@@ -12,18 +12,35 @@
 #include <omp.h>
 #endif
 
-/* Work (in window taps or elements) below which a call stays on one thread. */
-enum { ST_POOL_PAR_MIN_WORK = 32768 };
+/* Work (in window taps or elements) below which a call stays on one thread; tasks per thread
+ * of the dynamic schedule (so a thread that the OS preempts on a busy machine delays the call
+ * by one small task, not by its whole static share). */
+enum { ST_POOL_PAR_MIN_WORK = 32768, ST_POOL_TASKS_PER_THREAD = 8 };
 
-typedef void (*maxrow_fn)(ST_MAXROW_FULL_ARGS);
+static int64_t task_size(int64_t n) {
+    return n / ((int64_t)ST_POOL_TASKS_PER_THREAD * st_get_num_threads()) + 1;
+}
+
+/* Forward tasks: whole planes when there are enough of them, else each plane's output rows
+ * split in *rpt-row pieces; returns the number of pieces per plane. */
+static int64_t row_split(int64_t P, int64_t Ho, int64_t *rpt) {
+    const int64_t want = (int64_t)ST_POOL_TASKS_PER_THREAD * st_get_num_threads();
+    int64_t split = P >= want ? 1 : (want + P - 1) / P;
+    if (split > Ho) split = Ho;
+    if (split < 1) split = 1;
+    *rpt = (Ho + split - 1) / split;
+    return (Ho + *rpt - 1) / *rpt;
+}
+
+typedef void (*maxrow_fn)(ST_MAXROWS_ARGS);
 typedef void (*avgrow_fn)(ST_POOL_ROW_ARGS, float, float *);
 typedef float (*sum_fn)(const float *, int64_t);
 
 static maxrow_fn pick_maxrow(void) {
     switch (st_arch_get()) {
-    case ST_ARCH_AVX512: return st_maxpool_fullrow_avx512;
-    case ST_ARCH_AVX2: return st_maxpool_fullrow_avx2;
-    default: return st_maxpool_fullrow_generic;
+    case ST_ARCH_AVX512: return st_maxpool_rows_avx512;
+    case ST_ARCH_AVX2: return st_maxpool_rows_avx2;
+    default: return st_maxpool_rows_generic;
     }
 }
 
@@ -95,19 +112,6 @@ float st_pool_sum_generic(const float *x, int64_t n) {
 }
 
 /* ---- border (any column position) ---------------------------------------------------------- */
-
-/* Valid window rows of output row oh: ki in [*ki0, *ki1) (empty when *ki0 >= *ki1). */
-static void row_taps(const st_pool2d_geom *g, int64_t ih0, int dh, int *ki0, int *ki1) {
-    int64_t a = 0, b;
-    if (ih0 < 0) a = (-ih0 + dh - 1) / dh;
-    if (ih0 > g->H - 1)
-        b = 0;
-    else
-        b = (g->H - 1 - ih0) / dh + 1;
-    if (b > g->kh) b = g->kh;
-    *ki0 = (int)a;
-    *ki1 = (int)(a > b ? a : b);
-}
 
 /* Interior output columns [*lo, *hi): every window column inside the input. */
 static void interior_cols(const st_pool2d_geom *g, int dw, int64_t *lo, int64_t *hi) {
@@ -196,23 +200,13 @@ static void avgpool_border(const st_pool2d_geom *g, const float *xp, int64_t oh,
 
 /* ---- drivers ------------------------------------------------------------------------------- */
 
-int st_maxpool2d_f32(const st_pool2d_geom *g, int64_t P, const float *x, float *y,
-                     int32_t *idx) {
-    const int64_t rows = P * g->Ho, HW = g->H * g->W;
-    const maxrow_fn row = pick_maxrow();
-    int64_t lo, hi;
-    interior_cols(g, g->dw, &lo, &hi);
-    const int64_t work = rows * g->Wo * g->kh * g->kw;
-    (void)work;
-#pragma omp parallel for schedule(static) if (work > ST_POOL_PAR_MIN_WORK)
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t p = r / g->Ho, oh = r % g->Ho;
-        const float *xp = x + p * HW;
-        float *yr = y + r * g->Wo;
-        int32_t *ir = idx + r * g->Wo;
+void st_maxpool_rows_generic(ST_MAXROWS_ARGS) {
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        float *yr = yp + oh * g->Wo;
+        int32_t *ir = ip + oh * g->Wo;
         const int64_t ih0 = oh * g->sh - g->ph;
         int ki0, ki1;
-        row_taps(g, ih0, g->dh, &ki0, &ki1);
+        st_pool_row_taps(g, ih0, g->dh, &ki0, &ki1);
         if (ki0 >= ki1) { /* no window row inside the input (dilation only) */
             for (int64_t ow = 0; ow < g->Wo; ++ow) {
                 yr[ow] = -INFINITY;
@@ -220,7 +214,25 @@ int st_maxpool2d_f32(const st_pool2d_geom *g, int64_t P, const float *x, float *
             }
             continue;
         }
-        row(g, xp, ih0, ki0, ki1, 0, g->Wo, lo, hi, yr, ir);
+        st_maxpool_fullrow_generic(g, xp, ih0, ki0, ki1, 0, g->Wo, lo, hi, yr, ir);
+    }
+}
+
+int st_maxpool2d_f32(const st_pool2d_geom *g, int64_t P, const float *x, float *y,
+                     int32_t *idx) {
+    const int64_t HW = g->H * g->W, HWo = g->Ho * g->Wo;
+    const maxrow_fn rows = pick_maxrow();
+    int64_t lo, hi, rpt;
+    interior_cols(g, g->dw, &lo, &hi);
+    const int64_t split = row_split(P, g->Ho, &rpt), tasks = P * split;
+    const int64_t work = P * HWo * g->kh * g->kw, chunk = task_size(tasks);
+    (void)work;
+    (void)chunk;
+#pragma omp parallel for schedule(dynamic, chunk) if (work > ST_POOL_PAR_MIN_WORK)
+    for (int64_t t = 0; t < tasks; ++t) {
+        const int64_t p = t / split, oh0 = (t % split) * rpt;
+        const int64_t oh1 = oh0 + rpt < g->Ho ? oh0 + rpt : g->Ho;
+        rows(g, x + p * HW, oh0, oh1, lo, hi, y + p * HWo, idx + p * HWo);
     }
     return ST_OK;
 }
@@ -229,8 +241,10 @@ int st_maxpool2d_backward_f32(const st_pool2d_geom *g, int64_t P, const float *g
                               const int32_t *idx, float *gx) {
     const int64_t HW = g->H * g->W, HWo = g->Ho * g->Wo;
     const int64_t work = P * (HW + HWo);
+    const int64_t chunk = task_size(P);
     (void)work;
-#pragma omp parallel for schedule(static) if (work > ST_POOL_PAR_MIN_WORK)
+    (void)chunk;
+#pragma omp parallel for schedule(dynamic, chunk) if (work > ST_POOL_PAR_MIN_WORK)
     for (int64_t p = 0; p < P; ++p) {
         float *gxp = gx + p * HW;
         const float *gyp = gy + p * HWo;
@@ -246,29 +260,34 @@ int st_maxpool2d_backward_f32(const st_pool2d_geom *g, int64_t P, const float *g
 
 int st_avgpool2d_f32(const st_pool2d_geom *g, int64_t P, int count_include_pad,
                      int64_t divisor_override, const float *x, float *y) {
-    const int64_t rows = P * g->Ho, HW = g->H * g->W;
+    const int64_t HW = g->H * g->W, HWo = g->Ho * g->Wo;
     const avgrow_fn row = pick_avgrow();
-    int64_t lo, hi;
+    int64_t lo, hi, rpt;
     interior_cols(g, 1, &lo, &hi);
-    const int64_t work = rows * g->Wo * g->kh * g->kw;
+    const int64_t split = row_split(P, g->Ho, &rpt), tasks = P * split;
+    const int64_t work = P * HWo * g->kh * g->kw, chunk = task_size(tasks);
     (void)work;
-#pragma omp parallel for schedule(static) if (work > ST_POOL_PAR_MIN_WORK)
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t p = r / g->Ho, oh = r % g->Ho;
+    (void)chunk;
+#pragma omp parallel for schedule(dynamic, chunk) if (work > ST_POOL_PAR_MIN_WORK)
+    for (int64_t t = 0; t < tasks; ++t) {
+        const int64_t p = t / split, oh0 = (t % split) * rpt;
+        const int64_t oh1 = oh0 + rpt < g->Ho ? oh0 + rpt : g->Ho;
         const float *xp = x + p * HW;
-        float *yr = y + r * g->Wo;
-        const int64_t ih0 = oh * g->sh - g->ph;
-        int ki0, ki1;
-        row_taps(g, ih0, 1, &ki0, &ki1);
-        if (ki0 >= ki1 || hi <= lo) {
-            avgpool_border(g, xp, oh, 0, g->Wo, count_include_pad, divisor_override, yr);
-            continue;
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+            float *yr = y + p * HWo + oh * g->Wo;
+            const int64_t ih0 = oh * g->sh - g->ph;
+            int ki0, ki1;
+            st_pool_row_taps(g, ih0, 1, &ki0, &ki1);
+            if (ki0 >= ki1 || hi <= lo) {
+                avgpool_border(g, xp, oh, 0, g->Wo, count_include_pad, divisor_override, yr);
+                continue;
+            }
+            avgpool_border(g, xp, oh, 0, lo, count_include_pad, divisor_override, yr);
+            /* Interior columns share one divisor per row. */
+            const avg_win a = avg_window(g, oh, lo, count_include_pad, divisor_override);
+            row(g, xp, ih0, ki0, ki1, lo, hi, a.inv_div, yr);
+            avgpool_border(g, xp, oh, hi, g->Wo, count_include_pad, divisor_override, yr);
         }
-        avgpool_border(g, xp, oh, 0, lo, count_include_pad, divisor_override, yr);
-        /* Interior columns share one divisor per row. */
-        const avg_win a = avg_window(g, oh, lo, count_include_pad, divisor_override);
-        row(g, xp, ih0, ki0, ki1, lo, hi, a.inv_div, yr);
-        avgpool_border(g, xp, oh, hi, g->Wo, count_include_pad, divisor_override, yr);
     }
     return ST_OK;
 }
@@ -277,8 +296,10 @@ int st_avgpool2d_backward_f32(const st_pool2d_geom *g, int64_t P, int count_incl
                               int64_t divisor_override, const float *gy, float *gx) {
     const int64_t HW = g->H * g->W, HWo = g->Ho * g->Wo;
     const int64_t work = P * (HW + HWo * g->kh * g->kw);
+    const int64_t chunk = task_size(P);
     (void)work;
-#pragma omp parallel for schedule(static) if (work > ST_POOL_PAR_MIN_WORK)
+    (void)chunk;
+#pragma omp parallel for schedule(dynamic, chunk) if (work > ST_POOL_PAR_MIN_WORK)
     for (int64_t p = 0; p < P; ++p) {
         float *gxp = gx + p * HW;
         const float *gyp = gy + p * HWo;
@@ -300,8 +321,10 @@ int st_global_avgpool2d_f32(int64_t P, int64_t HW, const float *x, float *y) {
     const sum_fn sum = pick_sum();
     const float inv = HW > 0 ? 1.f / (float)HW : 0.f;
     const int64_t work = P * HW;
+    const int64_t chunk = task_size(P);
     (void)work;
-#pragma omp parallel for schedule(static) if (work > ST_POOL_PAR_MIN_WORK)
+    (void)chunk;
+#pragma omp parallel for schedule(dynamic, chunk) if (work > ST_POOL_PAR_MIN_WORK)
     for (int64_t p = 0; p < P; ++p) y[p] = sum(x + p * HW, HW) * inv;
     return ST_OK;
 }
@@ -309,8 +332,10 @@ int st_global_avgpool2d_f32(int64_t P, int64_t HW, const float *x, float *y) {
 int st_global_avgpool2d_backward_f32(int64_t P, int64_t HW, const float *gy, float *gx) {
     const float inv = HW > 0 ? 1.f / (float)HW : 0.f;
     const int64_t work = P * HW;
+    const int64_t chunk = task_size(P);
     (void)work;
-#pragma omp parallel for schedule(static) if (work > ST_POOL_PAR_MIN_WORK)
+    (void)chunk;
+#pragma omp parallel for schedule(dynamic, chunk) if (work > ST_POOL_PAR_MIN_WORK)
     for (int64_t p = 0; p < P; ++p) {
         const float v = gy[p] * inv;
         float *r = gx + p * HW;

@@ -91,17 +91,29 @@ static inline void max_block(const st_pool2d_geom *g, const float *xp, int64_t i
     _mm256_maskstore_epi32((int *)(idx + ow), lanes, mi);
 }
 
-void st_maxpool_fullrow_avx2(ST_MAXROW_FULL_ARGS) {
+void st_maxpool_rows_avx2(ST_MAXROWS_ARGS) {
+    const int64_t Wo = g->Wo;
     if (g->sw > 2) {
-        st_maxpool_fullrow_generic(g, xp, ih0, ki0, ki1, ow0, ow1, lo, hi, y, idx);
+        st_maxpool_rows_generic(g, xp, oh0, oh1, lo, hi, yp, ip);
         return;
     }
-    for (int64_t ow = ow0; ow < ow1; ow += VL) {
-        const int64_t n = ow1 - ow < VL ? ow1 - ow : VL;
-        if (ow >= lo && ow + n <= hi)
-            max_block(g, xp, ih0, ki0, ki1, ow, n, 0, y, idx);
-        else
-            max_block(g, xp, ih0, ki0, ki1, ow, n, 1, y, idx);
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        float *y = yp + oh * Wo;
+        int32_t *idx = ip + oh * Wo;
+        const int64_t ih0 = oh * g->sh - g->ph;
+        int ki0, ki1;
+        st_pool_row_taps(g, ih0, g->dh, &ki0, &ki1);
+        if (ki0 >= ki1) { /* no window row inside the input (dilation only) */
+            st_maxpool_rows_generic(g, xp, oh, oh + 1, lo, hi, yp, ip);
+            continue;
+        }
+        for (int64_t ow = 0; ow < Wo; ow += VL) {
+            const int64_t n = Wo - ow < VL ? Wo - ow : VL;
+            if (ow >= lo && ow + n <= hi)
+                max_block(g, xp, ih0, ki0, ki1, ow, n, 0, y, idx);
+            else
+                max_block(g, xp, ih0, ki0, ki1, ow, n, 1, y, idx);
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-/* AVX-512 interior row kernels of the pooling family: 16 output columns per vector.
+/* AVX-512 row kernels of the pooling family: 16 output columns per vector.
  * Column taps are loaded contiguously (stride 1), de-interleaved from two loads (stride 2)
  * or gathered (other strides); partial blocks use masked loads, so nothing past the last
  * valid element is read.  Same comparison order as the generic path (rows, then columns;
@@ -8,7 +8,8 @@
 
 #include "pool_isa.h"
 
-enum { VL = 16 };
+/* VL: lanes; MAX_KW: widest window whose border masks are tabulated per block. */
+enum { VL = 16, MAX_KW = 32 };
 
 static inline __mmask16 lanes(int64_t n) {
     return n >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
@@ -50,54 +51,6 @@ static inline void max_update(__m512 v, __m512i vi, __m512 *mx, __m512i *mi) {
     *mi = _mm512_mask_mov_epi32(*mi, k, vi);
 }
 
-/* One block of n <= 16 outputs starting at ow, every tap inside the input. */
-static inline void max_block_clean(const st_pool2d_geom *g, const float *xp, int64_t ih0,
-                                   int ki0, int ki1, int64_t ow, int64_t n, float *y,
-                                   int32_t *idx) {
-    const int64_t W = g->W;
-    const int sw = g->sw, kw = g->kw, dw = g->dw, dh = g->dh;
-    const int pair = (sw == 2 && kw == 2 && dw == 1); /* 2-wide stride-2 windows */
-    tap_loader t;
-    loader_init(&t, sw, n, pair ? 2 * n : 2 * n - 1);
-    const int64_t c0 = ow * sw - g->pw; /* first window column of lane 0 */
-    const float *base = xp + c0;
-    const __m512i vcol = _mm512_add_epi32(t.vstep, _mm512_set1_epi32((int32_t)c0));
-    __m512 mx;
-    __m512i mi;
-    if (pair) {
-        const int64_t r0 = (ih0 + (int64_t)ki0 * dh) * W;
-        const __m512 lo = _mm512_maskz_loadu_ps(t.mlo, base + r0);
-        const __m512 hi = _mm512_maskz_loadu_ps(t.mhi, base + r0 + VL);
-        mx = _mm512_permutex2var_ps(lo, t.evens, hi);
-        mi = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)r0));
-        max_update(_mm512_permutex2var_ps(lo, t.odds, hi),
-                   _mm512_add_epi32(mi, _mm512_set1_epi32(1)), &mx, &mi);
-        for (int ki = ki0 + 1; ki < ki1; ++ki) {
-            const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
-            const __m512 l2 = _mm512_maskz_loadu_ps(t.mlo, base + roff);
-            const __m512 h2 = _mm512_maskz_loadu_ps(t.mhi, base + roff + VL);
-            const __m512i ie = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)roff));
-            max_update(_mm512_permutex2var_ps(l2, t.evens, h2), ie, &mx, &mi);
-            max_update(_mm512_permutex2var_ps(l2, t.odds, h2),
-                       _mm512_add_epi32(ie, _mm512_set1_epi32(1)), &mx, &mi);
-        }
-    } else {
-        const int64_t r0 = (ih0 + (int64_t)ki0 * dh) * W;
-        mx = load_taps(&t, base + r0);
-        mi = _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)r0));
-        for (int ki = ki0; ki < ki1; ++ki) {
-            const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
-            for (int kj = (ki == ki0); kj < kw; ++kj) {
-                const int64_t off = roff + (int64_t)kj * dw;
-                max_update(load_taps(&t, base + off),
-                           _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)off)), &mx, &mi);
-            }
-        }
-    }
-    _mm512_mask_storeu_ps(y + ow, t.m, mx);
-    _mm512_mask_storeu_epi32(idx + ow, t.m, mi);
-}
-
 /* Bits [a, b) of a 32-bit mask (clipped to [0, 32)). */
 static inline uint32_t bit_range(int64_t a, int64_t b) {
     if (a < 0) a = 0;
@@ -107,68 +60,153 @@ static inline uint32_t bit_range(int64_t a, int64_t b) {
     return hi & ~((1u << a) - 1u);
 }
 
-/* One block of n <= 16 outputs whose windows may hang over the left / right border.  Taps
- * outside the input load as -inf (masked loads: never read), so they are never taken; each
- * lane starts from the index of its first valid tap, which PyTorch keeps when every valid
- * value is -inf (and -1 when the window has no valid tap). */
-static inline void max_block_checked(const st_pool2d_geom *g, const float *xp, int64_t ih0,
-                                     int ki0, int ki1, int64_t ow, int64_t n, float *y,
-                                     int32_t *idx) {
+/* What a block of n <= 16 output columns needs, computed once per call and reused for every
+ * output row: the loader, the window start column of each lane and, for a block whose
+ * windows hang over the left / right border ("checked"), the masks of the taps inside. */
+typedef struct {
+    tap_loader t;
+    int64_t ow, n, c0;
+    int pair, checked;
+    __m512i vcol;              /* window start column per lane */
+    __m512i first;             /* checked: column of each lane's first valid tap */
+    __mmask16 any;             /* checked: lanes with a valid tap */
+    __mmask16 valid[MAX_KW];   /* checked: lanes whose tap kj is inside */
+    uint32_t em[MAX_KW];       /* checked: stride-2 element masks of tap kj */
+} max_block;
+
+static inline void max_block_init(max_block *b, const st_pool2d_geom *g, int64_t ow,
+                                  int64_t n, int checked) {
+    const int sw = g->sw, kw = g->kw, dw = g->dw;
+    const int64_t W = g->W;
+    b->ow = ow;
+    b->n = n;
+    b->checked = checked;
+    b->pair = !checked && sw == 2 && kw == 2 && dw == 1; /* 2-wide stride-2 windows */
+    loader_init(&b->t, sw, n, b->pair ? 2 * n : 2 * n - 1);
+    b->c0 = ow * sw - g->pw;
+    b->vcol = _mm512_add_epi32(b->t.vstep, _mm512_set1_epi32((int32_t)b->c0));
+    if (!checked) return;
+    const __m512i vW = _mm512_set1_epi32((int32_t)W);
+    b->first = _mm512_set1_epi32(-1);
+    b->any = 0;
+    for (int kj = kw - 1; kj >= 0; --kj) { /* first valid column wins: go backwards */
+        const int64_t s0 = b->c0 + (int64_t)kj * dw;
+        const __m512i vc = _mm512_add_epi32(b->vcol, _mm512_set1_epi32(kj * dw));
+        const __mmask16 ok = b->t.m &
+                             _mm512_cmp_epi32_mask(vc, _mm512_setzero_si512(), _MM_CMPINT_NLT) &
+                             _mm512_cmp_epi32_mask(vc, vW, _MM_CMPINT_LT);
+        b->valid[kj] = ok;
+        b->em[kj] = bit_range(-s0, W - s0) & bit_range(0, 2 * n - 1);
+        b->first = _mm512_mask_mov_epi32(b->first, ok, vc);
+        b->any |= ok;
+    }
+}
+
+/* One output row of a block whose taps are all inside the input.  The window fold "later
+ * tap wins when greater or NaN" is associative, so each window row is folded on its own
+ * (independent dependency chains) and the rows are then folded in order. */
+static inline void max_row_clean(const max_block *b, const st_pool2d_geom *g, const float *xp,
+                                 int64_t ih0, int ki0, int ki1, float *y, int32_t *idx) {
+    const int64_t W = g->W;
+    const int kw = g->kw, dw = g->dw, dh = g->dh;
+    const tap_loader *t = &b->t;
+    const float *base = xp + b->c0;
+    __m512 mx = _mm512_setzero_ps();
+    __m512i mi = _mm512_setzero_si512();
+    for (int ki = ki0; ki < ki1; ++ki) {
+        const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
+        const __m512i ir = _mm512_add_epi32(b->vcol, _mm512_set1_epi32((int32_t)roff));
+        __m512 rm;
+        __m512i ri = ir;
+        if (b->pair) {
+            const __m512 lo = _mm512_maskz_loadu_ps(t->mlo, base + roff);
+            const __m512 hi = _mm512_maskz_loadu_ps(t->mhi, base + roff + VL);
+            rm = _mm512_permutex2var_ps(lo, t->evens, hi);
+            max_update(_mm512_permutex2var_ps(lo, t->odds, hi),
+                       _mm512_add_epi32(ir, _mm512_set1_epi32(1)), &rm, &ri);
+        } else {
+            rm = load_taps(t, base + roff);
+            for (int kj = 1; kj < kw; ++kj)
+                max_update(load_taps(t, base + roff + (int64_t)kj * dw),
+                           _mm512_add_epi32(ir, _mm512_set1_epi32(kj * dw)), &rm, &ri);
+        }
+        if (ki == ki0) {
+            mx = rm;
+            mi = ri;
+        } else {
+            max_update(rm, ri, &mx, &mi);
+        }
+    }
+    _mm512_mask_storeu_ps(y + b->ow, t->m, mx);
+    _mm512_mask_storeu_epi32(idx + b->ow, t->m, mi);
+}
+
+/* One output row of a block whose windows may hang over the border.  Taps outside the input
+ * load as -inf (masked loads: never read), so they are never taken; each lane starts from the
+ * index of its first valid tap, which PyTorch keeps when every valid value is -inf (and -1
+ * when the window has no valid tap). */
+static inline void max_row_checked(const max_block *b, const st_pool2d_geom *g,
+                                   const float *xp, int64_t ih0, int ki0, int ki1, float *y,
+                                   int32_t *idx) {
     const int64_t W = g->W;
     const int sw = g->sw, kw = g->kw, dw = g->dw, dh = g->dh;
-    tap_loader t;
-    loader_init(&t, sw, n, 2 * n - 1);
-    const int64_t c0 = ow * sw - g->pw;
-    const __m512i vcol = _mm512_add_epi32(t.vstep, _mm512_set1_epi32((int32_t)c0));
-    const __m512i vW = _mm512_set1_epi32((int32_t)W);
+    const tap_loader *t = &b->t;
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
     const int64_t r0 = (ih0 + (int64_t)ki0 * dh) * W;
-    __m512i mi = _mm512_set1_epi32(-1);
-    for (int kj = kw - 1; kj >= 0; --kj) { /* first valid column wins: go backwards */
-        const __m512i vc = _mm512_add_epi32(vcol, _mm512_set1_epi32(kj * dw));
-        const __mmask16 valid = _mm512_cmp_epi32_mask(vc, _mm512_setzero_si512(),
-                                                      _MM_CMPINT_NLT) &
-                                _mm512_cmp_epi32_mask(vc, vW, _MM_CMPINT_LT);
-        mi = _mm512_mask_mov_epi32(mi, valid, _mm512_add_epi32(vc, _mm512_set1_epi32(
-                                                                       (int32_t)r0)));
-    }
+    __m512i mi = _mm512_mask_add_epi32(_mm512_set1_epi32(-1), b->any, b->first,
+                                       _mm512_set1_epi32((int32_t)r0));
     __m512 mx = ninf;
     for (int ki = ki0; ki < ki1; ++ki) {
         const int64_t roff = (ih0 + (int64_t)ki * dh) * W;
         for (int kj = 0; kj < kw; ++kj) {
-            const int64_t s0 = c0 + (int64_t)kj * dw;
-            const uint32_t em = bit_range(-s0, W - s0); /* elements inside the row */
-            const float *p = xp + roff + s0;
+            const float *p = xp + roff + b->c0 + (int64_t)kj * dw;
             __m512 v;
             if (sw == 1) {
-                v = _mm512_mask_loadu_ps(ninf, (__mmask16)em & t.m, p);
+                v = _mm512_mask_loadu_ps(ninf, b->valid[kj], p);
             } else if (sw == 2) {
-                const uint32_t e2 = em & bit_range(0, 2 * n - 1);
+                const uint32_t e2 = b->em[kj];
                 const __m512 lo = _mm512_mask_loadu_ps(ninf, (__mmask16)(e2 & 0xFFFFu), p);
                 const __m512 hi = _mm512_mask_loadu_ps(ninf, (__mmask16)(e2 >> 16), p + VL);
-                v = _mm512_permutex2var_ps(lo, t.evens, hi);
+                v = _mm512_permutex2var_ps(lo, t->evens, hi);
             } else {
-                const __m512i vc = _mm512_add_epi32(vcol, _mm512_set1_epi32(kj * dw));
-                const __mmask16 valid = t.m & _mm512_cmp_epi32_mask(vc, _mm512_setzero_si512(),
-                                                                    _MM_CMPINT_NLT) &
-                                        _mm512_cmp_epi32_mask(vc, vW, _MM_CMPINT_LT);
-                v = _mm512_mask_i32gather_ps(ninf, valid, t.vstep, p, 4);
+                v = _mm512_mask_i32gather_ps(ninf, b->valid[kj], t->vstep, p, 4);
             }
-            max_update(v, _mm512_add_epi32(vcol, _mm512_set1_epi32((int32_t)(roff + kj * dw))),
+            max_update(v, _mm512_add_epi32(b->vcol,
+                                           _mm512_set1_epi32((int32_t)(roff + kj * dw))),
                        &mx, &mi);
         }
     }
-    _mm512_mask_storeu_ps(y + ow, t.m, mx);
-    _mm512_mask_storeu_epi32(idx + ow, t.m, mi);
+    _mm512_mask_storeu_ps(y + b->ow, t->m, mx);
+    _mm512_mask_storeu_epi32(idx + b->ow, t->m, mi);
 }
 
-void st_maxpool_fullrow_avx512(ST_MAXROW_FULL_ARGS) {
-    for (int64_t ow = ow0; ow < ow1; ow += VL) {
-        const int64_t n = ow1 - ow < VL ? ow1 - ow : VL;
-        if (ow >= lo && ow + n <= hi)
-            max_block_clean(g, xp, ih0, ki0, ki1, ow, n, y, idx);
-        else
-            max_block_checked(g, xp, ih0, ki0, ki1, ow, n, y, idx);
+void st_maxpool_rows_avx512(ST_MAXROWS_ARGS) {
+    const int64_t Wo = g->Wo;
+    if (g->kw > MAX_KW) { /* border masks are tabulated for up to MAX_KW window columns */
+        st_maxpool_rows_generic(g, xp, oh0, oh1, lo, hi, yp, ip);
+        return;
+    }
+    /* Column blocks outer, rows inner: a block's masks are built once for all its rows. */
+    for (int64_t ow = 0; ow < Wo; ow += VL) {
+        const int64_t n = Wo - ow < VL ? Wo - ow : VL;
+        max_block b;
+        max_block_init(&b, g, ow, n, !(ow >= lo && ow + n <= hi));
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+            const int64_t ih0 = oh * g->sh - g->ph;
+            int ki0, ki1;
+            st_pool_row_taps(g, ih0, g->dh, &ki0, &ki1);
+            if (ki0 >= ki1) { /* no window row inside the input (dilation only) */
+                for (int64_t j = ow; j < ow + n; ++j) {
+                    yp[oh * Wo + j] = -INFINITY;
+                    ip[oh * Wo + j] = -1;
+                }
+                continue;
+            }
+            if (b.checked)
+                max_row_checked(&b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
+            else
+                max_row_clean(&b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
+        }
     }
 }
 

@@ -19,8 +19,32 @@ void st_maxpool_row_generic(ST_POOL_ROW_ARGS, float *y, int32_t *idx);
  * window with none inside gives -inf and index -1. */
 #define ST_MAXROW_FULL_ARGS ST_POOL_ROW_ARGS, int64_t lo, int64_t hi, float *y, int32_t *idx
 void st_maxpool_fullrow_generic(ST_MAXROW_FULL_ARGS);
-void st_maxpool_fullrow_avx2(ST_MAXROW_FULL_ARGS);
-void st_maxpool_fullrow_avx512(ST_MAXROW_FULL_ARGS);
+
+/* Max over output rows [oh0, oh1) of one plane: xp is the input plane, yp / ip the output
+ * plane (Ho x Wo); [lo, hi) are the interior columns. */
+#define ST_MAXROWS_ARGS                                                                      \
+    const st_pool2d_geom *g, const float *xp, int64_t oh0, int64_t oh1, int64_t lo,         \
+        int64_t hi, float *yp, int32_t *ip
+void st_maxpool_rows_generic(ST_MAXROWS_ARGS);
+void st_maxpool_rows_avx2(ST_MAXROWS_ARGS);
+void st_maxpool_rows_avx512(ST_MAXROWS_ARGS);
+
+/* Window rows of an output row whose first input row is ih0 that lie inside the input:
+ * ki in [*ki0, *ki1), empty when *ki0 >= *ki1. */
+static inline void st_pool_row_taps(const st_pool2d_geom *g, int64_t ih0, int dh, int *ki0,
+                                    int *ki1) {
+    int64_t a = 0, b;
+    if (dh == 1) {
+        a = ih0 < 0 ? -ih0 : 0;
+        b = g->H - ih0;
+    } else {
+        if (ih0 < 0) a = (-ih0 + dh - 1) / dh;
+        b = ih0 > g->H - 1 ? 0 : (g->H - 1 - ih0) / dh + 1;
+    }
+    if (b > g->kh) b = g->kh;
+    *ki0 = (int)a;
+    *ki1 = (int)(a > b ? a : b);
+}
 
 /* Average: y[ow] = (sum of the window) * inv_div. */
 void st_avgpool_row_generic(ST_POOL_ROW_ARGS, float inv_div, float *y);
