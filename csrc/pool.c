@@ -33,7 +33,7 @@ static int64_t row_split(int64_t P, int64_t Ho, int64_t *rpt) {
 }
 
 typedef void (*maxrow_fn)(ST_MAXROWS_ARGS);
-typedef void (*avgrow_fn)(ST_POOL_ROW_ARGS, float, float *);
+typedef void (*avgrow_fn)(ST_AVGROWS_ARGS);
 typedef float (*sum_fn)(const float *, int64_t);
 
 static maxrow_fn pick_maxrow(void) {
@@ -46,9 +46,9 @@ static maxrow_fn pick_maxrow(void) {
 
 static avgrow_fn pick_avgrow(void) {
     switch (st_arch_get()) {
-    case ST_ARCH_AVX512: return st_avgpool_row_avx512;
-    case ST_ARCH_AVX2: return st_avgpool_row_avx2;
-    default: return st_avgpool_row_generic;
+    case ST_ARCH_AVX512: return st_avgpool_rows_avx512;
+    case ST_ARCH_AVX2: return st_avgpool_rows_avx2;
+    default: return st_avgpool_rows_generic;
     }
 }
 
@@ -258,12 +258,28 @@ int st_maxpool2d_backward_f32(const st_pool2d_geom *g, int64_t P, const float *g
     return ST_OK;
 }
 
+void st_avgpool_rows_generic(ST_AVGROWS_ARGS) {
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const int64_t ih0 = oh * g->sh - g->ph;
+        int ki0, ki1;
+        st_pool_row_taps(g, ih0, 1, &ki0, &ki1);
+        if (ki0 < ki1)
+            st_avgpool_row_generic(g, xp, ih0, ki0, ki1, lo, hi, row_inv[oh], yp + oh * g->Wo);
+    }
+}
+
 int st_avgpool2d_f32(const st_pool2d_geom *g, int64_t P, int count_include_pad,
                      int64_t divisor_override, const float *x, float *y) {
     const int64_t HW = g->H * g->W, HWo = g->Ho * g->Wo;
-    const avgrow_fn row = pick_avgrow();
+    const avgrow_fn rows = pick_avgrow();
     int64_t lo, hi, rpt;
     interior_cols(g, 1, &lo, &hi);
+    /* Reciprocal divisor of each output row's interior windows (the same for every plane). */
+    float *row_inv = (float *)st_workspace(ST_WS_AUX, (size_t)g->Ho * sizeof(float));
+    if (!row_inv) return ST_ENOMEM;
+    for (int64_t oh = 0; oh < g->Ho; ++oh)
+        row_inv[oh] = hi > lo ? avg_window(g, oh, lo, count_include_pad, divisor_override).inv_div
+                              : 0.f;
     const int64_t split = row_split(P, g->Ho, &rpt), tasks = P * split;
     const int64_t work = P * HWo * g->kh * g->kw, chunk = task_size(tasks);
     (void)work;
@@ -273,19 +289,17 @@ int st_avgpool2d_f32(const st_pool2d_geom *g, int64_t P, int count_include_pad,
         const int64_t p = t / split, oh0 = (t % split) * rpt;
         const int64_t oh1 = oh0 + rpt < g->Ho ? oh0 + rpt : g->Ho;
         const float *xp = x + p * HW;
+        float *yp = y + p * HWo;
+        if (hi > lo) rows(g, xp, oh0, oh1, lo, hi, row_inv, yp);
         for (int64_t oh = oh0; oh < oh1; ++oh) {
-            float *yr = y + p * HWo + oh * g->Wo;
-            const int64_t ih0 = oh * g->sh - g->ph;
+            float *yr = yp + oh * g->Wo;
             int ki0, ki1;
-            st_pool_row_taps(g, ih0, 1, &ki0, &ki1);
+            st_pool_row_taps(g, oh * g->sh - g->ph, 1, &ki0, &ki1);
             if (ki0 >= ki1 || hi <= lo) {
                 avgpool_border(g, xp, oh, 0, g->Wo, count_include_pad, divisor_override, yr);
                 continue;
             }
             avgpool_border(g, xp, oh, 0, lo, count_include_pad, divisor_override, yr);
-            /* Interior columns share one divisor per row. */
-            const avg_win a = avg_window(g, oh, lo, count_include_pad, divisor_override);
-            row(g, xp, ih0, ki0, ki1, lo, hi, a.inv_div, yr);
             avgpool_border(g, xp, oh, hi, g->Wo, count_include_pad, divisor_override, yr);
         }
     }

@@ -18,12 +18,14 @@ static inline __mmask16 lanes(int64_t n) {
 /* Loads x[p + l*sw], l < n, for any stride; lo/hi masks are for the two stride-2 loads. */
 typedef struct {
     int sw;
+    const float *end; /* end of the input plane: full-width loads below it need no mask */
     __mmask16 m, mlo, mhi;
     __m512i evens, odds, vstep;
 } tap_loader;
 
 static inline void loader_init(tap_loader *t, int sw, int64_t n, int64_t span) {
     t->sw = sw;
+    t->end = 0;
     t->m = lanes(n);
     t->mlo = lanes(span);
     t->mhi = lanes(span > VL ? span - VL : 0);
@@ -34,11 +36,23 @@ static inline void loader_init(tap_loader *t, int sw, int64_t n, int64_t span) {
         _mm512_set1_epi32(sw));
 }
 
+/* Stride-2 pair of loads p[0..31] (masked unless they stay inside the plane: unused lanes
+ * may then hold other rows' values, which are never stored). */
+static inline void load_pair(const tap_loader *t, const float *p, __m512 *lo, __m512 *hi) {
+    if (p + 2 * VL <= t->end) {
+        *lo = _mm512_loadu_ps(p);
+        *hi = _mm512_loadu_ps(p + VL);
+    } else {
+        *lo = _mm512_maskz_loadu_ps(t->mlo, p);
+        *hi = _mm512_maskz_loadu_ps(t->mhi, p + VL);
+    }
+}
+
 static inline __m512 load_taps(const tap_loader *t, const float *p) {
-    if (t->sw == 1) return _mm512_maskz_loadu_ps(t->m, p);
+    if (t->sw == 1) return p + VL <= t->end ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(t->m, p);
     if (t->sw == 2) {
-        const __m512 lo = _mm512_maskz_loadu_ps(t->mlo, p);
-        const __m512 hi = _mm512_maskz_loadu_ps(t->mhi, p + VL);
+        __m512 lo, hi;
+        load_pair(t, p, &lo, &hi);
         return _mm512_permutex2var_ps(lo, t->evens, hi);
     }
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t->m, t->vstep, p, 4);
@@ -119,8 +133,8 @@ static inline void max_row_clean(const max_block *b, const st_pool2d_geom *g, co
         __m512 rm;
         __m512i ri = ir;
         if (b->pair) {
-            const __m512 lo = _mm512_maskz_loadu_ps(t->mlo, base + roff);
-            const __m512 hi = _mm512_maskz_loadu_ps(t->mhi, base + roff + VL);
+            __m512 lo, hi;
+            load_pair(t, base + roff, &lo, &hi);
             rm = _mm512_permutex2var_ps(lo, t->evens, hi);
             max_update(_mm512_permutex2var_ps(lo, t->odds, hi),
                        _mm512_add_epi32(ir, _mm512_set1_epi32(1)), &rm, &ri);
@@ -186,45 +200,78 @@ void st_maxpool_rows_avx512(ST_MAXROWS_ARGS) {
         st_maxpool_rows_generic(g, xp, oh0, oh1, lo, hi, yp, ip);
         return;
     }
-    /* Column blocks outer, rows inner: a block's masks are built once for all its rows. */
-    for (int64_t ow = 0; ow < Wo; ow += VL) {
+    /* Rows outer (input read in order); the first and last column blocks, which may hang
+     * over the border, get their masks built once per call. */
+    const int64_t nb = (Wo + VL - 1) / VL;
+    max_block edge[2], mid;
+    for (int e = 0; e < 2 && e < nb; ++e) {
+        const int64_t ow = e == 0 ? 0 : (nb - 1) * VL;
         const int64_t n = Wo - ow < VL ? Wo - ow : VL;
-        max_block b;
-        max_block_init(&b, g, ow, n, !(ow >= lo && ow + n <= hi));
-        for (int64_t oh = oh0; oh < oh1; ++oh) {
-            const int64_t ih0 = oh * g->sh - g->ph;
-            int ki0, ki1;
-            st_pool_row_taps(g, ih0, g->dh, &ki0, &ki1);
-            if (ki0 >= ki1) { /* no window row inside the input (dilation only) */
-                for (int64_t j = ow; j < ow + n; ++j) {
-                    yp[oh * Wo + j] = -INFINITY;
-                    ip[oh * Wo + j] = -1;
-                }
-                continue;
+        max_block_init(&edge[e], g, ow, n, !(ow >= lo && ow + n <= hi));
+        edge[e].t.end = xp + g->H * g->W;
+    }
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const int64_t ih0 = oh * g->sh - g->ph;
+        int ki0, ki1;
+        st_pool_row_taps(g, ih0, g->dh, &ki0, &ki1);
+        if (ki0 >= ki1) { /* no window row inside the input (dilation only) */
+            for (int64_t j = 0; j < Wo; ++j) {
+                yp[oh * Wo + j] = -INFINITY;
+                ip[oh * Wo + j] = -1;
             }
-            if (b.checked)
-                max_row_checked(&b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
+            continue;
+        }
+        for (int64_t j = 0; j < nb; ++j) {
+            const max_block *b;
+            if (j == 0) {
+                b = &edge[0];
+            } else if (j == nb - 1) {
+                b = &edge[1];
+            } else {
+                const int64_t ow = j * VL;
+                max_block_init(&mid, g, ow, VL, !(ow >= lo && ow + VL <= hi));
+                mid.t.end = xp + g->H * g->W;
+                b = &mid;
+            }
+            if (b->checked)
+                max_row_checked(b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
             else
-                max_row_clean(&b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
+                max_row_clean(b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
         }
     }
 }
 
-void st_avgpool_row_avx512(ST_POOL_ROW_ARGS, float inv_div, float *y) {
-    const int64_t W = g->W;
+void st_avgpool_rows_avx512(ST_AVGROWS_ARGS) {
+    const int64_t W = g->W, Wo = g->Wo;
     const int sw = g->sw, kw = g->kw;
-    const __m512 vinv = _mm512_set1_ps(inv_div);
-    for (int64_t ow = ow0; ow < ow1; ow += VL) {
-        const int64_t n = ow1 - ow < VL ? ow1 - ow : VL;
+    const int pair = sw == 2 && kw == 2;
+    /* Column blocks outer, rows inner; taps summed in window order (rows, then columns). */
+    for (int64_t ow = lo; ow < hi; ow += VL) {
+        const int64_t n = hi - ow < VL ? hi - ow : VL;
         tap_loader t;
-        loader_init(&t, sw, n, 2 * n - 1);
+        loader_init(&t, sw, n, pair ? 2 * n : 2 * n - 1);
+        t.end = xp + g->H * W;
         const float *base = xp + ow * sw - g->pw;
-        __m512 s = _mm512_setzero_ps();
-        for (int ki = ki0; ki < ki1; ++ki) {
-            const float *r = base + (ih0 + ki) * W;
-            for (int kj = 0; kj < kw; ++kj) s = _mm512_add_ps(s, load_taps(&t, r + kj));
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+            const int64_t ih0 = oh * g->sh - g->ph;
+            int ki0, ki1;
+            st_pool_row_taps(g, ih0, 1, &ki0, &ki1);
+            if (ki0 >= ki1) continue;
+            __m512 s = _mm512_setzero_ps();
+            for (int ki = ki0; ki < ki1; ++ki) {
+                const float *r = base + (ih0 + ki) * W;
+                if (pair) {
+                    __m512 a, b;
+                    load_pair(&t, r, &a, &b);
+                    s = _mm512_add_ps(s, _mm512_permutex2var_ps(a, t.evens, b));
+                    s = _mm512_add_ps(s, _mm512_permutex2var_ps(a, t.odds, b));
+                } else {
+                    for (int kj = 0; kj < kw; ++kj) s = _mm512_add_ps(s, load_taps(&t, r + kj));
+                }
+            }
+            _mm512_mask_storeu_ps(yp + oh * Wo + ow, t.m,
+                                  _mm512_mul_ps(s, _mm512_set1_ps(row_inv[oh])));
         }
-        _mm512_mask_storeu_ps(y + ow, t.m, _mm512_mul_ps(s, vinv));
     }
 }
 

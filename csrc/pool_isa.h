@@ -46,10 +46,18 @@ static inline void st_pool_row_taps(const st_pool2d_geom *g, int64_t ih0, int dh
     *ki1 = (int)(a > b ? a : b);
 }
 
-/* Average: y[ow] = (sum of the window) * inv_div. */
+/* Average, interior columns only: y[ow] = (sum of the window) * inv_div. */
 void st_avgpool_row_generic(ST_POOL_ROW_ARGS, float inv_div, float *y);
-void st_avgpool_row_avx2(ST_POOL_ROW_ARGS, float inv_div, float *y);
-void st_avgpool_row_avx512(ST_POOL_ROW_ARGS, float inv_div, float *y);
+
+/* Average over the interior columns [lo, hi) of output rows [oh0, oh1) of one plane (yp is
+ * the Ho x Wo output plane); row_inv[oh] is the reciprocal divisor of row oh's interior
+ * windows.  Rows without a window row inside the input are skipped (the caller fills them). */
+#define ST_AVGROWS_ARGS                                                                      \
+    const st_pool2d_geom *g, const float *xp, int64_t oh0, int64_t oh1, int64_t lo,         \
+        int64_t hi, const float *row_inv, float *yp
+void st_avgpool_rows_generic(ST_AVGROWS_ARGS);
+void st_avgpool_rows_avx2(ST_AVGROWS_ARGS);
+void st_avgpool_rows_avx512(ST_AVGROWS_ARGS);
 
 /* Sum of n floats (fixed summation order for a given n and ISA). */
 float st_pool_sum_generic(const float *x, int64_t n);
