@@ -193,6 +193,11 @@ def test_attributes_and_conversions():
     assert x.sum().item() == 0.0
 
 
+def test_format_of_scalars():
+    assert f"{striate.tensor(0.123456):.3f}" == "0.123"
+    assert f"{striate.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+
+
 def test_repr():
     assert repr(striate.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     x = striate.tensor([1.0], requires_grad=True)

@@ -1219,6 +1219,11 @@ class Tensor:
                             "an index")
         return int(self.item())
 
+    def __format__(self, spec: str) -> str:
+        if self.data.size == 1 and self.data.ndim <= 1 and spec:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
     def __repr__(self) -> str:
         d = self.numpy()
         body = np.array2string(d, separator=", ", prefix="tensor(", precision=4,
