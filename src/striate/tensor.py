@@ -441,6 +441,71 @@ class Log(Function):
         return (g / self.a,)
 
 
+class Log1p(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).log1p(a)
+
+    def backward(self, g):
+        return (g / (1.0 + self.a),)
+
+
+class Expm1(Function):
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        self.out = out = get_array_module(a).expm1(a)
+        return out
+
+    def backward(self, g):
+        return (g * (self.out + 1.0),)
+
+
+class Sin(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).sin(a)
+
+    def backward(self, g):
+        return (g * get_array_module(g).cos(self.a),)
+
+
+class Cos(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).cos(a)
+
+    def backward(self, g):
+        return (-g * get_array_module(g).sin(self.a),)
+
+
+class LogSumExp(Function):
+    __slots__ = ("p", "axis", "keepdim")
+
+    def forward(self, a, axis=None, keepdim=False):
+        xp = get_array_module(a)
+        m = a.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        e = xp.exp(a - m)
+        s = e.sum(axis=axis, keepdims=True)
+        out = xp.log(s) + m
+        e /= s
+        self.p, self.axis, self.keepdim = e, axis, keepdim
+        if not keepdim:
+            out = out.reshape(()) if axis is None else out.squeeze(axis)
+        return out
+
+    def backward(self, g):
+        p = self.p
+        return (_grad_to_input(g, p.shape, self.axis, self.keepdim) * p,)
+
+
 class Sqrt(Function):
     __slots__ = ("out",)
 
@@ -1490,6 +1555,22 @@ class Tensor:
 
     def sqrt(self) -> Tensor:
         return Sqrt.apply(self)
+
+    def log1p(self) -> Tensor:
+        return Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return Expm1.apply(self)
+
+    def sin(self) -> Tensor:
+        return Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return Cos.apply(self)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        """``log(sum(exp(x)))`` along ``dim``, computed stably; gradient ``softmax(x)``."""
+        return LogSumExp.apply(self, axis=_norm_axis(dim, self.data.ndim), keepdim=keepdim)
 
     def rsqrt(self) -> Tensor:
         return PowS.apply(self, p=-0.5)

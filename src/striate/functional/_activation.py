@@ -19,6 +19,7 @@ __all__ = [
     "hardtanh",
     "leaky_relu",
     "log_softmax",
+    "logsigmoid",
     "mish",
     "relu",
     "relu6",
@@ -395,6 +396,11 @@ class Softplus(Function):
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta`` (linear above ``threshold``)."""
     return Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for any ``x``."""
+    return -Softplus.apply(-input, beta=1.0, threshold=20.0)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
