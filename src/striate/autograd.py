@@ -17,6 +17,11 @@ Retain-graph semantics (as in PyTorch):
 * Graphs that are never walked are freed by reference counting like any Python object.
 
 The walk is iterative (no recursion), so graphs of any depth are fine.
+
+Gradients are plain arrays: ``backward`` does not record a graph of its own, so higher-order
+derivatives (PyTorch's ``create_graph=True``) are not available.  Hooks (``register_hook``)
+run with a gradient tensor that does not require grad; returning a tensor replaces the
+gradient that flows on.
 """
 
 from __future__ import annotations
