@@ -253,3 +253,29 @@ def test_leaf_backward_and_gradient_shape_check():
     np.testing.assert_allclose(x.grad.data, np.ones(3))
     with pytest.raises(RuntimeError, match=r"expected a gradient of shape \(3,\)"):
         (x * 2).backward(np.ones(4))
+
+
+def test_in_place_accumulation_never_touches_shared_gradients():
+    # the skip connection passes the same gradient array to two consumers; accumulating
+    # into one of them must not change the other
+    x = leaf(4)
+    h = x * 1.0
+    a = h + h          # Add: the same g goes to both inputs (h twice)
+    b = a * 1.0
+    c = b + a          # a used twice again
+    seen = []
+    a.register_hook(lambda g: seen.append(g.data.copy()))
+    (c * striate.Tensor(np.arange(4.0))).sum().backward()
+    np.testing.assert_allclose(seen[0], 2 * np.arange(4.0))
+    np.testing.assert_allclose(x.grad.data, 4 * np.arange(4.0))
+
+
+def test_hook_holding_a_gradient_keeps_it_intact():
+    x = leaf(3)
+    h = x * 2.0
+    kept = []
+    h.register_hook(lambda g: kept.append(g))
+    y = (h * 3.0 + h * 5.0).sum()  # h's gradient accumulates from two consumers
+    y.backward()
+    np.testing.assert_allclose(kept[0].data, np.full(3, 8.0))
+    np.testing.assert_allclose(x.grad.data, np.full(3, 16.0))
