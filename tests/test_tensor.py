@@ -244,6 +244,13 @@ def test_advanced_index_duplicates_accumulate():
     assert x.grad.tolist() == [2.0, 0.0, 1.0]
 
 
+def test_where_with_python_numbers_uses_default_dtype():
+    r = striate.where(striate.tensor([True, False]), 1.0, 0.0)
+    assert r.dtype == np.float32 and r.tolist() == [1.0, 0.0]
+    x = striate.tensor([1.0, -1.0], requires_grad=True)
+    assert striate.where(x > 0, x, 0.0).tolist() == [1.0, 0.0]
+
+
 def test_setitem_and_inplace_without_graph():
     x = striate.zeros(2, 3)
     x[0, 1] = 5.0

@@ -2347,8 +2347,14 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
         return tuple(_make(i, None) for i in c.nonzero())
-    like = input.data if isinstance(input, Tensor) else (
-        other.data if isinstance(other, Tensor) else np.asarray(input))
+    if isinstance(input, Tensor):
+        like = input.data
+    elif isinstance(other, Tensor):
+        like = other.data
+    else:  # two Python numbers: float results take the default dtype, as in PyTorch
+        like = np.asarray(input)
+        if like.dtype == np.float64 and not isinstance(input, (np.ndarray, _generic)):
+            like = like.astype(_default_dtype[0])
     a = _as_operand(input, like)
     b = _as_operand(other, like)
     return Where.apply(a, b, cond=c.astype(bool, copy=False))
