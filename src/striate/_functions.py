@@ -33,6 +33,7 @@ _METHOD_FUNCTIONS = (
     "isfinite", "numel", "clone", "detach", "allclose", "equal", "neg", "negative", "pow",
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
     "logical_not", "eq", "ne", "lt", "le", "gt", "ge", "topk", "sort", "argsort", "cumsum",
+    "log1p", "expm1", "sin", "cos", "logsumexp",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _forward_to_method(_name)

@@ -17,11 +17,17 @@ Retain-graph semantics (as in PyTorch):
 * Graphs that are never walked are freed by reference counting like any Python object.
 
 The walk is iterative (no recursion), so graphs of any depth are fine.
+
+Gradients are plain arrays: ``backward`` does not record a graph of its own, so higher-order
+derivatives (PyTorch's ``create_graph=True``) are not available.  Hooks (``register_hook``)
+run with a gradient tensor that does not require grad; returning a tensor replaces the
+gradient that flows on.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -250,6 +256,19 @@ def get_array_module(*arrays: Any) -> Any:
 
 
 _saved_slots: dict = {}
+_ndarray = np.ndarray
+_getrefcount = sys.getrefcount
+
+
+def _owned_refs() -> int:
+    """References to an array held only by the engine's gradient dict, as counted inside the
+    accumulation loop (the dict entry, the local name, getrefcount's argument)."""
+    d = {0: np.zeros(1)}
+    prev = d.get(0)
+    return _getrefcount(prev)
+
+
+_OWNED_REFS = _owned_refs()
 
 # Set by striate.tensor at import: builds an output Tensor from (array, grad_fn).
 _make_tensor: Callable = None  # type: ignore[assignment]
@@ -348,7 +367,14 @@ def _run_backward(roots: list, grads: list, retain_graph: bool, inputs: Any = No
                 continue
             if isinstance(e, Function):
                 prev = node_grads.get(e)
-                node_grads[e] = ig if prev is None else prev + ig
+                if prev is None:
+                    node_grads[e] = ig
+                elif (prev.__class__ is _ndarray and prev.base is None
+                      and _getrefcount(prev) <= _OWNED_REFS and prev.shape == ig.shape
+                      and prev.dtype == ig.dtype and prev.flags.writeable):
+                    prev += ig  # nobody else holds this array: accumulate in place
+                else:
+                    node_grads[e] = prev + ig
             else:
                 key = id(e)
                 prev = leaf_grads.get(key)

@@ -441,6 +441,71 @@ class Log(Function):
         return (g / self.a,)
 
 
+class Log1p(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).log1p(a)
+
+    def backward(self, g):
+        return (g / (1.0 + self.a),)
+
+
+class Expm1(Function):
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        self.out = out = get_array_module(a).expm1(a)
+        return out
+
+    def backward(self, g):
+        return (g * (self.out + 1.0),)
+
+
+class Sin(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).sin(a)
+
+    def backward(self, g):
+        return (g * get_array_module(g).cos(self.a),)
+
+
+class Cos(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).cos(a)
+
+    def backward(self, g):
+        return (-g * get_array_module(g).sin(self.a),)
+
+
+class LogSumExp(Function):
+    __slots__ = ("p", "axis", "keepdim")
+
+    def forward(self, a, axis=None, keepdim=False):
+        xp = get_array_module(a)
+        m = a.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        e = xp.exp(a - m)
+        s = e.sum(axis=axis, keepdims=True)
+        out = xp.log(s) + m
+        e /= s
+        self.p, self.axis, self.keepdim = e, axis, keepdim
+        if not keepdim:
+            out = out.reshape(()) if axis is None else out.squeeze(axis)
+        return out
+
+    def backward(self, g):
+        p = self.p
+        return (_grad_to_input(g, p.shape, self.axis, self.keepdim) * p,)
+
+
 class Sqrt(Function):
     __slots__ = ("out",)
 
@@ -1219,6 +1284,11 @@ class Tensor:
                             "an index")
         return int(self.item())
 
+    def __format__(self, spec: str) -> str:
+        if self.data.size == 1 and self.data.ndim <= 1 and spec:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
     def __repr__(self) -> str:
         d = self.numpy()
         body = np.array2string(d, separator=", ", prefix="tensor(", precision=4,
@@ -1485,6 +1555,22 @@ class Tensor:
 
     def sqrt(self) -> Tensor:
         return Sqrt.apply(self)
+
+    def log1p(self) -> Tensor:
+        return Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return Expm1.apply(self)
+
+    def sin(self) -> Tensor:
+        return Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return Cos.apply(self)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        """``log(sum(exp(x)))`` along ``dim``, computed stably; gradient ``softmax(x)``."""
+        return LogSumExp.apply(self, axis=_norm_axis(dim, self.data.ndim), keepdim=keepdim)
 
     def rsqrt(self) -> Tensor:
         return PowS.apply(self, p=-0.5)
@@ -2261,8 +2347,14 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
         return tuple(_make(i, None) for i in c.nonzero())
-    like = input.data if isinstance(input, Tensor) else (
-        other.data if isinstance(other, Tensor) else np.asarray(input))
+    if isinstance(input, Tensor):
+        like = input.data
+    elif isinstance(other, Tensor):
+        like = other.data
+    else:  # two Python numbers: float results take the default dtype, as in PyTorch
+        like = np.asarray(input)
+        if like.dtype == np.float64 and not isinstance(input, (np.ndarray, _generic)):
+            like = like.astype(_default_dtype[0])
     a = _as_operand(input, like)
     b = _as_operand(other, like)
     return Where.apply(a, b, cond=c.astype(bool, copy=False))

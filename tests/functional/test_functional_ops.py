@@ -304,3 +304,32 @@ def test_embedding_padding_row_gets_no_gradient():
     np.testing.assert_array_equal(out.numpy()[0, 1], w.numpy()[3])  # forward unchanged
     out.sum().backward()
     assert w.grad.tolist()[3] == [0.0, 0.0, 0.0] and w.grad.tolist()[0] == [1.0, 1.0, 1.0]
+
+
+CAUSAL = np.tril(np.ones((3, 4), dtype=bool))
+ATTN_CASES = [
+    ("sdpa", lambda q, k, v: F.scaled_dot_product_attention(q, k, v),
+     lambda q, k, v: tf().scaled_dot_product_attention(q, k, v),
+     [rn(2, 3, 5), rn(2, 4, 5), rn(2, 4, 6)], {}),
+    ("sdpa_mask_scale", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, CAUSAL,
+                                                                       scale=0.3),
+     lambda q, k, v: tf().scaled_dot_product_attention(q, k, v, torch().tensor(CAUSAL),
+                                                       scale=0.3),
+     [rn(1, 2, 3, 5), rn(1, 2, 4, 5), rn(1, 2, 4, 2)], {}),
+    ("sdpa_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+     lambda q, k, v: tf().scaled_dot_product_attention(q, k, v, is_causal=True),
+     [rn(2, 4, 3), rn(2, 4, 3), rn(2, 4, 3)], {}),
+    ("logsigmoid", F.logsigmoid, lambda x: tf().logsigmoid(x), [rn(3, 4, scale=5)], {}),
+]
+
+
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", ATTN_CASES, ids=[c[0] for c in ATTN_CASES])
+def test_gradcheck_attention(name, fn, tfn, inputs, opts):
+    check_op(fn, inputs, **opts)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", ATTN_CASES, ids=[c[0] for c in ATTN_CASES])
+def test_parity_attention_with_torch(name, fn, tfn, inputs, opts):
+    pytest.importorskip("torch")
+    check_op(fn, inputs, tfn, gradcheck_=False, **opts)

@@ -19,6 +19,7 @@ __all__ = [
     "hardtanh",
     "leaky_relu",
     "log_softmax",
+    "logsigmoid",
     "mish",
     "relu",
     "relu6",
@@ -63,14 +64,24 @@ def _erf64(x: np.ndarray) -> np.ndarray:
 
 
 def _erf32(x: np.ndarray) -> np.ndarray:
-    """erf in float32 by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7)."""
+    """erf in float32 by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), computed in
+    place in three buffers (large activations make temporaries the main cost)."""
     xp = get_array_module(x)
     ax = xp.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * ax)
-    y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
-                                                                      + t * 1.061405429))))
-    y = 1.0 - y * xp.exp(-ax * ax)
-    return xp.copysign(y, x).astype(x.dtype, copy=False)
+    t = ax * x.dtype.type(0.3275911)
+    t += 1.0
+    xp.reciprocal(t, out=t)
+    y = t * x.dtype.type(1.061405429)
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        y += x.dtype.type(c)
+        y *= t
+    xp.square(ax, out=ax)
+    xp.negative(ax, out=ax)
+    xp.exp(ax, out=ax)
+    y *= ax
+    xp.subtract(1.0, y, out=y)
+    xp.copysign(y, x, out=y)
+    return y
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -212,28 +223,53 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 class GELU(Function):
-    __slots__ = ("approx", "x")
+    __slots__ = ("x", "cdf", "approx")
 
     def forward(self, x, approximate="none"):
-        self.x, self.approx = x, approximate
         xp = get_array_module(x)
+        self.x, self.approx = x, approximate
         if approximate == "tanh":
             k = math.sqrt(2.0 / math.pi)
-            return 0.5 * x * (1.0 + xp.tanh(k * (x + 0.044715 * x * x * x)))
-        return 0.5 * x * (1.0 + _erf(x * (1.0 / _SQRT_2)))
+            t = x * x
+            t *= 0.044715 * k
+            t += k
+            t *= x
+            xp.tanh(t, out=t)  # tanh(k (x + 0.044715 x^3))
+            self.cdf = t
+            y = t + 1.0
+            y *= x
+            y *= 0.5
+            return y
+        cdf = _erf(x * (1.0 / _SQRT_2))
+        cdf += 1.0
+        cdf *= 0.5
+        self.cdf = cdf
+        return x * cdf
 
     def backward(self, g):
         xp = get_array_module(g)
         x = self.x
         if self.approx == "tanh":
             k = math.sqrt(2.0 / math.pi)
-            x2 = x * x
-            t = xp.tanh(k * (x + 0.044715 * x2 * x))
-            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x2)
-            return (g * d,)
-        cdf = 0.5 * (1.0 + _erf(x * (1.0 / _SQRT_2)))
-        pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return (g * (cdf + x * pdf),)
+            t = self.cdf  # tanh(...)
+            d = x * x
+            d *= 3 * 0.044715 * k
+            d += k  # k (1 + 3 c x^2)
+            d *= x
+            d *= 0.5
+            d *= 1.0 - t * t
+            d += 0.5
+            d += 0.5 * t
+            d *= g
+            return (d,)
+        pdf = x * x
+        pdf *= -0.5
+        xp.exp(pdf, out=pdf)
+        pdf *= _INV_SQRT_2PI
+        pdf *= x
+        pdf += self.cdf
+        pdf *= g
+        return (pdf,)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -360,6 +396,11 @@ class Softplus(Function):
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta`` (linear above ``threshold``)."""
     return Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for any ``x``."""
+    return -Softplus.apply(-input, beta=1.0, threshold=20.0)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:

@@ -163,40 +163,52 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
 
 
 class LayerNorm(Function):
-    __slots__ = ("axes", "invstd", "nlead", "w", "xhat")
+    """Normalise over the trailing ``nd`` axes, working on the ``(rows, M)`` view; row sums
+    are einsum contractions and the input gradient is built in one buffer."""
+
+    __slots__ = ("xhat", "invstd", "w", "nshape")
 
     def forward(self, x, w=None, b=None, nd=1, eps=1e-5):
         xp = get_array_module(x)
-        axes = tuple(range(x.ndim - nd, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        d = x - mean
-        var = (d * d).mean(axis=axes, keepdims=True)
+        m = math.prod(x.shape[x.ndim - nd:])
+        x2 = x.reshape(-1, m)
+        inv_m = 1.0 / m
+        mean = xp.einsum("rm->r", x2) * inv_m
+        xhat = x2 - mean[:, None]
+        var = xp.einsum("rm,rm->r", xhat, xhat) * inv_m
         invstd = 1.0 / xp.sqrt(var + x.dtype.type(eps))
-        xhat = d
-        xhat *= invstd
-        self.xhat, self.invstd, self.axes, self.w = xhat, invstd, axes, w
-        self.nlead = x.ndim - nd
-        y = xhat if w is None else xhat * w
-        if b is not None:
-            y = y + b
-        elif w is None:
+        xhat *= invstd[:, None]
+        self.xhat, self.invstd = xhat, invstd
+        self.nshape = x.shape[x.ndim - nd:]
+        self.w = None if w is None else w.reshape(-1)
+        if w is None and b is None:
             y = xhat.copy() if self.needs_input_grad[0] else xhat
-        return y
+        else:
+            y = xhat * self.w if w is not None else xhat.copy()
+            if b is not None:
+                y += b.reshape(-1)
+        return y.reshape(x.shape)
 
     def backward(self, g):
+        xp = get_array_module(g)
         n = self.needs_input_grad
-        xhat, axes = self.xhat, self.axes
-        lead = tuple(range(self.nlead))
+        xhat = self.xhat
+        g2 = g.reshape(xhat.shape)
         gx = gw = gb = None
         if len(n) > 2 and n[2]:
-            gb = g.sum(axis=lead) if lead else g
+            gb = g2.sum(axis=0).reshape(self.nshape)
         if len(n) > 1 and n[1]:
-            gw = (g * xhat).sum(axis=lead) if lead else g * xhat
+            gw = xp.einsum("rm,rm->m", g2, xhat).reshape(self.nshape)
         if n[0]:
-            gxh = g if self.w is None else g * self.w
-            m = math.prod(xhat.shape[a] for a in axes)
-            gx = (gxh - gxh.mean(axis=axes, keepdims=True)
-                  - xhat * (gxh * xhat).sum(axis=axes, keepdims=True) * (1.0 / m)) * self.invstd
+            gxh = g2 if self.w is None else g2 * self.w
+            inv_m = 1.0 / xhat.shape[1]
+            c1 = xp.einsum("rm->r", gxh) * inv_m
+            c2 = xp.einsum("rm,rm->r", gxh, xhat) * inv_m
+            gx = xhat * (-c2)[:, None]
+            gx += gxh
+            gx -= c1[:, None]
+            gx *= self.invstd[:, None]
+            gx = gx.reshape(g.shape)
         return gx, gw, gb
 
 
