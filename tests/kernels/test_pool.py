@@ -115,6 +115,26 @@ def test_global_avg_pool_matches_reference(arch, threads, rng):
                                    R.global_avg_pool2d_backward(gy, shape), rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape, k, s, p, d", [
+    ((1, 2, 2, 60), (1, 32), 1, (0, 16), 1),    # border blocks in the middle of a row
+    ((1, 1, 3, 37), (2, 34), (1, 2), (1, 17), 1),  # wider than the tabulated border masks
+    ((2, 1, 5, 80), (3, 9), (2, 3), (1, 4), (2, 5)),
+    ((1, 1, 40, 70), 3, 2, 1, 1),               # several column blocks, rows split in tasks
+])
+def test_wide_windows_match_reference(arch, threads, rng, shape, k, s, p, d):
+    x = _data(rng, shape, ties=True)
+    for ceil in (False, True):
+        y, i = K.max_pool2d(x, k, s, p, d, ceil)
+        yr, ir = R.max_pool2d(x, k, s, p, d, ceil)
+        np.testing.assert_array_equal(y, yr)
+        np.testing.assert_array_equal(i, ir)
+        if d == 1:
+            for cip in (True, False):
+                np.testing.assert_allclose(
+                    K.avg_pool2d(x, k, s, p, ceil, cip),
+                    R.avg_pool2d(x, k, s, p, ceil, cip), rtol=1e-5, atol=1e-6)
+
+
 def test_max_pool_nan_and_inf(arch):
     x = np.full((1, 1, 4, 6), -np.inf, dtype=np.float32)
     x[0, 0, 0, 1] = np.nan
