@@ -21,8 +21,9 @@ GAP_SHAPE = (64, 512, 7, 7)     # global average pool before a classifier head
 # ---- NumPy peers ---------------------------------------------------------------------------
 
 def np_maxpool2(x):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    """Maximum of the four strided views (much faster than a reshape + max over axes)."""
+    return np.maximum(np.maximum(x[..., 0::2, 0::2], x[..., 0::2, 1::2]),
+                      np.maximum(x[..., 1::2, 0::2], x[..., 1::2, 1::2]))
 
 
 def np_maxpool2_fwd_bwd(x, gy):
@@ -45,8 +46,9 @@ def np_maxpool3s2p1(x):
 
 
 def np_avgpool2(x):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5))
+    """Mean of the four strided views."""
+    return ((x[..., 0::2, 0::2] + x[..., 0::2, 1::2]) + (x[..., 1::2, 0::2] + x[..., 1::2, 1::2])
+            ) * np.float32(0.25)
 
 
 def np_xent_fwd_bwd(x, t, gl):
@@ -106,7 +108,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     name = "maxpool 2x2 s2 64x64x28x28"
     y, i = K.max_pool2d(x, 2)
     s = row(f"{name} fwd", lambda: K.max_pool2d(x, 2), lambda: np_maxpool2(x),
-            t_fwd(tx, 2) if torch else None, "striate also writes int32 indices; numpy reshape-max")
+            t_fwd(tx, 2) if torch else None, "striate also writes int32 indices; numpy max of 4 strided views")
     if torch:
         row(f"{name} fwd [torch channels_last]", lambda: K.max_pool2d(x, 2), None,
             t_fwd(tcl, 2), "same striate NCHW kernel vs torch channels_last")
