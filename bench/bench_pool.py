@@ -15,7 +15,7 @@ import striate
 from striate import kernels as K
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare_pool as peers  # noqa: E402
+import compare_pool as peers
 
 X = np.random.default_rng(0).standard_normal((64, 64, 28, 28)).astype(np.float32)
 GY = np.random.default_rng(1).standard_normal((64, 64, 14, 14)).astype(np.float32)

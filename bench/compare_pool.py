@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_ms, set_threads, torch_or_none  # noqa: E402
+from _timing import median_ms, set_threads, torch_or_none
 
 POOL_SHAPE = (64, 64, 28, 28)   # WORKLOADS.md pooling row
 GAP_SHAPE = (64, 512, 7, 7)     # global average pool before a classifier head
@@ -112,7 +112,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     if torch:
         row(f"{name} fwd [torch channels_last]", lambda: K.max_pool2d(x, 2), None,
             t_fwd(tcl, 2), "same striate NCHW kernel vs torch channels_last")
-    fb = lambda: K.max_pool2d_backward(gy2, K.max_pool2d(x, 2)[1], x.shape)  # noqa: E731
+    fb = lambda: K.max_pool2d_backward(gy2, K.max_pool2d(x, 2)[1], x.shape)
     row(f"{name} fwd+bwd", fb, lambda: np_maxpool2_fwd_bwd(x, gy2),
         t_fb(txg, 2) if torch else None, "numpy: window copy + argmax + scatter")
     if torch:
@@ -125,7 +125,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     if torch:
         row(f"{name} fwd [torch channels_last]", lambda: K.max_pool2d(x, 3, 2, 1), None,
             t_fwd(tcl, 3, 2, 1), "")
-    fb3 = lambda: K.max_pool2d_backward(  # noqa: E731
+    fb3 = lambda: K.max_pool2d_backward(
         gy2, K.max_pool2d(x, 3, 2, 1)[1], x.shape)
     row(f"{name} fwd+bwd", fb3, None, t_fb(txg, 3, 2, 1) if torch else None, "")
 
@@ -158,7 +158,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
         gl = np.full(128, 1.0 / 128, np.float32)
 
         def s_x(lg=lg, t=t, gl=gl):
-            loss, prob = K.softmax_cross_entropy(lg, t)
+            _loss, prob = K.softmax_cross_entropy(lg, t)
             return K.softmax_cross_entropy_backward(prob, t, gl)
 
         t_x = None

@@ -86,7 +86,7 @@ def _avg_cases():
                 continue
             x = _data(rng, shape)
             for cip, dov in ((True, None), (False, None), (True, 3), (False, -2)):
-                kw = dict(ceil_mode=ceil, count_include_pad=cip, divisor_override=dov)
+                kw = {"ceil_mode": ceil, "count_include_pad": cip, "divisor_override": dov}
                 y = R.avg_pool2d(x, k, s, p, **kw)
                 gy = rng.standard_normal(y.shape).astype(np.float32)
                 _AVG_CASES.append((shape, (k, s, p), kw, x, y, gy,
@@ -156,7 +156,7 @@ def test_max_pool_window_outside_input_gives_minus_one():
     x = np.ones((1, 1, 2, 2), np.float32)
     y, i = K.max_pool2d(x, 2, stride=1, padding=1, dilation=3)
     assert y.shape == (1, 1, 1, 1) and y[0, 0, 0, 0] == -np.inf and i[0, 0, 0, 0] == -1
-    yr, ir = R.max_pool2d(x, 2, stride=1, padding=1, dilation=3)
+    _yr, ir = R.max_pool2d(x, 2, stride=1, padding=1, dilation=3)
     np.testing.assert_array_equal(i, ir)
     g = K.max_pool2d_backward(np.ones_like(y), i, x.shape)
     np.testing.assert_array_equal(g, np.zeros_like(x))
@@ -218,7 +218,7 @@ def test_reference_avg_backward_finite_differences(cfg, rng):
     k, s, p, ceil, cip, dov = cfg
     shape = (2, 1, 7, 6)
     x = rng.standard_normal(shape)
-    kw = dict(ceil_mode=ceil, count_include_pad=cip, divisor_override=dov)
+    kw = {"ceil_mode": ceil, "count_include_pad": cip, "divisor_override": dov}
     w = rng.standard_normal(R.avg_pool2d(x, k, s, p, **kw).shape)
 
     def f(z):
