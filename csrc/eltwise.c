@@ -53,6 +53,7 @@ int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float
     const st_eltwise_ops *o = ops();
     const int relu = act == ST_ACT_RELU;
     const int64_t total = N * C * S;
+    (void)total;
     if (S == 1) { /* (N, C): bias along rows */
         const int64_t rt = row_task(N);
         (void)rt;
