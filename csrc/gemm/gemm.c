@@ -1,27 +1,285 @@
-/* PLACEHOLDER naive SGEMM so the tree builds; replaced by the packed, blocked driver. */
+/* striate SGEMM driver: BLIS-style packed, cache-blocked C = alpha * op(A) @ op(B) + beta * C
+ * (row-major).
+ *
+ * Five loops around a register-tile micro-kernel:
+ *   jc over N in NC blocks      packed B block (KC x NC) shared by all threads (L3)
+ *    pc over K in KC blocks     B packed cooperatively into NR-column micro-panels
+ *     ic over M in MC blocks    A block (MC x KC) packed per thread into MR-row micro-panels (L2)
+ *      jr over NR panels        B micro-panel (KC x NR) stays in L1
+ *       ir over MR panels       micro-kernel: MR x NR tile in registers
+ * Partial panels are zero-padded when packed; the micro-kernels write only the valid part of a
+ * partial tile (masked stores), so nothing outside A, B or C is touched.
+ *
+ * Threads: one parallel region per call.  C is partitioned on a tm x tn grid of MR-row and
+ * NR-column panels (the grid minimising the largest share); each k block of B is packed by all
+ * threads into one buffer taken from the master's workspace, then each thread packs its rows of
+ * A into its own workspace and runs its tiles.  Every C element is summed in the same order
+ * whatever the thread count, so results do not depend on it.  Small products run serially.
+ *
+ * Block sizes live in per-ISA tables (CFG_MAIN, CFG_SKINNY) measured on an AMD Zen 4 (32 KiB
+ * L1d, 1 MiB L2 per core). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sgemm_kernels.h"
 #include "striate/gemm.h"
 #include "striate/runtime.h"
+
+#if STRIATE_OPENMP
+#include <omp.h>
+#endif
+
+typedef struct {
+    int mr, nr;          /* register tile */
+    int64_t mc, kc, nc;  /* cache blocks: mc multiple of mr, nc multiple of nr */
+    st_sgemm_ukr_fn ukr;
+    st_sgemm_pack_fn pack;
+    const char *name;
+} gemm_cfg;
+
+/* Main kernel of each ISA path. */
+static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
+    /*                  mr  nr   mc   kc    nc   micro-kernel / packing */
+    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
+                         "sgemm_generic_4x16"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+                      "sgemm_avx2_6x16"},
+    [ST_ARCH_AVX512] = {14, 32, 196, 256, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
+                        "sgemm_avx512_14x32"},
+};
+
+/* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16. */
+#define SKINNY_N 16
+static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
+    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
+                         "sgemm_generic_4x16"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+                      "sgemm_avx2_6x16"},
+    [ST_ARCH_AVX512] = {24, 16, 240, 512, 4096, st_sgemm_ukr_avx512_24x16, st_sgemm_pack_avx512,
+                        "sgemm_avx512_24x16"},
+};
+
+/* Products below this many flops (2*M*N*K) run on one thread; above, each thread gets at
+ * least this much work. */
+#define PAR_MIN_FLOPS 4.0e6
+
+static const gemm_cfg *pick_cfg(int64_t N) {
+    int arch = st_arch_get();
+    if (arch < 0 || arch >= ST_ARCH_COUNT) arch = ST_ARCH_GENERIC;
+    return N <= SKINNY_N ? &CFG_SKINNY[arch] : &CFG_MAIN[arch];
+}
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* ---- packing ----------------------------------------------------------------------------- */
+
+/* Portable packing (see st_sgemm_pack_fn); the AVX-512 path has its own in
+ * sgemm_avx512_pack.c.  R is a compile-time constant in the common cases so the compiler can
+ * unroll and vectorise. */
+static inline void pack_generic_r(int kmajor, int64_t kc, int n, const float *src, int64_t ld,
+                                  float *restrict dst, const int R) {
+    if (kmajor) {
+        for (int64_t k = 0; k < kc; ++k) {
+            const float *s = src + k * ld;
+            float *d = dst + k * R;
+            if (n == R) {
+                for (int r = 0; r < R; ++r) d[r] = s[r];
+            } else {
+                for (int r = 0; r < n; ++r) d[r] = s[r];
+                for (int r = n; r < R; ++r) d[r] = 0.f;
+            }
+        }
+        return;
+    }
+    /* row layout: read each source row contiguously, write with stride R */
+    for (int r = 0; r < n; ++r) {
+        const float *s = src + (int64_t)r * ld;
+        for (int64_t k = 0; k < kc; ++k) dst[k * R + r] = s[k];
+    }
+    for (int r = n; r < R; ++r)
+        for (int64_t k = 0; k < kc; ++k) dst[k * R + r] = 0.f;
+}
+
+void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                           float *dst) {
+    switch (R) {
+    case 4: pack_generic_r(kmajor, kc, n, src, ld, dst, 4); break;
+    case 6: pack_generic_r(kmajor, kc, n, src, ld, dst, 6); break;
+    case 16: pack_generic_r(kmajor, kc, n, src, ld, dst, 16); break;
+    default: pack_generic_r(kmajor, kc, n, src, ld, dst, R); break;
+    }
+}
+
+/* ---- the blocked product ---------------------------------------------------------------- */
+
+typedef struct {
+    const gemm_cfg *cfg;
+    int ta, tb;
+    int64_t M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    int64_t lda, ldb, ldc;
+    float *C;
+    float *pack_b;  /* shared KC x round_up(min(N, NC), NR) buffer */
+    int tm, tn;     /* thread grid */
+} gemm_job;
+
+static inline const float *a_at(const gemm_job *J, int64_t i, int64_t k) {
+    return J->ta ? J->A + k * J->lda + i : J->A + i * J->lda + k;
+}
+
+static inline const float *b_at(const gemm_job *J, int64_t k, int64_t j) {
+    return J->tb ? J->B + j * J->ldb + k : J->B + k * J->ldb + j;
+}
+
+/* The share of thread `tid` of `nt`; pack_a is that thread's own workspace.  Barriers only
+ * when nt > 1, so the serial path may run inside a caller's parallel region. */
+static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf) {
+    const gemm_cfg *cf = J->cfg;
+    const int mr = cf->mr, nr = cf->nr;
+    const int ti = tid / J->tn, tj = tid % J->tn;
+    const int64_t mp = cdiv(J->M, mr);
+    const int64_t m0 = (ti * mp / J->tm) * mr, m1 = min64(J->M, ((ti + 1) * mp / J->tm) * mr);
+
+    for (int64_t jc = 0; jc < J->N; jc += cf->nc) {
+        const int64_t nc = min64(cf->nc, J->N - jc), np = cdiv(nc, nr);
+        const int64_t q0 = tj * np / J->tn, q1 = (tj + 1) * np / J->tn;
+        for (int64_t pc = 0; pc < J->K; pc += cf->kc) {
+            const int64_t kc = min64(cf->kc, J->K - pc);
+            const float beta = pc == 0 ? J->beta : 1.f;
+            /* every thread packs its share of the B panels */
+            for (int64_t q = tid * np / nt; q < (tid + 1) * np / nt; ++q)
+                cf->pack(!J->tb, kc, (int)min64(nr, nc - q * nr), nr,
+                         b_at(J, pc, jc + q * nr), J->ldb, J->pack_b + q * nr * kc);
+            if (nt > 1) {
+#pragma omp barrier
+            }
+            for (int64_t ic = m0; ic < m1; ic += cf->mc) {
+                const int64_t mc = min64(cf->mc, m1 - ic);
+                for (int64_t ip = 0; ip < mc; ip += mr)
+                    cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
+                             J->lda, pack_a_buf + ip * kc);
+                for (int64_t q = q0; q < q1; ++q) {
+                    const float *bp = J->pack_b + q * nr * kc;
+                    const int n = (int)min64(nr, nc - q * nr);
+                    float *cp = J->C + ic * J->ldc + jc + q * nr;
+                    for (int64_t ip = 0; ip < mc; ip += mr)
+                        cf->ukr(kc, pack_a_buf + ip * kc, bp, cp + ip * J->ldc, J->ldc,
+                                (int)min64(mr, mc - ip), n, J->alpha, beta);
+                }
+            }
+            if (nt > 1) {
+#pragma omp barrier
+            }
+        }
+    }
+}
+
+/* C = beta * C (K == 0 or alpha == 0: A and B are not read). */
+static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc) {
+    for (int64_t i = 0; i < M; ++i) {
+        float *c = C + i * ldc;
+        if (beta == 0.f)
+            memset(c, 0, (size_t)N * sizeof(float));
+        else if (beta != 1.f)
+            for (int64_t j = 0; j < N; ++j) c[j] *= beta;
+    }
+}
+
+/* Choose the tm x tn grid (tm * tn == nt) minimising the largest per-thread tile area; ties
+ * go to more row blocks (threads then share B and pack disjoint parts of A). */
+static void thread_grid(const gemm_cfg *cf, int64_t M, int64_t N, int nt, int *tm, int *tn) {
+    const int64_t mp = cdiv(M, cf->mr), np = cdiv(min64(N, cf->nc), cf->nr);
+    int64_t best = -1;
+    for (int a = nt; a >= 1; --a) {
+        if (nt % a) continue;
+        const int b = nt / a;
+        const int64_t cost = cdiv(mp, a) * cf->mr * cdiv(np, b) * cf->nr;
+        if (best < 0 || cost < best) {
+            best = cost;
+            *tm = a;
+            *tn = b;
+        }
+    }
+}
+
+static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                      float *C, int64_t ldc, int nt) {
+    if (M <= 0 || N <= 0) return ST_OK;
+    if (K <= 0 || alpha == 0.f) {
+        scale_c(M, N, beta, C, ldc);
+        return ST_OK;
+    }
+    const gemm_cfg *cf = pick_cfg(N);
+    const double flops = 2.0 * (double)M * (double)N * (double)K;
+    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
+        int cap = (int)(flops / PAR_MIN_FLOPS);
+        nt = cap < 1 ? 1 : cap;
+    }
+    gemm_job J = {cf, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, NULL, 1, 1};
+    const size_t a_bytes = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
+    const size_t b_bytes =
+        (size_t)min64(cf->kc, K) * (size_t)(cdiv(min64(N, cf->nc), cf->nr) * cf->nr) *
+        sizeof(float);
+    J.pack_b = (float *)st_workspace(ST_WS_PACK_B, b_bytes);
+    if (!J.pack_b) return ST_ENOMEM;
+    if (nt <= 1) {
+        float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
+        if (!pa) return ST_ENOMEM;
+        gemm_thread(&J, 0, 1, pa);
+        return ST_OK;
+    }
+    thread_grid(cf, M, N, nt, &J.tm, &J.tn);
+    int failed = 0;
+#if STRIATE_OPENMP
+#pragma omp parallel num_threads(nt)
+    {
+        const int tid = omp_get_thread_num(), team = omp_get_num_threads();
+        gemm_job Jt = J;
+        if (team != nt) thread_grid(cf, M, N, team, &Jt.tm, &Jt.tn);
+        float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
+        if (!pa) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp barrier
+        int f;
+#pragma omp atomic read
+        f = failed;
+        if (!f) gemm_thread(&Jt, tid, team, pa);
+    }
+#else
+    float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
+    if (!pa) return ST_ENOMEM;
+    gemm_thread(&J, 0, 1, pa);
+#endif
+    return failed ? ST_ENOMEM : ST_OK;
+}
 
 int st_sgemm_serial(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                     float *C, int64_t ldc) {
-    for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) {
-            float s = 0.f;
-            for (int64_t k = 0; k < K; ++k)
-                s += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
-            C[i * ldc + j] = alpha * s + (beta == 0.f ? 0.f : beta * C[i * ldc + j]);
-        }
-    return ST_OK;
+    return sgemm_impl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);
 }
 
 int st_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-    return st_sgemm_serial(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    int nt = 1;
+#if STRIATE_OPENMP
+    if (!omp_in_parallel()) nt = omp_get_max_threads();
+#endif
+    return sgemm_impl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
 }
 
 void st_sgemm_get_info(int arch, st_gemm_info *info) {
-    (void)arch;
-    info->mr = 1; info->nr = 1; info->mc = 1; info->kc = 1; info->nc = 1;
-    info->kernel = "naive";
+    if (arch < 0 || arch >= ST_ARCH_COUNT) arch = ST_ARCH_GENERIC;
+    const gemm_cfg *cf = &CFG_MAIN[arch];
+    info->mr = cf->mr;
+    info->nr = cf->nr;
+    info->mc = cf->mc;
+    info->kc = cf->kc;
+    info->nc = cf->nc;
+    info->kernel = cf->name;
 }

@@ -3,8 +3,9 @@ from striate._kernels.gemm cimport *
 
 
 def sgemm(bint trans_a, bint trans_b, float alpha, const float[:, ::1] a,
-          const float[:, ::1] b, float beta, float[:, ::1] c):
-    """c = alpha * op(a) @ op(b) + beta * c on C-contiguous float32 2-D arrays (no checks)."""
+          const float[:, ::1] b, float beta, float[:, ::1] c, bint serial=False):
+    """c = alpha * op(a) @ op(b) + beta * c on C-contiguous float32 2-D arrays (no checks).
+    serial: call st_sgemm_serial (one thread) instead of st_sgemm."""
     cdef int64_t M = c.shape[0], N = c.shape[1]
     cdef int64_t K = a.shape[0] if trans_a else a.shape[1]
     cdef int status
@@ -13,8 +14,12 @@ def sgemm(bint trans_a, bint trans_b, float alpha, const float[:, ::1] a,
     if M == 0 or N == 0:
         return
     with nogil:
-        status = st_sgemm(trans_a, trans_b, M, N, K, alpha, pa, a.shape[1], pb, b.shape[1],
-                          beta, &c[0, 0], c.shape[1])
+        if serial:
+            status = st_sgemm_serial(trans_a, trans_b, M, N, K, alpha, pa, a.shape[1], pb,
+                                     b.shape[1], beta, &c[0, 0], c.shape[1])
+        else:
+            status = st_sgemm(trans_a, trans_b, M, N, K, alpha, pa, a.shape[1], pb,
+                              b.shape[1], beta, &c[0, 0], c.shape[1])
     _check(status)
 
 

@@ -1,0 +1,63 @@
+/* Body of an AVX-512 SGEMM micro-kernel, instantiated by sgemm_avx512_<MR>x<NR>.c with
+ * UKR_MR (rows), UKR_NV (16-float vectors per row, NR = 16 * UKR_NV) and UKR_NAME defined.
+ * Include only from files compiled with AVX-512 flags.
+ *
+ * The accumulators live in registers (MR * NV <= 28 zmm); the k loop loads NV vectors of the
+ * B micro-panel and broadcasts one A element per row.  Partial tiles use masked loads and
+ * stores on the columns and skip invalid rows, so no byte outside C's valid tile is touched. */
+#include <immintrin.h>
+#include <stdint.h>
+
+void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c,
+              int64_t ldc, int m, int n, float alpha, float beta) {
+    __m512 acc[UKR_MR][UKR_NV];
+#pragma GCC unroll 32
+    for (int i = 0; i < UKR_MR; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < UKR_NV; ++v) acc[i][v] = _mm512_setzero_ps();
+
+    for (int64_t k = 0; k < kc; ++k) {
+        __m512 bv[UKR_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < UKR_NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+        _mm_prefetch((const char *)(a + 8 * UKR_MR), _MM_HINT_T0);
+#pragma GCC unroll 32
+        for (int i = 0; i < UKR_MR; ++i) {
+            __m512 av = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 4
+            for (int v = 0; v < UKR_NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+        a += UKR_MR;
+        b += 16 * UKR_NV;
+    }
+
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __mmask16 mask[UKR_NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < UKR_NV; ++v) {
+        int r = n - 16 * v;
+        mask[v] = r >= 16 ? (__mmask16)0xffff : r <= 0 ? (__mmask16)0 : (__mmask16)((1u << r) - 1u);
+    }
+    if (beta == 0.f) {
+#pragma GCC unroll 32
+        for (int i = 0; i < UKR_MR; ++i) {
+            if (i >= m) break;
+            float *cr = c + (int64_t)i * ldc;
+#pragma GCC unroll 4
+            for (int v = 0; v < UKR_NV; ++v)
+                _mm512_mask_storeu_ps(cr + 16 * v, mask[v], _mm512_mul_ps(acc[i][v], va));
+        }
+    } else {
+#pragma GCC unroll 32
+        for (int i = 0; i < UKR_MR; ++i) {
+            if (i >= m) break;
+            float *cr = c + (int64_t)i * ldc;
+#pragma GCC unroll 4
+            for (int v = 0; v < UKR_NV; ++v) {
+                __m512 old = _mm512_maskz_loadu_ps(mask[v], cr + 16 * v);
+                _mm512_mask_storeu_ps(cr + 16 * v, mask[v],
+                                      _mm512_fmadd_ps(vb, old, _mm512_mul_ps(acc[i][v], va)));
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/* Internal declarations of the SGEMM micro-kernels and packing routines (not public).
+ *
+ * A micro-kernel computes one MR x NR tile of C from packed panels:
+ *     C[0:m, 0:n] = alpha * (Apanel^T @ Bpanel) + beta * C[0:m, 0:n]
+ * where `a` is an A micro-panel stored k-major (kc x MR, a[k*MR + i]) and `b` a B micro-panel
+ * (kc x NR, b[k*NR + j]), both zero-padded to the full tile.  m <= MR and n <= NR are the
+ * valid rows/columns of the tile: only those elements of C are read or written.  beta == 0
+ * never reads C (NaN in C does not propagate). */
+#ifndef STRIATE_SGEMM_KERNELS_H
+#define STRIATE_SGEMM_KERNELS_H
+
+#include <stdint.h>
+
+typedef void (*st_sgemm_ukr_fn)(int64_t kc, const float *a, const float *b, float *c,
+                                int64_t ldc, int m, int n, float alpha, float beta);
+
+/* Pack one micro-panel of R rows (MR rows of op(A), or NR columns of op(B)) and kc steps:
+ *     dst[k*R + r] = element (r, k)   for r < n,   0 for n <= r < R,   k < kc
+ * where element (r, k) is src[r*ld + k] (row layout: A, or B transposed) or, when kmajor,
+ * src[k*ld + r] (A transposed, or B).  Only the n valid rows of src are read. */
+typedef void (*st_sgemm_pack_fn)(int kmajor, int64_t kc, int n, int R, const float *src,
+                                 int64_t ld, float *dst);
+
+void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                           float *dst);
+void st_sgemm_pack_avx512(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                          float *dst);
+
+/* generic C99 (always built) */
+void st_sgemm_ukr_generic_4x16(int64_t kc, const float *a, const float *b, float *c,
+                               int64_t ldc, int m, int n, float alpha, float beta);
+/* AVX2 + FMA */
+void st_sgemm_ukr_avx2_6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                            int m, int n, float alpha, float beta);
+/* AVX-512F */
+void st_sgemm_ukr_avx512_14x32(int64_t kc, const float *a, const float *b, float *c,
+                               int64_t ldc, int m, int n, float alpha, float beta);
+void st_sgemm_ukr_avx512_24x16(int64_t kc, const float *a, const float *b, float *c,
+                               int64_t ldc, int m, int n, float alpha, float beta);
+
+#endif
