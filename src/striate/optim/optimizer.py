@@ -201,7 +201,7 @@ class Optimizer:
 
     def _buffer(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
         """A reusable scratch array shaped like ``like`` (never part of the state)."""
-        key = (like.shape, like.dtype.str)
+        key = (like.shape, like.dtype)
         bufs = self._scratch.get(key)
         if bufs is None:
             bufs = self._scratch[key] = []
