@@ -24,6 +24,7 @@ from striate.gradcheck import gradcheck  # noqa: E402
 from striate import autograd  # noqa: E402
 from striate import functional  # noqa: E402
 from striate.functional import pad  # noqa: E402
+from striate import nn  # noqa: E402
 from striate import optim  # noqa: E402
 from striate.serialization import load, load_metadata, save  # noqa: E402
 
@@ -39,5 +40,5 @@ __all__ = list(_tensor_all) + [
     "Generator", "autograd", "enable_grad", "functional", "gradcheck", "initial_seed",
     "is_grad_enabled", "manual_seed", "no_grad", "pad", "seed", "set_grad_enabled",
     "__version__", "available_archs", "get_arch", "get_include", "get_num_threads", "kernels",
-    "load", "load_metadata", "optim", "save", "set_arch", "set_num_threads", "show_config",
+    "load", "load_metadata", "nn", "optim", "save", "set_arch", "set_num_threads", "show_config",
 ]

@@ -189,14 +189,14 @@ class Function:
     def _release(self) -> None:
         """Drop inputs and saved arrays (the graph is freed after a backward)."""
         self.inputs = None
-        for cls in type(self).__mro__:
-            for slot in getattr(cls, "__slots__", ()):
-                if slot in ("inputs", "needs_input_grad", "_hooks", "__weakref__"):
-                    continue
-                try:
-                    object.__setattr__(self, slot, None)
-                except AttributeError:
-                    pass
+        cls = type(self)
+        slots = _saved_slots.get(cls)
+        if slots is None:
+            slots = _saved_slots[cls] = tuple(
+                slot for c in cls.__mro__ for slot in c.__dict__.get("__slots__", ())
+                if slot not in ("inputs", "needs_input_grad", "_hooks", "__weakref__"))
+        for slot in slots:
+            setattr(self, slot, None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -215,6 +215,8 @@ def get_array_module(*arrays: Any) -> Any:
             return cupy
     return np
 
+
+_saved_slots: dict = {}
 
 # Set by striate.tensor at import: builds an output Tensor from (array, grad_fn).
 _make_tensor: Callable = None  # type: ignore[assignment]

@@ -21,7 +21,10 @@ def _reduce(loss, reduction, denom=None):
     s = loss.sum()
     if reduction == "sum":
         return s
-    return s / s.dtype.type(loss.size if denom is None else denom)
+    d = loss.size if denom is None else denom
+    if not d:  # nothing to average (e.g. every target ignored): NaN, as PyTorch
+        return s * s.dtype.type(np.nan)
+    return s / s.dtype.type(d)
 
 
 def _grad_scale(g, reduction, shape, denom, dtype):
@@ -65,7 +68,7 @@ class CrossEntropyIndex(Function):
     __slots__ = ("p", "q", "shape", "reduction", "denom", "outshape", "fast", "t")
 
     def forward(self, x, t=None, weight=None, ignore_index=-100, smoothing=0.0,
-                reduction="mean"):
+                reduction="mean", ignored=True):
         xp = get_array_module(x)
         shape = x.shape
         x2 = _to_rows(x)
@@ -73,9 +76,7 @@ class CrossEntropyIndex(Function):
         n, c = x2.shape
         self.shape, self.reduction = shape, reduction
         self.outshape = t.shape
-        valid = t1 != ignore_index
-        all_valid = bool(valid.all())
-        if weight is None and smoothing == 0.0 and all_valid:
+        if weight is None and smoothing == 0.0 and not ignored:
             f = kfn(x2, "softmax_cross_entropy")
             if f is not None:
                 loss, prob = f(x2, t1)
@@ -87,6 +88,7 @@ class CrossEntropyIndex(Function):
             self.denom = n
             return _reduce(loss.reshape(t.shape), reduction, n)
         logp = _log_softmax_rows(x2)
+        valid = t1 != ignore_index
         tt = xp.where(valid, t1, 0)
         rows = xp.arange(n)
         q = xp.zeros((n, c), dtype=x.dtype)
@@ -117,14 +119,10 @@ class CrossEntropyIndex(Function):
         else:
             gs = g / p.dtype.type(self.denom)
         if self.fast:
-            f = kfn(p, "softmax_cross_entropy_backward")
-            if f is not None:
-                gl = xp.broadcast_to(xp.asarray(gs, dtype=p.dtype).reshape(-1), (n,))
-                gx = f(p, self.t, xp.ascontiguousarray(gl))
-            else:
-                gx = p.copy()
-                gx[xp.arange(n), self.t] -= 1.0
-                gx *= gs
+            # (prob - onehot) * g: a copy and a scatter; NumPy beats the fused kernel here
+            gx = p.copy()
+            gx[xp.arange(n), self.t] -= 1.0
+            gx *= gs
         else:
             q = self.q
             gx = (p * q.sum(axis=1, keepdims=True) - q) * gs
@@ -183,19 +181,23 @@ def _check_weight(weight, c, fn):
 
 
 def _class_targets(x, t, ignore_index, fn):
+    """Check class-index targets; returns ``(C, any_ignored)``."""
     c = x.shape[1] if x.ndim > 1 else x.shape[0]
     expected = (x.shape[0],) + x.shape[2:] if x.ndim > 1 else ()
     if t.shape != expected:
         raise ValueError(f"{fn}: expected target with shape {expected} (class indices for "
                          f"input of shape {x.shape}), got {t.shape}")
-    if t.size:
-        tv = t[t != ignore_index]
-        if tv.size:
-            lo, hi = int(tv.min()), int(tv.max())
-            if lo < 0 or hi >= c:
-                raise ValueError(f"{fn}: expected target values in [0, {c}) for {c} classes "
-                                 f"(or ignore_index={ignore_index}), got {lo if lo < 0 else hi}")
-    return c
+    if not t.size:
+        return c, False
+    lo, hi = int(t.min()), int(t.max())
+    if lo >= 0 and hi < c:
+        return c, bool(lo <= ignore_index <= hi and (t == ignore_index).any())
+    bad = ((t < 0) | (t >= c)) & (t != ignore_index)
+    if bad.any():
+        v = int(t[bad].reshape(-1)[0])
+        raise ValueError(f"{fn}: expected target values in [0, {c}) for {c} classes "
+                         f"(or ignore_index={ignore_index}), got {v}")
+    return c, True
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
@@ -248,9 +250,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     if t.dtype.kind in "iu":
         if unbatched:
             t = t.reshape(1)
-        _class_targets(x, t, ignore_index, fn)
+        _, ignored = _class_targets(x, t, ignore_index, fn)
         out = CrossEntropyIndex.apply(input, t=t, weight=w, ignore_index=ignore_index,
-                                      smoothing=s, reduction=reduction)
+                                      smoothing=s, reduction=reduction, ignored=ignored)
     elif t.dtype.kind == "f":
         if unbatched:
             tt = tt.reshape(1, -1)
@@ -325,7 +327,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
                         f"{t.dtype}")
     if unbatched:
         t = t.reshape(1)
-    c = _class_targets(x, t, ignore_index, fn)
+    c, _ = _class_targets(x, t, ignore_index, fn)
     w = _check_weight(weight, c, fn)
     out = NLLLoss.apply(input, t=t, weight=w, ignore_index=ignore_index, reduction=reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
