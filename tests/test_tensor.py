@@ -109,6 +109,10 @@ CASES = [
      lambda a: a.masked_fill(__import__("torch").tensor(MASK), 0.5), [rn(3, 4)]),
     ("gather", lambda a: a.gather(1, striate.tensor([[0, 0], [1, 3], [2, 2]])),
      lambda a: a.gather(1, __import__("torch").tensor([[0, 0], [1, 3], [2, 2]])), [rn(3, 4)]),
+    ("topk", lambda a: a.topk(2, 1)[0] * 2, lambda a: a.topk(2, 1)[0] * 2, [rn(3, 5)]),
+    ("sort", lambda a: a.sort(0, descending=True).values,
+     lambda a: a.sort(0, descending=True).values, [rn(4, 3)]),
+    ("cumsum", lambda a: a.cumsum(1), lambda a: a.cumsum(1), [rn(3, 4)]),
     ("pad_const", lambda a: striate.pad(a, (1, 2, 0, 1), value=0.5),
      lambda a: __import__("torch").nn.functional.pad(a, (1, 2, 0, 1), value=0.5),
      [rn(2, 3, 4)]),
@@ -284,3 +288,44 @@ def test_no_float64_promotion_in_float32_graph():
     assert y.dtype == np.float32
     y.backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+def test_module_level_functions_mirror_methods():
+    x = striate.tensor([[1.0, -2.0], [3.0, 0.5]])
+    assert striate.exp(x).allclose(x.exp())
+    assert striate.sum(x, 1).tolist() == [-1.0, 3.5]
+    assert striate.max(x).item() == 3.0
+    assert striate.max(x, 1).indices.tolist() == [0, 0]
+    assert striate.min(x, striate.zeros(2, 2)).tolist() == [[0.0, -2.0], [0.0, 0.0]]
+    assert striate.transpose(x, 0, 1).shape == (2, 2)
+    assert striate.flatten(x).shape == (4,)
+    assert striate.argmax(x).item() == 2
+    assert striate.clamp(x, min=0).tolist() == [[1.0, 0.0], [3.0, 0.5]]
+
+
+def test_topk_sort_indices_and_copies():
+    import copy
+    import pickle
+
+    x = striate.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]], requires_grad=True)
+    v, i = x.topk(2)
+    assert v.tolist() == [[3.0, 2.0], [5.0, 4.0]] and i.tolist() == [[0, 2], [1, 2]]
+    assert x.sort(1).indices.tolist() == [[1, 2, 0], [0, 2, 1]]
+    assert x.argsort(1, descending=True).tolist() == [[0, 2, 1], [1, 2, 0]]
+    (x * 2).sum().backward()
+    for y in (copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert y.requires_grad and y.is_leaf and y.data is not x.data
+        assert np.array_equal(y.numpy(), x.numpy()) and y.grad.tolist() == x.grad.tolist()
+    assert x.new_zeros(2).dtype == np.float32 and x.new_full((1,), 3.0).tolist() == [3.0]
+
+
+def test_no_grad_bare_decorator_and_inference_mode():
+    @striate.no_grad
+    def f(t):
+        return t * 2
+
+    x = striate.ones(2, requires_grad=True)
+    assert not f(x).requires_grad
+    with striate.inference_mode():
+        assert not (x * 2).requires_grad
+    assert striate.is_grad_enabled()

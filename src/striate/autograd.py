@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = [
-    "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward",
+    "Function", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "backward",
     "grad", "get_array_module",
 ]
 
@@ -122,12 +122,37 @@ class no_grad(_GradMode):
     __slots__ = ()
     _mode = False
 
+    def __new__(cls, orig_func: Callable | None = None):
+        # ``@no_grad`` without parentheses decorates directly, as in PyTorch
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
 
 class enable_grad(_GradMode):
     """Re-enable graph recording (e.g. inside a ``no_grad`` block)."""
 
     __slots__ = ()
     _mode = True
+
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class inference_mode(no_grad):
+    """Same as :class:`no_grad` here (PyTorch's faster variant of it)."""
+
+    __slots__ = ()
+
+    def __new__(cls, mode: Any = True):
+        if callable(mode):
+            return no_grad.__new__(cls, mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
+        pass
 
 
 class Function:

@@ -551,6 +551,19 @@ class TakeAlongDim(Function):
         return (gx,)
 
 
+class CumSum(Function):
+    __slots__ = ("dim",)
+
+    def forward(self, a, dim=0):
+        self.dim = dim
+        return get_array_module(a).cumsum(a, axis=dim)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        d = self.dim
+        return (xp.flip(xp.cumsum(xp.flip(g, d), axis=d), d),)
+
+
 class Gather(Function):
     """``torch.gather``: ``out[i][j][k] = x[i][index[i][j][k]][k]`` (dim=1); duplicates in
     ``index`` accumulate in the gradient."""
@@ -1045,6 +1058,29 @@ class Tensor:
         else:
             grad.data += g
 
+    def __reduce_ex__(self, protocol: int) -> Any:
+        # pickling / deepcopy keep data, requires_grad and grad (not the graph)
+        return (_rebuild_tensor, (self.data, self._requires_grad, self.grad))
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False
+                   ) -> "Tensor":
+        """A new tensor with ``self``'s dtype (unless given)."""
+        return tensor(data, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        return zeros(*size, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        return ones(*size, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        return empty(*size, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None,
+                 requires_grad: bool = False) -> "Tensor":
+        return full(size, fill_value, dtype=dtype or self.data.dtype,
+                    requires_grad=requires_grad)
+
     def detach(self) -> "Tensor":
         """A new tensor sharing ``data`` and outside any graph."""
         return _make(self.data, None)
@@ -1530,6 +1566,37 @@ class Tensor:
             return _make(xp.asarray(xp.argmin(self.data)), None)
         return _make(xp.argmin(self.data, axis=dim, keepdims=keepdim), None)
 
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
+             ) -> Any:
+        """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``;
+        the gradient flows to the selected entries."""
+        xp = get_array_module(self.data)
+        d = dim % max(self.data.ndim, 1)
+        n = self.data.shape[d]
+        if not 0 <= k <= n:
+            raise RuntimeError(f"topk: expected k in [0, {n}] for dimension {dim} of shape "
+                               f"{tuple(self.shape)}, got {k}")
+        key = -self.data if largest else self.data
+        idx = xp.argsort(key, axis=d, kind="stable")
+        idx = xp.take(idx, xp.arange(k), axis=d)
+        values = TakeAlongDim.apply(self, idx=idx, dim=d, keepdim=True)
+        return _MaxMin(values, _make(idx, None))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = True) -> Any:
+        """Sorted values along ``dim`` and their indices (``(values, indices)``)."""
+        xp = get_array_module(self.data)
+        d = dim % max(self.data.ndim, 1)
+        idx = xp.argsort(-self.data if descending else self.data, axis=d, kind="stable")
+        return _MaxMin(TakeAlongDim.apply(self, idx=idx, dim=d, keepdim=True),
+                       _make(idx, None))
+
+    def argsort(self, dim: int = -1, descending: bool = False) -> "Tensor":
+        return self.sort(dim, descending).indices
+
+    def cumsum(self, dim: int) -> "Tensor":
+        """Cumulative sum along ``dim``."""
+        return CumSum.apply(self, dim=dim % max(self.data.ndim, 1))
+
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
         if p == 2 or p == "fro":
             return (self * self).sum(dim, keepdim).sqrt()
@@ -1799,6 +1866,12 @@ class _HookHandle:
 
 
 _MaxMin = namedtuple("max", ["values", "indices"])
+
+
+def _rebuild_tensor(data: Any, requires_grad: bool, grad: Any) -> "Tensor":
+    t = Tensor(data, requires_grad=requires_grad)
+    t.grad = grad
+    return t
 
 
 def _op_eq(a, b):
@@ -2154,3 +2227,4 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if not isinstance(a, Tensor):
         a = _as_operand(a, b.data)
     return a @ b
+

@@ -246,3 +246,12 @@ def test_erf_accuracy():
 def test_relu_inplace_without_graph():
     x = striate.tensor([-1.0, 2.0])
     assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0]
+
+
+def test_relu_kernel_path_matches_numpy_path():
+    x = t(4, 8, 16, 16, requires_grad=True)  # above the kernel threshold
+    y = F.relu(x)
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x.numpy(), 0))
+    g = t(4, 8, 16, 16, seed=3)
+    y.backward(g)
+    np.testing.assert_array_equal(x.grad.numpy(), g.numpy() * (x.numpy() > 0))

@@ -291,3 +291,12 @@ def test_module_list_and_dict():
     assert [n for n, _ in d.named_parameters()][:2] == ["a.weight", "a.bias"]
     d.pop("a")
     assert list(d.keys()) == ["b", "c"]
+
+
+def test_shared_module_state_dict_round_trip_like_torch():
+    shared = Affine(2, 2)
+    net = nn.Sequential(shared, nn.Sequential(shared))
+    sd = net.state_dict()
+    assert [k for k in sd if k.endswith("weight")] == ["0.weight", "1.0.weight"]
+    net.load_state_dict(sd)  # strict: both names present
+    assert len(list(net.parameters())) == 2

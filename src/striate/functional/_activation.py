@@ -80,16 +80,31 @@ def erf(input: Tensor) -> Tensor:  # noqa: A002
 
 
 # ------------------------------------------------------------------------------------ ReLU family
+# Below this many elements NumPy's ufuncs beat the kernels' call overhead.
+_KERNEL_MIN_SIZE = 4096
+
+
 class ReLU(Function):
     __slots__ = ("out",)
 
     def forward(self, x):
+        if x.size >= _KERNEL_MIN_SIZE and x.ndim >= 2:
+            f = kfn(x, "bias_act")
+            if f is not None:
+                out = f(x, None, "relu")
+                self.out = out
+                return out
         out = get_array_module(x).maximum(x, 0)
         self.out = out
         return out
 
     def backward(self, g):
-        return (g * (self.out > 0),)
+        out = self.out
+        if g.size >= _KERNEL_MIN_SIZE and g.shape == out.shape and g.dtype == out.dtype:
+            f = kfn(g, "relu_backward")
+            if f is not None:
+                return (f(g, out),)
+        return (g * (out > 0),)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

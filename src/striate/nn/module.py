@@ -500,7 +500,8 @@ class Module:
         """
         if destination is None:
             destination = OrderedDict()
-        for mod_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        for mod_prefix, module in self.named_modules(prefix=prefix.rstrip("."),
+                                                     remove_duplicate=False):
             p = mod_prefix + "." if mod_prefix else ""
             module._save_to_state_dict(destination, p, keep_vars)
         return destination

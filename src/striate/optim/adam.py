@@ -120,12 +120,12 @@ class Adam(Optimizer):
                 v = vmax
             bias_correction1 = 1.0 - beta1 ** t
             bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** t)
-            step_size = lr / bias_correction1
+            # (lr / bc1) * m / (sqrt(v) / bc2_sqrt + eps)
+            #   == (lr * bc2_sqrt / bc1) * m / (sqrt(v) + eps * bc2_sqrt): one pass fewer
             np.sqrt(v, out=tmp)
-            tmp *= 1.0 / bias_correction2_sqrt
-            tmp += eps
+            tmp += eps * bias_correction2_sqrt
             np.divide(m, tmp, out=tmp)
-            tmp *= step_size
+            tmp *= lr * bias_correction2_sqrt / bias_correction1
             w -= tmp
 
 

@@ -268,19 +268,15 @@ class Optimizer:
             p = id_map[k]
             new_st = {}
             for name, value in st.items():
-                if isinstance(value, np.ndarray) or hasattr(value, "__array__") and not \
-                        isinstance(value, (int, float)):
-                    arr = np.asarray(getattr(value, "data", value))
-                    if name != "step" and arr.shape == p.data.shape:
-                        arr = arr.astype(p.data.dtype, copy=True)
-                    else:
-                        arr = arr.copy()
-                    if name == "step" and arr.ndim == 0:
-                        new_st[name] = int(arr)
-                        continue
-                    new_st[name] = arr
-                else:
+                arr = value if isinstance(value, np.ndarray) else getattr(value, "data", None)
+                if not isinstance(arr, np.ndarray):
                     new_st[name] = copy.deepcopy(value)
+                elif name == "step" and arr.ndim == 0:
+                    new_st[name] = int(arr)
+                elif arr.shape == p.data.shape:
+                    new_st[name] = arr.astype(p.data.dtype, copy=True)
+                else:
+                    new_st[name] = arr.copy()
             self.state[p] = new_st
         new_groups = []
         for g, sg in zip(groups, saved_groups):
