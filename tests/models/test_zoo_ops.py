@@ -7,8 +7,13 @@ import pytest
 
 import striate
 from striate.functional._zoo_ops import (
-    channel_pool, dense_concat, global_max_pool2d, pad_shortcut, prepend_class_token,
-    scaled_dot_product_attention, stochastic_depth,
+    channel_pool,
+    dense_concat,
+    global_max_pool2d,
+    pad_shortcut,
+    prepend_class_token,
+    scaled_dot_product_attention,
+    stochastic_depth,
 )
 
 

@@ -96,10 +96,10 @@ def dense_concat(prev: Any, new: Any, buffer: np.ndarray) -> Any:
 
 # --------------------------------------------------------------------------- pad_shortcut
 class _PadShortcut(Function):
-    __slots__ = ("lo", "c", "stride", "in_shape")
+    __slots__ = ("c", "in_shape", "lo", "stride")
 
     def forward(self, x: np.ndarray, planes: int, stride: int) -> np.ndarray:
-        n, c, h, w = x.shape
+        n, c = x.shape[:2]
         sub = x[:, :, ::stride, ::stride]
         lo = (planes - c) // 2
         out = np.zeros((n, planes) + sub.shape[2:], dtype=x.dtype)
@@ -264,7 +264,7 @@ def prepend_class_token(x: Any, token: Any) -> Any:
 
 # --------------------------------------------------------------------------- attention
 class _SDPA(Function):
-    __slots__ = ("q", "k", "v", "p", "drop", "scale")
+    __slots__ = ("drop", "k", "p", "q", "scale", "v")
 
     def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
                 scale: float, drop: np.ndarray | None) -> np.ndarray:
