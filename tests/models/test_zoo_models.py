@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 import striate
-from striate.models import attention, densenet, efficientnet, mobilenet, resnet, vgg, vit  # noqa: F401
+from striate.models import (
+    attention,
+    densenet,
+    efficientnet,
+    mobilenet,
+    resnet,
+    vgg,  # noqa: F401  (registers the VGG models)
+    vit,
+)
 from striate.models.registry import create, list_models
 
 ZOO = [
@@ -103,11 +111,18 @@ def test_channel_and_rank_errors():
                                          r"\(3, 32, 32\)"):
         model(striate.zeros(3, 32, 32))
     with pytest.raises(ValueError, match="depth must be 6n \\+ 2"):
-        resnet._cifar_resnet("resnet21", 21, 10, 3)
+        resnet._cifar_resnet("resnet21", 21, 10, 3, {})
     with pytest.raises(ValueError, match="depth must be 6n \\+ 4"):
         densenet.densenet_bc(depth=99)
     with pytest.raises(ValueError, match="divisible by patch_size"):
         vit.vit_tiny(image_size=30)
+    with pytest.raises(ValueError, match=r"resnet20: unknown option\(s\) depth, widht; it takes "
+                                         r"zero_init_residual, shortcut, se_reduction"):
+        create("resnet20", widht=3, depth=2)
+    for name in ("vgg11_small", "densenet121", "densenet_bc", "efficientnet_b0",
+                 "mobilenet_v2", "vit_tiny"):
+        with pytest.raises(ValueError, match=f"{name}: unknown option\\(s\\) bogus"):
+            create(name, bogus=1)
 
 
 def _count(model) -> int:

@@ -27,7 +27,7 @@ import numpy as np
 import striate.functional as F
 from striate import nn
 from striate.functional._zoo_ops import dense_concat
-from striate.models._common import check_input, min_input_size
+from striate.models._common import check_input, check_options, min_input_size
 from striate.models.registry import register_model
 from striate.nn import init as _init
 
@@ -184,6 +184,9 @@ class DenseNet(nn.Module):
 def densenet121(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> DenseNet:
     """DenseNet-121 (k=32, blocks 6/12/24/16), torchvision names. 8.0M params at 1000
     classes."""
+    check_options("densenet121", cfg, DenseNet,
+                  fixed=("growth_rate", "block_config", "num_init_features", "num_classes",
+                         "in_channels"))
     return DenseNet(32, (6, 12, 24, 16), 64, num_classes=num_classes, in_channels=in_channels,
                     name="densenet121", **cfg)
 
@@ -196,6 +199,9 @@ def densenet_bc(num_classes: int = 10, in_channels: int = 3, depth: int = 100,
     if depth < 10 or (depth - 4) % 6 != 0:
         raise ValueError(f"densenet_bc: depth must be 6n + 4 with n >= 1, got {depth}")
     n = (depth - 4) // 6
+    check_options("densenet_bc", cfg, DenseNet,
+                  fixed=("growth_rate", "block_config", "num_init_features", "num_classes",
+                         "in_channels", "small_input", "compression"))
     return DenseNet(growth_rate, (n, n, n), 2 * growth_rate, num_classes=num_classes,
                     in_channels=in_channels, small_input=True, compression=compression,
                     name=f"densenet_bc{depth}", **cfg)

@@ -24,7 +24,13 @@ from functools import partial
 from typing import Any
 
 from striate import nn
-from striate.models._common import Conv2dNormActivation, check_input, make_divisible, min_input_size
+from striate.models._common import (
+    Conv2dNormActivation,
+    check_input,
+    check_options,
+    make_divisible,
+    min_input_size,
+)
 from striate.models.attention import SqueezeExcitation
 from striate.models.registry import register_model
 from striate.nn import init as _init
@@ -211,6 +217,8 @@ class EfficientNet(nn.Module):
 
 def _efficientnet(name: str, num_classes: int, in_channels: int, **cfg: Any) -> EfficientNet:
     width, depth, _res, dropout = EFFICIENTNET_PARAMS[name]
+    check_options(name, cfg, EfficientNet,
+                  fixed=("inverted_residual_setting", "num_classes", "in_channels"))
     cfg.setdefault("dropout", dropout)
     return EfficientNet(_b0_setting(width, depth), num_classes=num_classes,
                         in_channels=in_channels, name=name, **cfg)

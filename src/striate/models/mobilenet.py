@@ -13,7 +13,13 @@ from typing import Any
 
 import striate.functional as F
 from striate import nn
-from striate.models._common import Conv2dNormActivation, check_input, make_divisible, min_input_size
+from striate.models._common import (
+    Conv2dNormActivation,
+    check_input,
+    check_options,
+    make_divisible,
+    min_input_size,
+)
 from striate.models.registry import register_model
 from striate.nn import init as _init
 
@@ -123,4 +129,5 @@ class MobileNetV2(nn.Module):
 @register_model("mobilenet_v2")
 def mobilenet_v2(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> MobileNetV2:
     """MobileNetV2 (width 1.0), torchvision names. 3.5M parameters at 1000 classes."""
+    check_options("mobilenet_v2", cfg, MobileNetV2, fixed=("num_classes", "in_channels"))
     return MobileNetV2(num_classes=num_classes, in_channels=in_channels, **cfg)

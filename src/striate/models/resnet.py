@@ -21,7 +21,7 @@ from typing import Any
 
 from striate import nn
 from striate.functional._zoo_ops import pad_shortcut
-from striate.models._common import check_input, min_input_size
+from striate.models._common import check_input, check_options, min_input_size
 from striate.models.attention import SqueezeExcitation
 from striate.models.registry import register_model
 from striate.nn import init as _init
@@ -257,6 +257,7 @@ class ResNet(nn.Module):
 
 def _resnet(name: str, block: type, layers: Sequence[int], num_classes: int,
             in_channels: int, **cfg: Any) -> ResNet:
+    check_options(name, cfg, ResNet, fixed=("block", "layers", "num_classes", "in_channels"))
     return ResNet(block, layers, num_classes=num_classes, in_channels=in_channels, name=name,
                   **cfg)
 
@@ -289,16 +290,20 @@ def resnet101(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> ResNet
 @register_model("resnet18_small")
 def resnet18_small(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> ResNet:
     """ResNet-18 for 28x28/32x32 images: 3x3/1 stem, no max-pool, 64/128/256/512 widths."""
+    check_options("resnet18_small", cfg, ResNet,
+                  fixed=("block", "layers", "num_classes", "in_channels", "small_input"))
     return _resnet("resnet18_small", BasicBlock, [2, 2, 2, 2], num_classes, in_channels,
                    small_input=True, **cfg)
 
 
 def _cifar_resnet(name: str, depth: int, num_classes: int, in_channels: int,
-                  **cfg: Any) -> ResNet:
+                  cfg: dict[str, Any]) -> ResNet:
     if (depth - 2) % 6 != 0:
         raise ValueError(f"{name}: depth must be 6n + 2, got {depth}")
     n = (depth - 2) // 6
-    cfg.setdefault("shortcut", "A")
+    check_options(name, cfg, ResNet, fixed=("block", "layers", "num_classes", "in_channels",
+                                            "widths", "small_input"))
+    cfg = {"shortcut": "A", **cfg}
     return _resnet(name, BasicBlock, [n, n, n], num_classes, in_channels, small_input=True,
                    widths=(16, 32, 64), **cfg)
 
@@ -307,20 +312,22 @@ def _cifar_resnet(name: str, depth: int, num_classes: int, in_channels: int,
 def resnet20(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> ResNet:
     """CIFAR ResNet-20 (3 x 3 basic blocks, 16/32/64 channels, option-A shortcuts by default;
     pass ``shortcut="B"`` for projections)."""
-    return _cifar_resnet("resnet20", 20, num_classes, in_channels, **cfg)
+    return _cifar_resnet("resnet20", 20, num_classes, in_channels, cfg)
 
 
 @register_model("resnet56")
 def resnet56(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> ResNet:
     """CIFAR ResNet-56 (3 x 9 basic blocks, 16/32/64 channels, option-A shortcuts by
     default)."""
-    return _cifar_resnet("resnet56", 56, num_classes, in_channels, **cfg)
+    return _cifar_resnet("resnet56", 56, num_classes, in_channels, cfg)
 
 
 @register_model("se_resnet18_small")
 def se_resnet18_small(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> ResNet:
     """SE-ResNet-18 (Hu et al. 2018) for small images: every basic block rescales its residual
     branch with squeeze-excitation (reduction 16) before the addition."""
+    check_options("se_resnet18_small", cfg, ResNet,
+                  fixed=("block", "layers", "num_classes", "in_channels", "small_input"))
     cfg.setdefault("se_reduction", 16)
     return _resnet("se_resnet18_small", BasicBlock, [2, 2, 2, 2], num_classes, in_channels,
                    small_input=True, **cfg)

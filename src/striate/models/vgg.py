@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from striate import nn
-from striate.models._common import check_input, min_input_size
+from striate.models._common import check_input, check_options, min_input_size, normal_f32_
 from striate.models.registry import register_model
 from striate.nn import init as _init
 
@@ -96,7 +96,7 @@ class VGG(nn.Module):
                 _init.ones_(m.weight)
                 _init.zeros_(m.bias)
             elif isinstance(m, nn.Linear):
-                _init.normal_(m.weight, 0.0, 0.01)
+                normal_f32_(m.weight, 0.01)
                 _init.zeros_(m.bias)
 
     def forward(self, x: Any) -> Any:
@@ -108,6 +108,8 @@ class VGG(nn.Module):
 
 def _vgg(name: str, cfg: str, batch_norm: bool, small: bool, num_classes: int,
          in_channels: int, **kw: Any) -> VGG:
+    check_options(name, kw, VGG, fixed=("features", "num_classes", "in_channels", "small_input",
+                                        "num_pools"))
     layers = list(cfgs[cfg])
     if small:
         layers = layers[:-1]  # drop the last max-pool: 4 halvings

@@ -17,7 +17,7 @@ import numpy as np
 
 from striate import nn
 from striate.functional._zoo_ops import prepend_class_token
-from striate.models._common import check_input
+from striate.models._common import check_input, check_options
 from striate.models.registry import register_model
 from striate.nn import init as _init
 from striate.nn.attention import MultiheadAttention
@@ -143,6 +143,8 @@ def vit_tiny(num_classes: int = 10, in_channels: int = 3, image_size: int = 28,
              patch_size: int = 4, **cfg: Any) -> VisionTransformer:
     """Tiny ViT for 28x28 images (4x4 patches -> 49 tokens + class token; 6 layers, 4 heads,
     E=64, MLP 128; 0.2M parameters).  Pass ``image_size=32`` for 32x32 (64 tokens)."""
+    check_options("vit_tiny", cfg, VisionTransformer,
+                  fixed=("image_size", "patch_size", "num_classes", "in_channels"))
     args = {"num_layers": 6, "num_heads": 4, "hidden_dim": 64, "mlp_dim": 128}
     args.update(cfg)
     return VisionTransformer(image_size, patch_size, num_classes=num_classes,
