@@ -15,7 +15,9 @@ fixed data. Run as a script (not a test)::
     PYTHONPATH=src python bench/bench_overhead.py [--threads 1 2] [--repeat 50] [--json out]
 
 Prints median microseconds per step and the ratio striate / PyTorch (below 1: striate is
-faster).
+faster), after a header with the load average: on a loaded machine OpenMP threads that spin
+while waiting (the default wait policy) make both libraries' 2-thread figures erratic; compare
+with ``OMP_WAIT_POLICY=passive``.
 """
 
 from __future__ import annotations
@@ -124,6 +126,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", default=None, help="write the rows to this file")
     args = ap.parse_args(argv)
     all_rows = []
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"# cpus={os.cpu_count()} load1={load:.1f} "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} "
+          f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(unset)')}")
     print(f"{'workload':<12} {'thr':>3} {'striate us':>11} {'torch us':>10} {'ratio':>6}")
     for t in args.threads:
         for r in rows(t, args.repeat, args.only):

@@ -82,12 +82,6 @@ static int team_size(void) {
 #endif
 }
 
-/* Batch parallelism: each thread takes whole images. */
-static int use_batch_parallel(const st_conv_desc *d) {
-    int nt = num_threads();
-    return nt > 1 && d->N >= nt;
-}
-
 static int is_1x1_direct(const st_conv_desc *d) {
     return d->R == 1 && d->S == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_t == 0 &&
            d->pad_l == 0 && d->P == d->H && d->Q == d->W;
@@ -126,18 +120,18 @@ static int64_t tile_width(const st_conv_desc *d, int64_t rows) {
     return t < pq ? t : pq;
 }
 
-/* col[row][j] for j in [0, T) = x(c, p*sh - pt + r*dh, q*sw - pl + s*dw), where
+/* col[row * ld + j] for j in [0, T) = x(c, p*sh - pt + r*dh, q*sw - pl + s*dw), where
  * (p, q) = divmod(t0 + j, Q) and row = (c*R + r)*S + s, c in [0, Cg).  `par`: spread the
  * rows over the OpenMP team (the caller is not inside a parallel region). */
 static void im2col_tile(const st_conv_desc *d, const float *x, int64_t Cg, int64_t t0,
-                        int64_t T, float *col, int par) {
+                        int64_t T, float *col, int64_t ld, int par) {
     const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
     const int64_t rows = Cg * R * S;
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t row = 0; row < rows; ++row) {
         const int64_t s = row % S, r = (row / S) % R, c = row / (R * S);
         const float *xc = x + c * H * W;
-        float *dst = col + row * T;
+        float *dst = col + row * ld;
         int64_t qlo, qhi;
         valid_q(d, s, &qlo, &qhi);
         const int64_t woff = s * d->dil_w - d->pad_l;
@@ -167,16 +161,16 @@ static void im2col_tile(const st_conv_desc *d, const float *x, int64_t Cg, int64
     }
 }
 
-/* dx(c, h, w) += col[row][j], the adjoint of im2col_tile. */
-static void col2im_tile(const st_conv_desc *d, const float *col, int64_t Cg, int64_t t0,
-                        int64_t T, float *dx, int par) {
+/* dx(c, h, w) += col[row * ld + j], the adjoint of im2col_tile. */
+static void col2im_tile(const st_conv_desc *d, const float *col, int64_t ld, int64_t Cg,
+                        int64_t t0, int64_t T, float *dx, int par) {
     const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t c = 0; c < Cg; ++c) {
         float *dxc = dx + c * H * W;
         for (int64_t r = 0; r < R; ++r)
             for (int64_t s = 0; s < S; ++s) {
-                const float *src = col + ((c * R + r) * S + s) * T;
+                const float *src = col + ((c * R + r) * S + s) * ld;
                 int64_t qlo, qhi;
                 valid_q(d, s, &qlo, &qhi);
                 const int64_t woff = s * d->dil_w - d->pad_l;
@@ -202,7 +196,62 @@ static void col2im_tile(const st_conv_desc *d, const float *col, int64_t Cg, int
     }
 }
 
-/* ---- forward --------------------------------------------------------------------------- */
+/* ---- the GEMM path: plan, per-chunk operations, driver ------------------------------- */
+
+typedef struct {
+    int64_t G, Cg, Kg, crs, pq, hw, xs, ys;
+    int direct;    /* 1x1, stride 1, unpadded: GEMM on the image itself */
+    int batch_par; /* threads take whole chunks of images */
+    int64_t nb;    /* images per chunk; > 1 only when whole column matrices fit the budget */
+    int64_t T;     /* tile width inside one image (nb == 1) */
+    size_t col_bytes, tmp_bytes;
+} conv_plan;
+
+static void plan_init(const st_conv_desc *d, conv_plan *pl) {
+    const int nt = num_threads();
+    pl->G = d->groups;
+    pl->Cg = d->C / d->groups;
+    pl->Kg = d->K / d->groups;
+    pl->crs = pl->Cg * d->R * d->S;
+    pl->pq = d->P * d->Q;
+    pl->hw = d->H * d->W;
+    pl->xs = d->C * pl->hw;
+    pl->ys = d->K * pl->pq;
+    pl->direct = is_1x1_direct(d);
+    pl->batch_par = nt > 1 && d->N >= nt;
+    pl->nb = 1;
+    pl->T = pl->pq;
+    pl->col_bytes = pl->tmp_bytes = 0;
+    if (pl->direct) return;
+    const size_t budget = st_conv_get_chunk_bytes();
+    const size_t one = sizeof(float) * (size_t)(pl->crs * pl->pq);
+    if (pl->pq < ST_CONV_TARGET_COLS && 2 * one <= budget && d->N > 1) {
+        int64_t nb = ceil_div(ST_CONV_TARGET_COLS, pl->pq);
+        int64_t fit = (int64_t)(budget / one);
+        int64_t share = pl->batch_par ? d->N / nt : d->N;
+        if (nb > fit) nb = fit;
+        if (nb > share) nb = share;
+        if (nb < 1) nb = 1;
+        pl->nb = nb;
+    }
+    if (pl->nb > 1) {
+        pl->col_bytes = one * (size_t)pl->nb;
+        pl->tmp_bytes = sizeof(float) * (size_t)(pl->Kg * pl->pq * pl->nb);
+    } else {
+        pl->T = tile_width(d, pl->crs);
+        pl->col_bytes = sizeof(float) * (size_t)(pl->crs * pl->T);
+    }
+}
+
+typedef struct {
+    const st_conv_desc *d;
+    const conv_plan *pl;
+    const float *a, *b, *bias; /* forward: x, w; bwd data: dy, w; bwd weight: dy, x */
+    float *out;                /* y, dx, or dW */
+} conv_args;
+
+typedef int (*chunk_fn)(const conv_args *, int64_t n0, int64_t nb, float *col, float *tmp,
+                        float *acc, float beta0, gemm_fn gemm, int par);
 
 static void add_bias_rows(float *y, const float *bias, int64_t rows, int64_t ld, int64_t n) {
     for (int64_t k = 0; k < rows; ++k) {
@@ -212,30 +261,239 @@ static void add_bias_rows(float *y, const float *bias, int64_t rows, int64_t ld,
     }
 }
 
-/* One image through im2col/1x1 + GEMM for every group.  col: workspace or NULL (1x1). */
-static int forward_image(const st_conv_desc *d, const float *x, const float *w,
-                         const float *bias, float *y, float *col, int64_t T, gemm_fn gemm,
-                         int par) {
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, pq = d->P * d->Q;
-    const int64_t crs = Cg * d->R * d->S, hw = d->H * d->W;
-    for (int64_t g = 0; g < G; ++g) {
-        const float *xg = x + g * Cg * hw, *wg = w + g * Kg * crs;
-        float *yg = y + g * Kg * pq;
-        if (!col) {
-            int st = gemm(0, 0, Kg, pq, Cg, 1.f, wg, crs, xg, hw, 0.f, yg, pq);
+/* Forward of images [n0, n0 + nb). */
+static int forward_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col, float *tmp,
+                         float *acc, float beta0, gemm_fn gemm, int par) {
+    (void)acc;
+    (void)beta0;
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t Cg = pl->Cg, Kg = pl->Kg, crs = pl->crs, pq = pl->pq, hw = pl->hw;
+    const float *x = A->a + n0 * pl->xs, *bias = A->bias;
+    float *y = A->out + n0 * pl->ys;
+    for (int64_t g = 0; g < pl->G; ++g) {
+        const float *wg = A->b + g * Kg * crs, *bg = bias ? bias + g * Kg : NULL;
+        if (pl->direct) {
+            for (int64_t i = 0; i < nb; ++i) {
+                float *yg = y + i * pl->ys + g * Kg * pq;
+                int st = gemm(0, 0, Kg, pq, Cg, 1.f, wg, crs, x + i * pl->xs + g * Cg * hw, hw,
+                              0.f, yg, pq);
+                if (st) return st;
+                if (bg) add_bias_rows(yg, bg, Kg, pq, pq);
+            }
+        } else if (pl->nb > 1) {
+            const int64_t ld = nb * pq;
+            for (int64_t i = 0; i < nb; ++i)
+                im2col_tile(d, x + i * pl->xs + g * Cg * hw, Cg, 0, pq, col + i * pq, ld, par);
+            int st = gemm(0, 0, Kg, ld, crs, 1.f, wg, crs, col, ld, 0.f, tmp, ld);
             if (st) return st;
-            if (bias) add_bias_rows(yg, bias + g * Kg, Kg, pq, pq);
-            continue;
-        }
-        for (int64_t t0 = 0; t0 < pq; t0 += T) {
-            const int64_t tt = pq - t0 < T ? pq - t0 : T;
-            im2col_tile(d, xg, Cg, t0, tt, col, par);
-            int st = gemm(0, 0, Kg, tt, crs, 1.f, wg, crs, col, tt, 0.f, yg + t0, pq);
-            if (st) return st;
-            if (bias) add_bias_rows(yg + t0, bias + g * Kg, Kg, pq, tt);
+            for (int64_t i = 0; i < nb; ++i)
+                for (int64_t k = 0; k < Kg; ++k) {
+                    float *yr = y + i * pl->ys + (g * Kg + k) * pq;
+                    const float *src = tmp + k * ld + i * pq;
+                    const float b = bg ? bg[k] : 0.f;
+                    for (int64_t j = 0; j < pq; ++j) yr[j] = src[j] + b;
+                }
+        } else {
+            float *yg = y + g * Kg * pq;
+            const float *xg = x + g * Cg * hw;
+            for (int64_t t0 = 0; t0 < pq; t0 += pl->T) {
+                const int64_t tt = pq - t0 < pl->T ? pq - t0 : pl->T;
+                im2col_tile(d, xg, Cg, t0, tt, col, tt, par);
+                int st = gemm(0, 0, Kg, tt, crs, 1.f, wg, crs, col, tt, 0.f, yg + t0, pq);
+                if (st) return st;
+                if (bg) add_bias_rows(yg + t0, bg, Kg, pq, tt);
+            }
         }
     }
     return ST_OK;
+}
+
+/* tmp[k * nb*pq + i*pq + j] = dy[n0 + i][g*Kg + k][j]: one group's output gradient of a
+ * chunk of images as one matrix. */
+static void gather_dy(const conv_plan *pl, const float *dy, int64_t g, int64_t nb,
+                      float *tmp) {
+    const int64_t ld = nb * pl->pq;
+    for (int64_t k = 0; k < pl->Kg; ++k)
+        for (int64_t i = 0; i < nb; ++i)
+            memcpy(tmp + k * ld + i * pl->pq, dy + i * pl->ys + (g * pl->Kg + k) * pl->pq,
+                   sizeof(float) * (size_t)pl->pq);
+}
+
+/* dx of images [n0, n0 + nb): dcol = W[g]^T @ dY[g], then col2im. */
+static int backward_data_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col,
+                               float *tmp, float *acc, float beta0, gemm_fn gemm, int par) {
+    (void)acc;
+    (void)beta0;
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t Cg = pl->Cg, Kg = pl->Kg, crs = pl->crs, pq = pl->pq, hw = pl->hw;
+    const float *dy = A->a + n0 * pl->ys;
+    float *dx = A->out + n0 * pl->xs;
+    if (!pl->direct) memset(dx, 0, sizeof(float) * (size_t)(nb * pl->xs));
+    for (int64_t g = 0; g < pl->G; ++g) {
+        const float *wg = A->b + g * Kg * crs;
+        if (pl->direct) {
+            for (int64_t i = 0; i < nb; ++i) {
+                int st = gemm(1, 0, Cg, hw, Kg, 1.f, wg, crs, dy + i * pl->ys + g * Kg * pq,
+                              pq, 0.f, dx + i * pl->xs + g * Cg * hw, hw);
+                if (st) return st;
+            }
+        } else if (pl->nb > 1) {
+            const int64_t ld = nb * pq;
+            gather_dy(pl, dy, g, nb, tmp);
+            int st = gemm(1, 0, crs, ld, Kg, 1.f, wg, crs, tmp, ld, 0.f, col, ld);
+            if (st) return st;
+            for (int64_t i = 0; i < nb; ++i)
+                col2im_tile(d, col + i * pq, ld, Cg, 0, pq, dx + i * pl->xs + g * Cg * hw, par);
+        } else {
+            const float *dyg = dy + g * Kg * pq;
+            float *dxg = dx + g * Cg * hw;
+            for (int64_t t0 = 0; t0 < pq; t0 += pl->T) {
+                const int64_t tt = pq - t0 < pl->T ? pq - t0 : pl->T;
+                int st = gemm(1, 0, crs, tt, Kg, 1.f, wg, crs, dyg + t0, pq, 0.f, col, tt);
+                if (st) return st;
+                col2im_tile(d, col, tt, Cg, t0, tt, dxg, par);
+            }
+        }
+    }
+    return ST_OK;
+}
+
+/* accT[g] (crs x Kg) (+)= col @ dY[g]^T over images [n0, n0 + nb): dW transposed, so the
+ * GEMM's long M dimension is (C/groups)*R*S rather than the few output channels; beta0 is
+ * the beta of the first GEMM into acc (0 overwrites).  transpose_dw() restores dW. */
+static int backward_weight_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col,
+                                 float *tmp, float *acc, float beta0, gemm_fn gemm, int par) {
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t Cg = pl->Cg, Kg = pl->Kg, crs = pl->crs, pq = pl->pq, hw = pl->hw;
+    const float *dy = A->a + n0 * pl->ys, *x = A->b + n0 * pl->xs;
+    for (int64_t g = 0; g < pl->G; ++g) {
+        float *ag = acc + g * Kg * crs;
+        float beta = beta0;
+        if (pl->direct) {
+            for (int64_t i = 0; i < nb; ++i) {
+                int st = gemm(0, 1, Cg, Kg, pq, 1.f, x + i * pl->xs + g * Cg * hw, hw,
+                              dy + i * pl->ys + g * Kg * pq, pq, beta, ag, Kg);
+                if (st) return st;
+                beta = 1.f;
+            }
+        } else if (pl->nb > 1) {
+            const int64_t ld = nb * pq;
+            gather_dy(pl, dy, g, nb, tmp);
+            for (int64_t i = 0; i < nb; ++i)
+                im2col_tile(d, x + i * pl->xs + g * Cg * hw, Cg, 0, pq, col + i * pq, ld, par);
+            int st = gemm(0, 1, crs, Kg, ld, 1.f, col, ld, tmp, ld, beta, ag, Kg);
+            if (st) return st;
+        } else {
+            const float *dyg = dy + g * Kg * pq, *xg = x + g * Cg * hw;
+            for (int64_t t0 = 0; t0 < pq; t0 += pl->T) {
+                const int64_t tt = pq - t0 < pl->T ? pq - t0 : pl->T;
+                im2col_tile(d, xg, Cg, t0, tt, col, tt, par);
+                int st = gemm(0, 1, crs, Kg, tt, 1.f, col, tt, dyg + t0, pq, beta, ag, Kg);
+                if (st) return st;
+                beta = 1.f;
+            }
+        }
+    }
+    return ST_OK;
+}
+
+/* dw[g][k][j] = accT[g][j][k] for rows u = g*Kg + k in [u0, u1), in 16 x 16 blocks. */
+static void transpose_dw(const conv_plan *pl, const float *accT, float *dw, int64_t u0,
+                         int64_t u1) {
+    const int64_t Kg = pl->Kg, crs = pl->crs;
+    for (int64_t ub = u0; ub < u1; ub += 16) {
+        const int64_t ue = ub + 16 < u1 ? ub + 16 : u1;
+        for (int64_t jb = 0; jb < crs; jb += 16) {
+            const int64_t je = jb + 16 < crs ? jb + 16 : crs;
+            for (int64_t u = ub; u < ue; ++u) {
+                const int64_t g = u / Kg, k = u % Kg;
+                const float *src = accT + g * Kg * crs + k;
+                float *dst = dw + u * crs;
+                for (int64_t j = jb; j < je; ++j) dst[j] = src[j * Kg];
+            }
+        }
+    }
+}
+
+/* Run `op` over the batch in chunks of pl->nb images.  Batch-parallel: each thread takes
+ * whole chunks (static schedule) with its own workspaces and single-threaded GEMMs; with
+ * `reduce`, each thread accumulates into its own zeroed dW (slot ST_WS_AUX) and the
+ * accumulators are summed in thread order into A->out.  Otherwise chunks run in order with
+ * the GEMM and im2col/col2im threaded inside. */
+static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
+    const st_conv_desc *d = A->d;
+    const conv_plan *pl = A->pl;
+    const int64_t nchunks = ceil_div(d->N, pl->nb);
+    const int64_t wsize = d->K * pl->crs;
+    if (!pl->batch_par) {
+        float *col = pl->col_bytes ? (float *)st_workspace(ST_WS_COL, pl->col_bytes) : NULL;
+        float *tmp = pl->tmp_bytes ? (float *)st_workspace(ST_WS_AUX2, pl->tmp_bytes) : NULL;
+        float *acc = reduce ? (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize)
+                            : NULL;
+        if ((pl->col_bytes && !col) || (pl->tmp_bytes && !tmp) || (reduce && !acc))
+            return ST_ENOMEM;
+        for (int64_t c = 0; c < nchunks; ++c) {
+            const int64_t n0 = c * pl->nb, nb = d->N - n0 < pl->nb ? d->N - n0 : pl->nb;
+            int st = op(A, n0, nb, col, tmp, acc, c == 0 ? 0.f : 1.f, st_sgemm, 1);
+            if (st) return st;
+        }
+        if (reduce) {
+            const int64_t rows = d->K;
+#pragma omp parallel for schedule(static) if (wsize > 65536)
+            for (int64_t ub = 0; ub < rows; ub += 16)
+                transpose_dw(pl, acc, A->out, ub, ub + 16 < rows ? ub + 16 : rows);
+        }
+        return ST_OK;
+    }
+    const int nt = num_threads();
+    float *accs[nt > 0 ? nt : 1]; /* each thread's dW accumulator (reduce) */
+    int fail = 0, team = 1;
+#pragma omp parallel
+    {
+        const int tid = thread_id();
+#pragma omp single
+        team = team_size();
+        float *col = pl->col_bytes ? (float *)st_workspace(ST_WS_COL, pl->col_bytes) : NULL;
+        float *tmp = pl->tmp_bytes ? (float *)st_workspace(ST_WS_AUX2, pl->tmp_bytes) : NULL;
+        float *acc = NULL;
+        int ok = !((pl->col_bytes && !col) || (pl->tmp_bytes && !tmp));
+        if (reduce) {
+            acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize);
+            if (acc) memset(acc, 0, sizeof(float) * (size_t)wsize);
+            else ok = 0;
+            accs[tid] = acc;
+        }
+        if (!ok) {
+#pragma omp atomic write
+            fail = 1;
+        }
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int64_t c = 0; c < nchunks; ++c) {
+            if (fail) continue;
+            const int64_t n0 = c * pl->nb, nb = d->N - n0 < pl->nb ? d->N - n0 : pl->nb;
+            int st = op(A, n0, nb, col, tmp, acc, 1.f, st_sgemm_serial, 0);
+            if (st) {
+#pragma omp atomic write
+                fail = 1;
+            }
+        }
+        if (reduce && !fail) {
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < wsize; ++i) {
+                float s = accs[0][i];
+                for (int t = 1; t < team; ++t) s += accs[t][i];
+                accs[0][i] = s;
+            }
+#pragma omp for schedule(static)
+            for (int64_t ub = 0; ub < d->K; ub += 16)
+                transpose_dw(pl, accs[0], A->out, ub, ub + 16 < d->K ? ub + 16 : d->K);
+        }
+    }
+    return fail ? ST_ENOMEM : ST_OK;
 }
 
 /* ---- depthwise ------------------------------------------------------------------------- */
@@ -425,8 +683,9 @@ static int dw_backward_data(const st_conv_desc *d, const float *dy, const float 
     return fail ? ST_ENOMEM : ST_OK;
 }
 
-/* dw[k] = sum_n dot(dy[n,k], x[n,c]) per tap.  Parallel over channels (each x plane padded
- * once for its mult outputs) or, when there are few channels, over output channels. */
+/* dw[k] = sum_n dot(dy[n,k], x[n,c]) per tap.  Each thread takes a contiguous range of
+ * output channels (so threads share the work even for a single input channel) and, per
+ * image, pads each input plane its range touches once. */
 static int dw_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                               float *dw) {
     dw_geom g;
@@ -434,38 +693,205 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
     const dw_kernels *kern = &DW_TABLE[st_arch_get()];
     const int64_t C = d->C, hw = d->H * d->W, pq = d->P * d->Q;
     const size_t ws = sizeof(float) * (size_t)(g.xsize + d->P * g.Qp);
-    const int by_k = C < 2 * (int64_t)num_threads() && g.mult > 1;
-    const int64_t units = by_k ? d->K : C;
     int fail = 0;
     memset(dw, 0, sizeof(float) * (size_t)(d->K * g.taps));
 #pragma omp parallel
     {
+        const int64_t team = team_size(), tid = thread_id();
+        const int64_t k0 = d->K * tid / team, k1 = d->K * (tid + 1) / team;
         float *xp = (float *)st_workspace(ST_WS_COL, ws);
         if (!xp) {
 #pragma omp atomic write
             fail = 1;
-        } else {
+        } else if (k1 > k0) {
             float *dyb = xp + g.xsize;
             memset(xp, 0, sizeof(float) * (size_t)(g.xsize + d->P * g.Qp));
+            for (int64_t n = 0; n < d->N; ++n) {
+                int64_t padded = -1;
+                for (int64_t k = k0; k < k1; ++k) {
+                    const int64_t c = k / g.mult;
+                    if (c != padded) {
+                        dw_pad_plane(d, &g, x + (n * C + c) * hw, xp);
+                        padded = c;
+                    }
+                    const float *dyk = dy + (n * d->K + k) * pq;
+                    if (g.Qp != d->Q) {
+                        for (int64_t p = 0; p < d->P; ++p)
+                            memcpy(dyb + p * g.Qp, dyk + p * d->Q,
+                                   sizeof(float) * (size_t)d->Q);
+                        dyk = dyb;
+                    }
+                    kern->bwd_weight(dw + k * g.taps, dyk, xp, g.off, g.taps, g.n,
+                                     d->stride_w);
+                }
+            }
+        }
+    }
+    return fail ? ST_ENOMEM : ST_OK;
+}
+
+/* ---- direct stride-1 convolution (AVX-512) ---------------------------------------------
+ * Each input plane of an image and group is expanded into S column-shifted copies with the
+ * output's row pitch: for the forward, plane s holds X(a, q) = x(a - pad_t, q + s*dil_w -
+ * pad_l) for rows a < P + (R-1)*dil_h and q < Q (zeros outside the image), so output
+ * (p, q), flattened as i = p*Q + q, reads copy s at i + r*dil_h*Q for every tap (r, s): the
+ * AVX-512 block kernel then keeps 8 output channels x 48 positions in registers over the
+ * whole (c, r, s) reduction, with no padding columns computed.  Backward-data is the same
+ * kernel over the dy planes (gather form: dx(h, w) = sum w[k][c][r][s] dy(h + pad_t - r*dil_h,
+ * w + pad_l - s*dil_w)).  Per thread: one image-group's shifted planes (S x (C/groups or
+ * K/groups) planes of (rows x width) floats), used only when they fit the chunk budget;
+ * the packed weights (K*(C/groups)*R*S floats, rounded up to blocks of 8 channels) are
+ * shared in the calling thread's ST_WS_AUX.  Used on the AVX-512 path for stride-1 kernels
+ * other than 1x1 and depthwise. */
+
+#define DIRECT_OB 8
+void st_conv_direct_block_avx512(float *y, int64_t ldy, const float *src, int64_t cstride,
+                                 int64_t Cn, const int64_t *off, int64_t taps, const float *wp,
+                                 const float *bias, int64_t n);
+
+static int64_t round16(int64_t v) { return (v + 15) & ~(int64_t)15; }
+
+/* Geometry of the shifted planes (forward: rows = P + (R-1)*dh, width Q; backward-data:
+ * rows = H + pad_t + a0 with a0 = max(0, (R-1)*dh - pad_t), width W). */
+typedef struct {
+    int64_t rows, width, a0, plane, cstride, n, taps;
+    int64_t off[64];
+} direct_geom;
+
+static void direct_geom_init(const st_conv_desc *d, int backward, direct_geom *g) {
+    g->taps = d->R * d->S;
+    if (!backward) {
+        g->a0 = 0;
+        g->rows = d->P + (d->R - 1) * d->dil_h;
+        g->width = d->Q;
+        g->n = d->P * d->Q;
+    } else {
+        int64_t a0 = (d->R - 1) * d->dil_h - d->pad_t;
+        g->a0 = a0 > 0 ? a0 : 0;
+        g->rows = d->H + d->pad_t + g->a0;
+        g->width = d->W;
+        g->n = d->H * d->W;
+    }
+    g->plane = round16(g->rows * g->width);
+    g->cstride = d->S * g->plane;
+    for (int64_t r = 0; r < d->R; ++r)
+        for (int64_t s = 0; s < d->S; ++s)
+            g->off[r * d->S + s] =
+                s * g->plane + (backward ? d->pad_t + g->a0 - r * d->dil_h : r * d->dil_h) *
+                                   g->width;
+}
+
+static int use_direct(const st_conv_desc *d, int backward) {
+    if (st_arch_get() != ST_ARCH_AVX512) return 0;
+    if (d->stride_h != 1 || d->stride_w != 1 || is_1x1_direct(d)) return 0;
+    if (is_depthwise(d) && d->groups > 1) return 0; /* single-channel input is fine here */
+    const int64_t taps = d->R * d->S, Cg = d->C / d->groups, Kg = d->K / d->groups;
+    if (taps > 64) return 0;
+    const int64_t outs = backward ? Cg : Kg, ins = backward ? Kg : Cg;
+    if (outs < DIRECT_OB || ins * taps < 4) return 0;
+    direct_geom g;
+    direct_geom_init(d, backward, &g);
+    return sizeof(float) * (size_t)(ins * g.cstride) <= st_conv_get_chunk_bytes();
+}
+
+/* wp[((g*OBn + ob)*In + c)*taps + t][o] = weight feeding block output o from input c, tap t;
+ * forward: out = k, in = c, weight w[g*Kg + k][c][t]; backward: out = c, in = k. */
+static void direct_pack(const st_conv_desc *d, const float *w, int backward, float *wp) {
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = d->R * d->S;
+    const int64_t outs = backward ? Cg : Kg, ins = backward ? Kg : Cg;
+    const int64_t OBn = ceil_div(outs, DIRECT_OB);
+#pragma omp parallel for schedule(static) if (G * OBn * ins * taps > 65536)
+    for (int64_t u = 0; u < G * OBn; ++u) {
+        const int64_t g = u / OBn, ob = u % OBn;
+        float *dst = wp + u * ins * taps * DIRECT_OB;
+        for (int64_t c = 0; c < ins; ++c)
+            for (int64_t t = 0; t < taps; ++t)
+                for (int64_t o = 0; o < DIRECT_OB; ++o) {
+                    const int64_t out = ob * DIRECT_OB + o;
+                    float v = 0.f;
+                    if (out < outs) {
+                        const int64_t k = backward ? c : out, cc = backward ? out : c;
+                        v = w[((g * Kg + k) * Cg + cc) * taps + t];
+                    }
+                    dst[(c * taps + t) * DIRECT_OB + o] = v;
+                }
+    }
+}
+
+/* The S shifted copies of one source plane (H_src x W_src, the image x for the forward, a
+ * dy plane for backward-data): dst[s][a][j] = src(a - row0, j + col0 - s*sgn*dil_w). */
+static void direct_shift_plane(const st_conv_desc *d, const direct_geom *g, const float *src,
+                               int64_t hs, int64_t ws, int64_t row0, int64_t col0,
+                               int64_t sgn, float *dst) {
+    for (int64_t s = 0; s < d->S; ++s) {
+        const int64_t shift = col0 + sgn * s * d->dil_w; /* source column of j = 0 */
+        int64_t lo = -shift, hi = ws - shift;            /* valid j: [lo, hi) */
+        if (lo < 0) lo = 0;
+        if (hi > g->width) hi = g->width;
+        if (hi < lo) hi = lo;
+        float *plane = dst + s * g->plane;
+        for (int64_t a = 0; a < g->rows; ++a) {
+            float *row = plane + a * g->width;
+            const int64_t h = a - row0;
+            if (h < 0 || h >= hs || hi == lo) {
+                memset(row, 0, sizeof(float) * (size_t)g->width);
+                continue;
+            }
+            for (int64_t j = 0; j < lo; ++j) row[j] = 0.f;
+            memcpy(row + lo, src + h * ws + lo + shift, sizeof(float) * (size_t)(hi - lo));
+            for (int64_t j = hi; j < g->width; ++j) row[j] = 0.f;
+        }
+    }
+}
+
+/* Forward (backward = 0) or backward-data (backward = 1) on the direct kernel. */
+static int direct_run(const st_conv_desc *d, const float *in, const float *w, const float *bias,
+                      float *out, int backward) {
+    direct_geom g;
+    direct_geom_init(d, backward, &g);
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = g.taps;
+    const int64_t ins = backward ? Kg : Cg, outs = backward ? Cg : Kg;
+    const int64_t in_ch = backward ? d->K : d->C, out_ch = backward ? d->C : d->K;
+    const int64_t hs = backward ? d->P : d->H, ws = backward ? d->Q : d->W;
+    const int64_t row0 = backward ? g.a0 : d->pad_t;
+    const int64_t col0 = backward ? d->pad_l : -d->pad_l, sgn = backward ? -1 : 1;
+    const int64_t OBn = ceil_div(outs, DIRECT_OB), units = d->N * G * OBn;
+    float *wp = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(G * OBn * ins *
+                                                                          taps * DIRECT_OB));
+    if (!wp) return ST_ENOMEM;
+    direct_pack(d, w, backward, wp);
+    const size_t wsb = sizeof(float) * (size_t)(ins * g.cstride + DIRECT_OB * g.n);
+    int fail = 0;
+#pragma omp parallel
+    {
+        float *planes = (float *)st_workspace(ST_WS_COL, wsb);
+        if (!planes) {
+#pragma omp atomic write
+            fail = 1;
+        } else {
+            float *tmp = planes + ins * g.cstride;
+            int64_t last = -1;
 #pragma omp for schedule(static)
             for (int64_t u = 0; u < units; ++u) {
-                const int64_t c = by_k ? u / g.mult : u;
-                const int64_t m0 = by_k ? u % g.mult : 0, m1 = by_k ? m0 + 1 : g.mult;
-                for (int64_t n = 0; n < d->N; ++n) {
-                    dw_pad_plane(d, &g, x + (n * C + c) * hw, xp);
-                    for (int64_t m = m0; m < m1; ++m) {
-                        const int64_t k = c * g.mult + m;
-                        const float *dyk = dy + (n * d->K + k) * pq;
-                        if (g.Qp != d->Q) {
-                            for (int64_t p = 0; p < d->P; ++p)
-                                memcpy(dyb + p * g.Qp, dyk + p * d->Q,
-                                       sizeof(float) * (size_t)d->Q);
-                            dyk = dyb;
-                        }
-                        kern->bwd_weight(dw + k * g.taps, dyk, xp, g.off, g.taps, g.n,
-                                         d->stride_w);
-                    }
+                const int64_t n = u / (G * OBn), gi = (u / OBn) % G, ob = u % OBn;
+                if (n * G + gi != last) {
+                    for (int64_t c = 0; c < ins; ++c)
+                        direct_shift_plane(d, &g, in + (n * in_ch + gi * ins + c) * hs * ws,
+                                           hs, ws, row0, col0, sgn, planes + c * g.cstride);
+                    last = n * G + gi;
                 }
+                const int64_t o0 = ob * DIRECT_OB;
+                const int64_t nvalid = outs - o0 < DIRECT_OB ? outs - o0 : DIRECT_OB;
+                float b8[DIRECT_OB] = {0};
+                if (bias)
+                    for (int64_t o = 0; o < nvalid; ++o) b8[o] = bias[gi * Kg + o0 + o];
+                float *dst = out + (n * out_ch + gi * outs + o0) * g.n;
+                st_conv_direct_block_avx512(nvalid == DIRECT_OB ? dst : tmp, g.n, planes,
+                                            g.cstride, ins, g.off, taps,
+                                            wp + (gi * OBn + ob) * ins * taps * DIRECT_OB, b8,
+                                            g.n);
+                if (nvalid < DIRECT_OB)
+                    memcpy(dst, tmp, sizeof(float) * (size_t)(nvalid * g.n));
             }
         }
     }
@@ -481,193 +907,31 @@ static int use_dw(const st_conv_desc *d) {
 
 int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, const float *bias,
                       float *y) {
+    if (use_direct(d, 0)) return direct_run(d, x, w, bias, y, 0);
     if (use_dw(d)) return dw_forward(d, x, w, bias, y);
-    const int64_t G = d->groups, Cg = d->C / G, crs = Cg * d->R * d->S;
-    const int64_t xs = d->C * d->H * d->W, ys = d->K * d->P * d->Q;
-    const int direct = is_1x1_direct(d);
-    const int64_t T = tile_width(d, crs);
-    const size_t col_bytes = sizeof(float) * (size_t)(crs * T);
-    if (use_batch_parallel(d)) {
-        int fail = 0;
-#pragma omp parallel
-        {
-            float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-            if (!direct && !col) {
-#pragma omp atomic write
-                fail = 1;
-            }
-#pragma omp for schedule(static)
-            for (int64_t n = 0; n < d->N; ++n) {
-                if (!direct && !col) continue;
-                int st = forward_image(d, x + n * xs, w, bias, y + n * ys, col, T,
-                                       st_sgemm_serial, 0);
-                if (st) {
-#pragma omp atomic write
-                    fail = 1;
-                }
-            }
-        }
-        return fail ? ST_ENOMEM : ST_OK;
-    }
-    float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-    if (!direct && !col) return ST_ENOMEM;
-    for (int64_t n = 0; n < d->N; ++n) {
-        int st = forward_image(d, x + n * xs, w, bias, y + n * ys, col, T, st_sgemm, 1);
-        if (st) return st;
-    }
-    return ST_OK;
-}
-
-/* dx of one image: per group, dcol = W[g]^T @ dY[g] (tile by tile) then col2im. */
-static int backward_data_image(const st_conv_desc *d, const float *dy, const float *w,
-                               float *dx, float *col, int64_t T, gemm_fn gemm, int par) {
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, pq = d->P * d->Q;
-    const int64_t crs = Cg * d->R * d->S, hw = d->H * d->W;
-    if (col) memset(dx, 0, sizeof(float) * (size_t)(d->C * hw));
-    for (int64_t g = 0; g < G; ++g) {
-        const float *dyg = dy + g * Kg * pq, *wg = w + g * Kg * crs;
-        float *dxg = dx + g * Cg * hw;
-        if (!col) {
-            int st = gemm(1, 0, Cg, hw, Kg, 1.f, wg, crs, dyg, pq, 0.f, dxg, hw);
-            if (st) return st;
-            continue;
-        }
-        for (int64_t t0 = 0; t0 < pq; t0 += T) {
-            const int64_t tt = pq - t0 < T ? pq - t0 : T;
-            int st = gemm(1, 0, crs, tt, Kg, 1.f, wg, crs, dyg + t0, pq, 0.f, col, tt);
-            if (st) return st;
-            col2im_tile(d, col, Cg, t0, tt, dxg, par);
-        }
-    }
-    return ST_OK;
+    conv_plan pl;
+    plan_init(d, &pl);
+    conv_args A = {d, &pl, x, w, bias, y};
+    return run_chunks(&A, forward_chunk, 0);
 }
 
 int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
+    if (use_direct(d, 1)) return direct_run(d, dy, w, NULL, dx, 1);
     if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
-    const int64_t G = d->groups, Cg = d->C / G, crs = Cg * d->R * d->S;
-    const int64_t xs = d->C * d->H * d->W, ys = d->K * d->P * d->Q;
-    const int direct = is_1x1_direct(d);
-    const int64_t T = tile_width(d, crs);
-    const size_t col_bytes = sizeof(float) * (size_t)(crs * T);
-    if (use_batch_parallel(d)) {
-        int fail = 0;
-#pragma omp parallel
-        {
-            float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-            if (!direct && !col) {
-#pragma omp atomic write
-                fail = 1;
-            }
-#pragma omp for schedule(static)
-            for (int64_t n = 0; n < d->N; ++n) {
-                if (!direct && !col) continue;
-                int st = backward_data_image(d, dy + n * ys, w, dx + n * xs, col, T,
-                                             st_sgemm_serial, 0);
-                if (st) {
-#pragma omp atomic write
-                    fail = 1;
-                }
-            }
-        }
-        return fail ? ST_ENOMEM : ST_OK;
-    }
-    float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-    if (!direct && !col) return ST_ENOMEM;
-    for (int64_t n = 0; n < d->N; ++n) {
-        int st = backward_data_image(d, dy + n * ys, w, dx + n * xs, col, T, st_sgemm, 1);
-        if (st) return st;
-    }
-    return ST_OK;
-}
-
-/* acc[g] (Kg x crs) += dY[g] @ col^T over the image's tiles; beta0 is the beta of the first
- * GEMM into acc (0 to overwrite). */
-static int backward_weight_image(const st_conv_desc *d, const float *dy, const float *x,
-                                 float *acc, float *col, int64_t T, gemm_fn gemm, int par,
-                                 float beta0) {
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, pq = d->P * d->Q;
-    const int64_t crs = Cg * d->R * d->S, hw = d->H * d->W;
-    for (int64_t g = 0; g < G; ++g) {
-        const float *dyg = dy + g * Kg * pq, *xg = x + g * Cg * hw;
-        float *ag = acc + g * Kg * crs;
-        if (!col) {
-            int st = gemm(0, 1, Kg, Cg, pq, 1.f, dyg, pq, xg, hw, beta0, ag, crs);
-            if (st) return st;
-            continue;
-        }
-        float beta = beta0;
-        for (int64_t t0 = 0; t0 < pq; t0 += T) {
-            const int64_t tt = pq - t0 < T ? pq - t0 : T;
-            im2col_tile(d, xg, Cg, t0, tt, col, par);
-            int st = gemm(0, 1, Kg, crs, tt, 1.f, dyg + t0, pq, col, tt, beta, ag, crs);
-            if (st) return st;
-            beta = 1.f;
-        }
-    }
-    return ST_OK;
+    conv_plan pl;
+    plan_init(d, &pl);
+    conv_args A = {d, &pl, dy, w, NULL, dx};
+    return run_chunks(&A, backward_data_chunk, 0);
 }
 
 int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                               float *dw) {
     if (use_dw(d)) return dw_backward_weight(d, dy, x, dw);
-    const int64_t G = d->groups, Cg = d->C / G, crs = Cg * d->R * d->S;
-    const int64_t xs = d->C * d->H * d->W, ys = d->K * d->P * d->Q;
-    const int64_t wsize = d->K * crs;
-    const int direct = is_1x1_direct(d);
-    const int64_t T = tile_width(d, crs);
-    const size_t col_bytes = sizeof(float) * (size_t)(crs * T);
-    if (use_batch_parallel(d)) {
-        int fail = 0;
-        const int nt = num_threads();
-        float **accs = (float **)st_workspace(ST_WS_AUX2, sizeof(float *) * (size_t)nt);
-        if (!accs) return ST_ENOMEM;
-        int team = 1;
-#pragma omp parallel
-        {
-            const int tid = thread_id();
-#pragma omp single
-            team = team_size();
-            float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-            float *acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize);
-            accs[tid] = acc;
-            if ((!direct && !col) || !acc) {
-#pragma omp atomic write
-                fail = 1;
-            } else {
-                memset(acc, 0, sizeof(float) * (size_t)wsize);
-            }
-#pragma omp barrier
-#pragma omp for schedule(static)
-            for (int64_t n = 0; n < d->N; ++n) {
-                if (fail) continue;
-                int st = backward_weight_image(d, dy + n * ys, x + n * xs, acc, col, T,
-                                               st_sgemm_serial, 0, 1.f);
-                if (st) {
-#pragma omp atomic write
-                    fail = 1;
-                }
-            }
-            /* implicit barrier; then reduce in a fixed thread order */
-            if (!fail) {
-#pragma omp for schedule(static)
-                for (int64_t i = 0; i < wsize; ++i) {
-                    float s = accs[0][i];
-                    for (int t = 1; t < team; ++t) s += accs[t][i];
-                    dw[i] = s;
-                }
-            }
-        }
-        return fail ? ST_ENOMEM : ST_OK;
-    }
-    float *col = direct ? NULL : (float *)st_workspace(ST_WS_COL, col_bytes);
-    if (!direct && !col) return ST_ENOMEM;
-    for (int64_t n = 0; n < d->N; ++n) {
-        int st = backward_weight_image(d, dy + n * ys, x + n * xs, dw, col, T, st_sgemm, 1,
-                                       n == 0 ? 0.f : 1.f);
-        if (st) return st;
-    }
-    return ST_OK;
+    conv_plan pl;
+    plan_init(d, &pl);
+    conv_args A = {d, &pl, dy, x, NULL, dw};
+    return run_chunks(&A, backward_weight_chunk, 1);
 }
 
 int st_conv2d_backward_bias(const st_conv_desc *d, const float *dy, float *db) {

@@ -5,6 +5,7 @@ import pytest
 
 import striate
 from striate import autograd
+from striate.gradcheck import GradcheckError
 
 
 def leaf(*shape, seed=0, dtype=np.float64):
@@ -197,3 +198,84 @@ def test_python_scalars_keep_float32():
         assert y.dtype == np.float32, y
     (x * np.float64(2.0)).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+class _WrongGrad(autograd.Function):
+    """y = a * b with a deliberately wrong gradient for b."""
+
+    __slots__ = ("a", "b")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        return g * self.b, g * self.a * 1.5
+
+
+def test_gradcheck_reports_the_failing_input():
+    a, b = leaf(3, seed=1), leaf(3, seed=2)
+    assert striate.gradcheck(lambda x, y: x * y, (a, b))
+    with pytest.raises(GradcheckError,
+                       match=r"gradient mismatch for input 1 \(shape \(3,\)\).*max error"):
+        striate.gradcheck(_WrongGrad.apply, (a, b))
+    assert striate.gradcheck(_WrongGrad.apply, (a, b), raise_exception=False) is False
+    # only input 0 requires grad: the wrong gradient of input 1 is never asked for
+    c = striate.Tensor(b.data)
+    assert striate.gradcheck(_WrongGrad.apply, (a, c))
+
+
+def test_gradcheck_requires_float64_and_a_grad_input():
+    with pytest.raises(TypeError, match="input 0 with dtype float64"):
+        striate.gradcheck(lambda x: x * 2, (striate.ones(2, requires_grad=True),))
+    with pytest.raises(ValueError, match="at least one input with requires_grad"):
+        striate.gradcheck(lambda x: x * 2, (striate.ones(2, dtype=striate.float64),))
+
+
+def test_backward_of_several_roots_and_grad_allow_unused():
+    x, y = leaf(3, seed=1), leaf(3, seed=2)
+    a, b = x * 2, (x * y).sum()
+    autograd.backward([a, b], [np.ones(3), None])
+    np.testing.assert_allclose(x.grad.data, 2 + y.data)
+    np.testing.assert_allclose(y.grad.data, x.data)
+    z = leaf(2, seed=3)
+    out = (x * 3).sum()
+    gx, gz = autograd.grad(out, [x, z], allow_unused=True)
+    np.testing.assert_allclose(gx.data, np.full(3, 3.0))
+    assert gz is None
+    with pytest.raises(RuntimeError, match="was not used in the graph"):
+        autograd.grad((x * 3).sum(), [z])
+
+
+def test_leaf_backward_and_gradient_shape_check():
+    x = leaf(3)
+    x.backward(np.ones(3))
+    np.testing.assert_allclose(x.grad.data, np.ones(3))
+    with pytest.raises(RuntimeError, match=r"expected a gradient of shape \(3,\)"):
+        (x * 2).backward(np.ones(4))
+
+
+def test_in_place_accumulation_never_touches_shared_gradients():
+    # the skip connection passes the same gradient array to two consumers; accumulating
+    # into one of them must not change the other
+    x = leaf(4)
+    h = x * 1.0
+    a = h + h          # Add: the same g goes to both inputs (h twice)
+    b = a * 1.0
+    c = b + a          # a used twice again
+    seen = []
+    a.register_hook(lambda g: seen.append(g.data.copy()))
+    (c * striate.Tensor(np.arange(4.0))).sum().backward()
+    np.testing.assert_allclose(seen[0], 2 * np.arange(4.0))
+    np.testing.assert_allclose(x.grad.data, 4 * np.arange(4.0))
+
+
+def test_hook_holding_a_gradient_keeps_it_intact():
+    x = leaf(3)
+    h = x * 2.0
+    kept = []
+    h.register_hook(lambda g: kept.append(g))
+    y = (h * 3.0 + h * 5.0).sum()  # h's gradient accumulates from two consumers
+    y.backward()
+    np.testing.assert_allclose(kept[0].data, np.full(3, 8.0))
+    np.testing.assert_allclose(x.grad.data, np.full(3, 16.0))

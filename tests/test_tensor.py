@@ -113,6 +113,12 @@ CASES = [
     ("sort", lambda a: a.sort(0, descending=True).values,
      lambda a: a.sort(0, descending=True).values, [rn(4, 3)]),
     ("cumsum", lambda a: a.cumsum(1), lambda a: a.cumsum(1), [rn(3, 4)]),
+    ("log1p_expm1", lambda a: a.log1p() + a.expm1(), lambda a: a.log1p() + a.expm1(),
+     [pos(3, 4) - 0.4]),
+    ("sin_cos", lambda a: a.sin() * a.cos(), lambda a: a.sin() * a.cos(), [rn(3, 4)]),
+    ("logsumexp", lambda a: a.logsumexp(1), lambda a: a.logsumexp(1), [rn(3, 4) * 3]),
+    ("logsumexp_keep", lambda a: a.logsumexp((0, 2), keepdim=True),
+     lambda a: a.logsumexp((0, 2), keepdim=True), [rn(2, 3, 4)]),
     ("pad_const", lambda a: striate.pad(a, (1, 2, 0, 1), value=0.5),
      lambda a: __import__("torch").nn.functional.pad(a, (1, 2, 0, 1), value=0.5),
      [rn(2, 3, 4)]),
@@ -193,6 +199,11 @@ def test_attributes_and_conversions():
     assert x.sum().item() == 0.0
 
 
+def test_format_of_scalars():
+    assert f"{striate.tensor(0.123456):.3f}" == "0.123"
+    assert f"{striate.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+
+
 def test_repr():
     assert repr(striate.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     x = striate.tensor([1.0], requires_grad=True)
@@ -231,6 +242,13 @@ def test_advanced_index_duplicates_accumulate():
     x = striate.zeros(3, requires_grad=True)
     x[striate.tensor([0, 0, 2])].sum().backward()
     assert x.grad.tolist() == [2.0, 0.0, 1.0]
+
+
+def test_where_with_python_numbers_uses_default_dtype():
+    r = striate.where(striate.tensor([True, False]), 1.0, 0.0)
+    assert r.dtype == np.float32 and r.tolist() == [1.0, 0.0]
+    x = striate.tensor([1.0, -1.0], requires_grad=True)
+    assert striate.where(x > 0, x, 0.0).tolist() == [1.0, 0.0]
 
 
 def test_setitem_and_inplace_without_graph():

@@ -40,8 +40,8 @@ def get_include() -> str:
 
 
 __all__ = list(_tensor_all) + list(_functions_all) + [
-    "Generator", "autograd", "enable_grad", "functional", "gradcheck", "inference_mode", "initial_seed",
-    "is_grad_enabled", "manual_seed", "no_grad", "pad", "seed", "set_grad_enabled",
+    "Generator", "autograd", "enable_grad", "functional", "gradcheck", "inference_mode",
+    "initial_seed", "is_grad_enabled", "manual_seed", "no_grad", "pad", "seed", "set_grad_enabled",
     "__version__", "available_archs", "get_arch", "get_include", "get_num_threads", "kernels",
     "load", "load_metadata", "nn", "optim", "save", "set_arch", "set_num_threads", "show_config",
 ]

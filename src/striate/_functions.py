@@ -5,17 +5,17 @@ Python builtins."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from striate.tensor import Tensor
-
 
 # --------------------------------------------------------------------------------------------
 # torch-style module functions that forward to the Tensor method of the same name
 
 
 def _forward_to_method(name: str) -> Callable:
-    def fn(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+    def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
         t = input if isinstance(input, Tensor) else Tensor(input)
         return getattr(t, name)(*args, **kwargs)
 
@@ -33,20 +33,21 @@ _METHOD_FUNCTIONS = (
     "isfinite", "numel", "clone", "detach", "allclose", "equal", "neg", "negative", "pow",
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
     "logical_not", "eq", "ne", "lt", "le", "gt", "ge", "topk", "sort", "argsort", "cumsum",
+    "log1p", "expm1", "sin", "cos", "logsumexp",
 )
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _forward_to_method(_name)
 del _name
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """``striate.max(x)``, ``striate.max(x, dim)`` (values, indices) or elementwise
     ``striate.max(a, b)``."""
     t = input if isinstance(input, Tensor) else Tensor(input)
     return t.max(dim, keepdim)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """``striate.min(x)``, ``striate.min(x, dim)`` (values, indices) or elementwise
     ``striate.min(a, b)``."""
     t = input if isinstance(input, Tensor) else Tensor(input)

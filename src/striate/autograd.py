@@ -17,18 +17,32 @@ Retain-graph semantics (as in PyTorch):
 * Graphs that are never walked are freed by reference counting like any Python object.
 
 The walk is iterative (no recursion), so graphs of any depth are fine.
+
+Gradients are plain arrays: ``backward`` does not record a graph of its own, so higher-order
+derivatives (PyTorch's ``create_graph=True``) are not available.  Hooks (``register_hook``)
+run with a gradient tensor that does not require grad; returning a tensor replaces the
+gradient that flows on.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "Function", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "backward",
-    "grad", "get_array_module",
+    "Function",
+    "backward",
+    "enable_grad",
+    "get_array_module",
+    "grad",
+    "inference_mode",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
 ]
 
 # Grad mode lives in a one-element list so the hot path reads it with one index.
@@ -50,17 +64,17 @@ class set_grad_enabled:
         False
     """
 
-    __slots__ = ("_prev", "_mode")
+    __slots__ = ("_mode", "_prev")
 
     def __init__(self, mode: bool) -> None:
         self._prev = _grad_enabled[0]
         self._mode = bool(mode)
         _grad_enabled[0] = self._mode
 
-    def __enter__(self) -> "set_grad_enabled":
+    def __enter__(self) -> set_grad_enabled:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _grad_enabled[0] = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
@@ -89,7 +103,7 @@ class _GradMode:
         self._prev = _grad_enabled[0]
         _grad_enabled[0] = self._mode
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _grad_enabled[0] = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
@@ -165,7 +179,7 @@ class Function:
     an absent optional tensor such as a bias); keyword arguments are constants.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "_hooks", "__weakref__")
+    __slots__ = ("__weakref__", "_hooks", "inputs", "needs_input_grad")
 
     def forward(self, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -242,6 +256,19 @@ def get_array_module(*arrays: Any) -> Any:
 
 
 _saved_slots: dict = {}
+_ndarray = np.ndarray
+_getrefcount = sys.getrefcount
+
+
+def _owned_refs() -> int:
+    """References to an array held only by the engine's gradient dict, as counted inside the
+    accumulation loop (the dict entry, the local name, getrefcount's argument)."""
+    d = {0: np.zeros(1)}
+    prev = d.get(0)
+    return _getrefcount(prev)
+
+
+_OWNED_REFS = _owned_refs()
 
 # Set by striate.tensor at import: builds an output Tensor from (array, grad_fn).
 _make_tensor: Callable = None  # type: ignore[assignment]
@@ -340,7 +367,14 @@ def _run_backward(roots: list, grads: list, retain_graph: bool, inputs: Any = No
                 continue
             if isinstance(e, Function):
                 prev = node_grads.get(e)
-                node_grads[e] = ig if prev is None else prev + ig
+                if prev is None:
+                    node_grads[e] = ig
+                elif (prev.__class__ is _ndarray and prev.base is None
+                      and _getrefcount(prev) <= _OWNED_REFS and prev.shape == ig.shape
+                      and prev.dtype == ig.dtype and prev.flags.writeable):
+                    prev += ig  # nobody else holds this array: accumulate in place
+                else:
+                    node_grads[e] = prev + ig
             else:
                 key = id(e)
                 prev = leaf_grads.get(key)

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-           "get_rng_state", "set_rng_state", "get_generator"]
+__all__ = [
+    "Generator",
+    "default_generator",
+    "get_generator",
+    "get_rng_state",
+    "initial_seed",
+    "manual_seed",
+    "seed",
+    "set_rng_state",
+]
 
 
 class Generator:
@@ -35,7 +43,7 @@ class Generator:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         self.manual_seed(seed)
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         """Reseed the stream; returns ``self``."""
         seed = int(seed)
         if seed < 0:
@@ -52,7 +60,7 @@ class Generator:
         """The stream's state (a dict; pass it to :meth:`set_state`)."""
         return {"seed": self._seed, "bit_generator": self.rng.bit_generator.state}
 
-    def set_state(self, state: dict) -> "Generator":
+    def set_state(self, state: dict) -> Generator:
         """Restore a state from :meth:`get_state`; returns ``self``."""
         self._seed = state["seed"]
         self.rng.bit_generator.state = state["bit_generator"]

@@ -30,7 +30,8 @@ import builtins
 import math
 import sys
 from collections import namedtuple
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,12 +40,49 @@ from striate.autograd import Function, _grad_enabled, get_array_module
 from striate.random import Generator, get_generator
 
 __all__ = [
-    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "randn",
-    "rand", "randint", "randperm", "arange", "linspace", "eye", "zeros_like", "ones_like",
-    "empty_like", "full_like", "randn_like", "rand_like", "cat", "concat", "stack", "split",
-    "chunk", "where", "matmul", "float32", "float64", "float16", "int64", "int32", "int8",
-    "uint8", "bool_", "float", "double", "long", "half", "get_default_dtype",
-    "set_default_dtype", "is_tensor",
+    "Tensor",
+    "arange",
+    "as_tensor",
+    "bool_",
+    "cat",
+    "chunk",
+    "concat",
+    "double",
+    "empty",
+    "empty_like",
+    "eye",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "half",
+    "int8",
+    "int32",
+    "int64",
+    "is_tensor",
+    "linspace",
+    "long",
+    "matmul",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "set_default_dtype",
+    "split",
+    "stack",
+    "tensor",
+    "uint8",
+    "where",
+    "zeros",
+    "zeros_like",
 ]
 
 float32 = np.dtype(np.float32)
@@ -55,7 +93,7 @@ int32 = np.dtype(np.int32)
 int8 = np.dtype(np.int8)
 uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
-float = float32  # noqa: A001 - PyTorch spelling: striate.float is float32
+float = float32
 double = float64
 long = int64
 half = float16
@@ -318,7 +356,7 @@ class PowS(Function):
 
 
 class RPowS(Function):
-    __slots__ = ("out", "ls")
+    __slots__ = ("ls", "out")
 
     def forward(self, a, s):
         out = s ** a
@@ -403,6 +441,71 @@ class Log(Function):
         return (g / self.a,)
 
 
+class Log1p(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).log1p(a)
+
+    def backward(self, g):
+        return (g / (1.0 + self.a),)
+
+
+class Expm1(Function):
+    __slots__ = ("out",)
+
+    def forward(self, a):
+        self.out = out = get_array_module(a).expm1(a)
+        return out
+
+    def backward(self, g):
+        return (g * (self.out + 1.0),)
+
+
+class Sin(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).sin(a)
+
+    def backward(self, g):
+        return (g * get_array_module(g).cos(self.a),)
+
+
+class Cos(Function):
+    __slots__ = ("a",)
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).cos(a)
+
+    def backward(self, g):
+        return (-g * get_array_module(g).sin(self.a),)
+
+
+class LogSumExp(Function):
+    __slots__ = ("p", "axis", "keepdim")
+
+    def forward(self, a, axis=None, keepdim=False):
+        xp = get_array_module(a)
+        m = a.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        e = xp.exp(a - m)
+        s = e.sum(axis=axis, keepdims=True)
+        out = xp.log(s) + m
+        e /= s
+        self.p, self.axis, self.keepdim = e, axis, keepdim
+        if not keepdim:
+            out = out.reshape(()) if axis is None else out.squeeze(axis)
+        return out
+
+    def backward(self, g):
+        p = self.p
+        return (_grad_to_input(g, p.shape, self.axis, self.keepdim) * p,)
+
+
 class Sqrt(Function):
     __slots__ = ("out",)
 
@@ -485,7 +588,7 @@ class Minimum(Function):
 # Functions: reductions
 
 class Sum(Function):
-    __slots__ = ("shape", "axis", "keepdim")
+    __slots__ = ("axis", "keepdim", "shape")
 
     def forward(self, a, axis=None, keepdim=False):
         self.shape, self.axis, self.keepdim = a.shape, axis, keepdim
@@ -496,7 +599,7 @@ class Sum(Function):
 
 
 class Mean(Function):
-    __slots__ = ("shape", "axis", "keepdim")
+    __slots__ = ("axis", "keepdim", "shape")
 
     def forward(self, a, axis=None, keepdim=False):
         self.shape, self.axis, self.keepdim = a.shape, axis, keepdim
@@ -514,7 +617,7 @@ class Mean(Function):
 class AMaxMin(Function):
     """max/min over ``axis`` with the gradient split evenly among ties."""
 
-    __slots__ = ("mask", "axis", "keepdim")
+    __slots__ = ("axis", "keepdim", "mask")
 
     def forward(self, a, axis=None, keepdim=False, is_max=True):
         out = a.max(axis=axis, keepdims=True) if is_max else a.min(axis=axis, keepdims=True)
@@ -534,7 +637,7 @@ class AMaxMin(Function):
 class TakeAlongDim(Function):
     """``take_along_axis(x, idx, dim)`` with unique indices per slice (max/min with dim)."""
 
-    __slots__ = ("idx", "shape", "dim", "keepdim")
+    __slots__ = ("dim", "idx", "keepdim", "shape")
 
     def forward(self, a, idx=None, dim=0, keepdim=False):
         xp = get_array_module(a)
@@ -568,7 +671,7 @@ class Gather(Function):
     """``torch.gather``: ``out[i][j][k] = x[i][index[i][j][k]][k]`` (dim=1); duplicates in
     ``index`` accumulate in the gradient."""
 
-    __slots__ = ("idx", "shape", "dim")
+    __slots__ = ("dim", "idx", "shape")
 
     def forward(self, a, idx=None, dim=0):
         xp = get_array_module(a)
@@ -589,7 +692,7 @@ class Gather(Function):
 
 
 class Var(Function):
-    __slots__ = ("d", "scale", "axis", "keepdim")
+    __slots__ = ("axis", "d", "keepdim", "scale")
 
     def forward(self, a, axis=None, correction=1, keepdim=False):
         mean = a.mean(axis=axis, keepdims=True)
@@ -609,7 +712,7 @@ class Var(Function):
 
 
 class Prod(Function):
-    __slots__ = ("a", "out", "axis", "keepdim")
+    __slots__ = ("a", "axis", "keepdim", "out")
 
     def forward(self, a, axis=None, keepdim=False):
         self.a = a
@@ -694,7 +797,7 @@ class Copy(Function):
 
 
 class GetItem(Function):
-    __slots__ = ("index", "shape", "advanced")
+    __slots__ = ("advanced", "index", "shape")
 
     def forward(self, a, index=None, advanced=False):
         self.index, self.shape, self.advanced = index, a.shape, advanced
@@ -733,7 +836,7 @@ class SetItem(Function):
 
 
 class Cat(Function):
-    __slots__ = ("dim", "bounds")
+    __slots__ = ("bounds", "dim")
 
     def forward(self, *arrays, dim=0):
         self.dim = dim
@@ -860,7 +963,7 @@ def _index_key(key: Any) -> tuple[Any, bool]:
 _new = object.__new__
 
 
-def _make(data: Any, fn: Function | None) -> "Tensor":
+def _make(data: Any, fn: Function | None) -> Tensor:
     t = _new(Tensor)
     if isinstance(data, _generic):
         data = np.asarray(data)
@@ -872,7 +975,7 @@ def _make(data: Any, fn: Function | None) -> "Tensor":
     return t
 
 
-def _wrap_grad(g: Any) -> "Tensor":
+def _wrap_grad(g: Any) -> Tensor:
     return _make(g, None)
 
 
@@ -905,7 +1008,7 @@ def _scalar(v: Any) -> Any:
     return None
 
 
-def _as_operand(v: Any, like: Any) -> "Tensor":
+def _as_operand(v: Any, like: Any) -> Tensor:
     """A constant tensor for a non-tensor operand; integer/0-d arrays take ``like``'s float
     dtype so they never promote it."""
     if isinstance(v, Tensor):
@@ -936,7 +1039,7 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_hooks", "__weakref__")
+    __slots__ = ("__weakref__", "_hooks", "_requires_grad", "data", "grad", "grad_fn")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__
 
@@ -975,7 +1078,7 @@ class Tensor:
                                f"got dtype {self.data.dtype}")
         self._requires_grad = value
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; returns ``self``."""
         self.requires_grad = requires_grad
         return self
@@ -1001,7 +1104,7 @@ class Tensor:
         g = _ag._grad_array(self, gradient)
         _ag._run_backward([self], [g], bool(retain_graph))
 
-    def register_hook(self, hook: Callable[["Tensor"], Any]) -> "_HookHandle":
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> _HookHandle:
         """Call ``hook(grad)`` whenever the gradient w.r.t. this tensor is computed.
 
         The hook may return a tensor to replace the gradient (it is then what flows on and,
@@ -1063,29 +1166,29 @@ class Tensor:
         return (_rebuild_tensor, (self.data, self._requires_grad, self.grad))
 
     def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False
-                   ) -> "Tensor":
+                   ) -> Tensor:
         """A new tensor with ``self``'s dtype (unless given)."""
         return tensor(data, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
 
-    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         return zeros(*size, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         return ones(*size, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
 
-    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         return empty(*size, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None,
-                 requires_grad: bool = False) -> "Tensor":
+                 requires_grad: bool = False) -> Tensor:
         return full(size, fill_value, dtype=dtype or self.data.dtype,
                     requires_grad=requires_grad)
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new tensor sharing ``data`` and outside any graph."""
         return _make(self.data, None)
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         """Make ``self`` a leaf that does not require grad; returns ``self``."""
         self.grad_fn = None
         self._requires_grad = False
@@ -1181,6 +1284,11 @@ class Tensor:
                             "an index")
         return int(self.item())
 
+    def __format__(self, spec: str) -> str:
+        if self.data.size == 1 and self.data.ndim <= 1 and spec:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
     def __repr__(self) -> str:
         d = self.numpy()
         body = np.array2string(d, separator=", ", prefix="tensor(", precision=4,
@@ -1195,7 +1303,7 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ---------------------------------------------------------------- dtype conversions
-    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> "Tensor":
+    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
         """Convert dtype (``to(striate.float64)``); device strings ``'cpu'`` are accepted."""
         for a in args:
             if isinstance(a, str) and a in ("cpu",):
@@ -1215,89 +1323,97 @@ class Tensor:
             return str(self.data.dtype)
         return self.to(dtype)
 
-    def type_as(self, other: "Tensor") -> "Tensor":
+    def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.to(float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.to(float64)
 
-    def half(self) -> "Tensor":
+    def half(self) -> Tensor:
         return self.to(float16)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.to(int64)
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.to(int32)
 
-    def bool(self) -> "Tensor":
+    def bool(self) -> Tensor:
         return self.to(bool_)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient flows back to ``self``)."""
         return Copy.apply(self)
 
-    def contiguous(self) -> "Tensor":
+    def contiguous(self) -> Tensor:
         if self.data.flags.c_contiguous:
             return self
         return Copy.apply(self, contiguous=True)
 
     # ---------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> "Tensor":
+    def __add__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Add.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return AddS.apply(self, s=s)
         return Add.apply(self, _as_operand(other, self.data))
 
-    def __radd__(self, other: Any) -> "Tensor":
+    def __radd__(self, other: Any) -> Tensor:
         s = _scalar(other)
         if s is not None:
             return AddS.apply(self, s=s)
         return Add.apply(_as_operand(other, self.data), self)
 
-    def __sub__(self, other: Any) -> "Tensor":
+    def __sub__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Sub.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return AddS.apply(self, s=-s)
         return Sub.apply(self, _as_operand(other, self.data))
 
-    def __rsub__(self, other: Any) -> "Tensor":
+    def __rsub__(self, other: Any) -> Tensor:
         s = _scalar(other)
         if s is not None:
             return RSubS.apply(self, s=s)
         return Sub.apply(_as_operand(other, self.data), self)
 
-    def __mul__(self, other: Any) -> "Tensor":
+    def __mul__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Mul.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return MulS.apply(self, s=s)
         return Mul.apply(self, _as_operand(other, self.data))
 
-    def __rmul__(self, other: Any) -> "Tensor":
+    def __rmul__(self, other: Any) -> Tensor:
         s = _scalar(other)
         if s is not None:
             return MulS.apply(self, s=s)
         return Mul.apply(_as_operand(other, self.data), self)
 
-    def __truediv__(self, other: Any) -> "Tensor":
+    def __truediv__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return Div.apply(self, other)
         s = _scalar(other)
         if s is not None:
             return DivS.apply(self, s=s)
         return Div.apply(self, _as_operand(other, self.data))
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
+    def __rtruediv__(self, other: Any) -> Tensor:
         s = _scalar(other)
         if s is not None:
             return RDivS.apply(self, s=s)
         return Div.apply(_as_operand(other, self.data), self)
 
-    def __pow__(self, other: Any) -> "Tensor":
+    def __pow__(self, other: Any) -> Tensor:
         s = _scalar(other)
         if s is not None:
             if s == 1:
@@ -1305,32 +1421,32 @@ class Tensor:
             return PowS.apply(self, p=s)
         return Pow.apply(self, _as_operand(other, self.data))
 
-    def __rpow__(self, other: Any) -> "Tensor":
+    def __rpow__(self, other: Any) -> Tensor:
         s = _scalar(other)
         if s is not None:
             return RPowS.apply(self, s=s)
         return Pow.apply(_as_operand(other, self.data), self)
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return Neg.apply(self)
 
-    def __pos__(self) -> "Tensor":
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> "Tensor":
+    def __abs__(self) -> Tensor:
         return Abs.apply(self)
 
-    def __matmul__(self, other: Any) -> "Tensor":
+    def __matmul__(self, other: Any) -> Tensor:
         return MatMul.apply(self, _as_operand(other, self.data))
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
+    def __rmatmul__(self, other: Any) -> Tensor:
         return MatMul.apply(_as_operand(other, self.data), self)
 
-    def __floordiv__(self, other: Any) -> "Tensor":
+    def __floordiv__(self, other: Any) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
         return _make(self.data // o, None)
 
-    def __mod__(self, other: Any) -> "Tensor":
+    def __mod__(self, other: Any) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
         return _make(self.data % o, None)
 
@@ -1347,42 +1463,42 @@ class Tensor:
     negative = __neg__
     matmul = __matmul__
 
-    def mm(self, other: "Tensor") -> "Tensor":
+    def mm(self, other: Tensor) -> Tensor:
         if self.data.ndim != 2 or other.data.ndim != 2:
             raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(self.shape)} and "
                                f"{tuple(other.shape)}")
         return MatMul.apply(self, other)
 
-    def bmm(self, other: "Tensor") -> "Tensor":
+    def bmm(self, other: Tensor) -> Tensor:
         if self.data.ndim != 3 or other.data.ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(self.shape)} "
                                f"and {tuple(other.shape)}")
         return MatMul.apply(self, other)
 
-    def dot(self, other: "Tensor") -> "Tensor":
+    def dot(self, other: Tensor) -> Tensor:
         return MatMul.apply(self, other)
 
     # comparisons: no gradient, bool result
-    def _cmp(self, other: Any, op: Callable) -> "Tensor":
+    def _cmp(self, other: Any, op: Callable) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
         return _make(op(self.data, o), None)
 
-    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._cmp(other, _op_eq)
 
-    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._cmp(other, _op_ne)
 
-    def __lt__(self, other: Any) -> "Tensor":
+    def __lt__(self, other: Any) -> Tensor:
         return self._cmp(other, _op_lt)
 
-    def __le__(self, other: Any) -> "Tensor":
+    def __le__(self, other: Any) -> Tensor:
         return self._cmp(other, _op_le)
 
-    def __gt__(self, other: Any) -> "Tensor":
+    def __gt__(self, other: Any) -> Tensor:
         return self._cmp(other, _op_gt)
 
-    def __ge__(self, other: Any) -> "Tensor":
+    def __ge__(self, other: Any) -> Tensor:
         return self._cmp(other, _op_ge)
 
     eq = __eq__
@@ -1392,22 +1508,22 @@ class Tensor:
     gt = __gt__
     ge = __ge__
 
-    def __and__(self, other: Any) -> "Tensor":
+    def __and__(self, other: Any) -> Tensor:
         return self._cmp(other, _op_and)
 
-    def __or__(self, other: Any) -> "Tensor":
+    def __or__(self, other: Any) -> Tensor:
         return self._cmp(other, _op_or)
 
-    def __xor__(self, other: Any) -> "Tensor":
+    def __xor__(self, other: Any) -> Tensor:
         return self._cmp(other, _op_xor)
 
-    def __invert__(self) -> "Tensor":
+    def __invert__(self) -> Tensor:
         return _make(~self.data, None)
 
-    def logical_not(self) -> "Tensor":
+    def logical_not(self) -> Tensor:
         return _make(get_array_module(self.data).logical_not(self.data), None)
 
-    def equal(self, other: "Tensor") -> bool:
+    def equal(self, other: Tensor) -> bool:
         return self.shape == other.shape and bool((self.data == other.data).all())
 
     def allclose(self, other: Any, rtol: _builtin_float = 1e-5, atol: _builtin_float = 1e-8,
@@ -1416,46 +1532,62 @@ class Tensor:
         return bool(get_array_module(self.data).allclose(self.data, o, rtol=rtol, atol=atol,
                                                          equal_nan=equal_nan))
 
-    def isnan(self) -> "Tensor":
+    def isnan(self) -> Tensor:
         return _make(get_array_module(self.data).isnan(self.data), None)
 
-    def isfinite(self) -> "Tensor":
+    def isfinite(self) -> Tensor:
         return _make(get_array_module(self.data).isfinite(self.data), None)
 
-    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _make(self.data.all(axis=_norm_axis(dim, self.data.ndim), keepdims=keepdim),
                      None)
 
-    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _make(self.data.any(axis=_norm_axis(dim, self.data.ndim), keepdims=keepdim),
                      None)
 
     # ---------------------------------------------------------------- elementwise math
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         return Exp.apply(self)
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         return Log.apply(self)
 
-    def sqrt(self) -> "Tensor":
+    def sqrt(self) -> Tensor:
         return Sqrt.apply(self)
 
-    def rsqrt(self) -> "Tensor":
+    def log1p(self) -> Tensor:
+        return Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return Expm1.apply(self)
+
+    def sin(self) -> Tensor:
+        return Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return Cos.apply(self)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        """``log(sum(exp(x)))`` along ``dim``, computed stably; gradient ``softmax(x)``."""
+        return LogSumExp.apply(self, axis=_norm_axis(dim, self.data.ndim), keepdim=keepdim)
+
+    def rsqrt(self) -> Tensor:
         return PowS.apply(self, p=-0.5)
 
-    def abs(self) -> "Tensor":
+    def abs(self) -> Tensor:
         return Abs.apply(self)
 
-    def sign(self) -> "Tensor":
+    def sign(self) -> Tensor:
         return Sign.apply(self)
 
-    def square(self) -> "Tensor":
+    def square(self) -> Tensor:
         return PowS.apply(self, p=2)
 
-    def reciprocal(self) -> "Tensor":
+    def reciprocal(self) -> Tensor:
         return RDivS.apply(self, s=1.0)
 
-    def clamp(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         """Clip to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min or max must be given")
@@ -1470,50 +1602,50 @@ class Tensor:
 
     clip = clamp
 
-    def clamp_min(self, min: Any) -> "Tensor":  # noqa: A002
+    def clamp_min(self, min: Any) -> Tensor:
         return self.clamp(min=min)
 
-    def clamp_max(self, max: Any) -> "Tensor":  # noqa: A002
+    def clamp_max(self, max: Any) -> Tensor:
         return self.clamp(max=max)
 
-    def maximum(self, other: Any) -> "Tensor":
+    def maximum(self, other: Any) -> Tensor:
         return Maximum.apply(self, _as_operand(other, self.data))
 
-    def minimum(self, other: Any) -> "Tensor":
+    def minimum(self, other: Any) -> Tensor:
         return Minimum.apply(self, _as_operand(other, self.data))
 
-    def sigmoid(self) -> "Tensor":
+    def sigmoid(self) -> Tensor:
         return _F().sigmoid(self)
 
-    def tanh(self) -> "Tensor":
+    def tanh(self) -> Tensor:
         return _F().tanh(self)
 
-    def relu(self) -> "Tensor":
+    def relu(self) -> Tensor:
         return _F().relu(self)
 
-    def softmax(self, dim: int) -> "Tensor":
+    def softmax(self, dim: int) -> Tensor:
         return _F().softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> "Tensor":
+    def log_softmax(self, dim: int) -> Tensor:
         return _F().log_softmax(self, dim)
 
     # ---------------------------------------------------------------- reductions
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         return Sum.apply(x, axis=_norm_axis(dim, x.data.ndim), keepdim=keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind not in "fc":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be "
                                f"either a floating point or complex dtype. Got: {x.dtype}")
         return Mean.apply(x, axis=_norm_axis(dim, x.data.ndim), keepdim=keepdim)
 
-    def prod(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def prod(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return Prod.apply(self, axis=_norm_axis(dim, self.data.ndim), keepdim=keepdim)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-            correction: Any = None) -> "Tensor":
+            correction: Any = None) -> Tensor:
         """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
@@ -1521,7 +1653,7 @@ class Tensor:
                          correction=correction, keepdim=keepdim)
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-            correction: Any = None) -> "Tensor":
+            correction: Any = None) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction).sqrt()
 
     def _extremum(self, dim: Any, keepdim: bool, is_max: bool) -> Any:
@@ -1546,27 +1678,27 @@ class Tensor:
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         return self._extremum(dim, keepdim, False)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return AMaxMin.apply(self, axis=_norm_axis(dim, self.data.ndim), keepdim=keepdim,
                              is_max=True)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return AMaxMin.apply(self, axis=_norm_axis(dim, self.data.ndim), keepdim=keepdim,
                              is_max=False)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         xp = get_array_module(self.data)
         if dim is None:
             return _make(xp.asarray(xp.argmax(self.data)), None)
         return _make(xp.argmax(self.data, axis=dim, keepdims=keepdim), None)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         xp = get_array_module(self.data)
         if dim is None:
             return _make(xp.asarray(xp.argmin(self.data)), None)
         return _make(xp.argmin(self.data, axis=dim, keepdims=keepdim), None)
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
              ) -> Any:
         """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``;
         the gradient flows to the selected entries."""
@@ -1590,14 +1722,14 @@ class Tensor:
         return _MaxMin(TakeAlongDim.apply(self, idx=idx, dim=d, keepdim=True),
                        _make(idx, None))
 
-    def argsort(self, dim: int = -1, descending: bool = False) -> "Tensor":
+    def argsort(self, dim: int = -1, descending: bool = False) -> Tensor:
         return self.sort(dim, descending).indices
 
-    def cumsum(self, dim: int) -> "Tensor":
+    def cumsum(self, dim: int) -> Tensor:
         """Cumulative sum along ``dim``."""
         return CumSum.apply(self, dim=dim % max(self.data.ndim, 1))
 
-    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
         if p == 2 or p == "fro":
             return (self * self).sum(dim, keepdim).sqrt()
         if p == 1:
@@ -1606,28 +1738,28 @@ class Tensor:
             return self.abs().amax(dim, keepdim)
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def gather(self, dim: int, index: "Tensor") -> "Tensor":
+    def gather(self, dim: int, index: Tensor) -> Tensor:
         idx = index.data if isinstance(index, Tensor) else np.asarray(index)
         return Gather.apply(self, idx=idx, dim=dim % max(self.data.ndim, 1))
 
     # ---------------------------------------------------------------- shapes
-    def reshape(self, *shape: Any) -> "Tensor":
+    def reshape(self, *shape: Any) -> Tensor:
         shape = _size(shape) if shape else ()
         if shape == self.data.shape:
             return self
         return Reshape.apply(self, shape=shape)
 
-    def view(self, *shape: Any) -> "Tensor":
+    def view(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self.to(shape[0])
         return self.reshape(*shape)
 
-    def view_as(self, other: "Tensor") -> "Tensor":
+    def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
     reshape_as = view_as
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         shape = self.data.shape
         nd = len(shape)
         if nd == 0:
@@ -1638,12 +1770,12 @@ class Tensor:
                                f"after end_dim {end_dim}")
         return self.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> "Tensor":
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         shape = self.data.shape
         d = dim % len(shape)
         return self.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
 
-    def squeeze(self, dim: Any = None) -> "Tensor":
+    def squeeze(self, dim: Any = None) -> Tensor:
         shape = self.data.shape
         if dim is None:
             new = tuple(s for s in shape if s != 1)
@@ -1652,7 +1784,7 @@ class Tensor:
             new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
         return self.reshape(new)
 
-    def unsqueeze(self, dim: int) -> "Tensor":
+    def unsqueeze(self, dim: int) -> Tensor:
         shape = self.data.shape
         nd = len(shape) + 1
         if not -nd <= dim < nd:
@@ -1661,7 +1793,7 @@ class Tensor:
         d = dim % nd
         return self.reshape(shape[:d] + (1,) + shape[d:])
 
-    def permute(self, *dims: Any) -> "Tensor":
+    def permute(self, *dims: Any) -> Tensor:
         dims = _size(dims)
         nd = self.data.ndim
         if sorted(d % nd for d in dims) != list(range(nd)):
@@ -1669,7 +1801,7 @@ class Tensor:
                                f"dimensions of shape {tuple(self.shape)}")
         return Permute.apply(self, dims=tuple(d % nd for d in dims))
 
-    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
         nd = self.data.ndim
         if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
             return self
@@ -1680,22 +1812,22 @@ class Tensor:
 
     swapaxes = transpose
 
-    def t(self) -> "Tensor":
+    def t(self) -> Tensor:
         if self.data.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got shape "
                                f"{tuple(self.shape)}")
         return self.transpose(0, 1) if self.data.ndim == 2 else self
 
     @property
-    def T(self) -> "Tensor":  # noqa: N802
+    def T(self) -> Tensor:
         nd = self.data.ndim
         return Permute.apply(self, dims=tuple(range(nd - 1, -1, -1))) if nd > 1 else self
 
     @property
-    def mT(self) -> "Tensor":  # noqa: N802
+    def mT(self) -> Tensor:
         return self.transpose(-2, -1)
 
-    def expand(self, *sizes: Any) -> "Tensor":
+    def expand(self, *sizes: Any) -> Tensor:
         sizes = _size(sizes)
         shape = self.data.shape
         lead = len(sizes) - len(shape)
@@ -1706,13 +1838,13 @@ class Tensor:
         full = tuple(shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         return Expand.apply(self, shape=full)
 
-    def expand_as(self, other: "Tensor") -> "Tensor":
+    def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
 
-    def broadcast_to(self, shape: Sequence[int]) -> "Tensor":
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return self.expand(tuple(shape))
 
-    def repeat(self, *reps: Any) -> "Tensor":
+    def repeat(self, *reps: Any) -> Tensor:
         reps = _size(reps)
         if len(reps) < self.data.ndim:
             raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
@@ -1730,7 +1862,7 @@ class Tensor:
         idx = (slice(None),) * d
         return tuple(self[idx + (i,)] for i in range(self.data.shape[d]))
 
-    def __getitem__(self, key: Any) -> "Tensor":
+    def __getitem__(self, key: Any) -> Tensor:
         index, advanced = _index_key(key)
         if len(index) == 1 and not advanced:
             index = index[0]
@@ -1748,7 +1880,7 @@ class Tensor:
             return
         self.data[index] = value.data if isinstance(value, Tensor) else value
 
-    def masked_fill(self, mask: Any, value: Any) -> "Tensor":
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         v = value if isinstance(value, Tensor) else _make(
             get_array_module(self.data).asarray(value, dtype=self.data.dtype), None)
@@ -1760,13 +1892,13 @@ class Tensor:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
 
-    def _rebind(self, out: "Tensor") -> "Tensor":
+    def _rebind(self, out: Tensor) -> Tensor:
         self.data = out.data
         self.grad_fn = out.grad_fn
         self._requires_grad = out._requires_grad
         return self
 
-    def _inplace(self, other: Any, op: Callable, inplace_np: Callable) -> "Tensor":
+    def _inplace(self, other: Any, op: Callable, inplace_np: Callable) -> Tensor:
         o_req = isinstance(other, Tensor) and other._requires_grad
         if _grad_enabled[0] and (self._requires_grad or o_req):
             self._check_inplace()
@@ -1775,20 +1907,20 @@ class Tensor:
         inplace_np(self.data, o)
         return self
 
-    def add_(self, other: Any, alpha: Any = None) -> "Tensor":
+    def add_(self, other: Any, alpha: Any = None) -> Tensor:
         if alpha is not None:
             other = other * alpha
         return self._inplace(other, _op_add_t, _np_iadd)
 
-    def sub_(self, other: Any, alpha: Any = None) -> "Tensor":
+    def sub_(self, other: Any, alpha: Any = None) -> Tensor:
         if alpha is not None:
             other = other * alpha
         return self._inplace(other, _op_sub_t, _np_isub)
 
-    def mul_(self, other: Any) -> "Tensor":
+    def mul_(self, other: Any) -> Tensor:
         return self._inplace(other, _op_mul_t, _np_imul)
 
-    def div_(self, other: Any) -> "Tensor":
+    def div_(self, other: Any) -> Tensor:
         return self._inplace(other, _op_div_t, _np_idiv)
 
     __iadd__ = add_
@@ -1796,11 +1928,11 @@ class Tensor:
     __imul__ = mul_
     __itruediv__ = div_
 
-    def zero_(self) -> "Tensor":
+    def zero_(self) -> Tensor:
         """Fill with zeros in place (on ``.data``); returns ``self``."""
         return self.fill_(0)
 
-    def fill_(self, value: Any) -> "Tensor":
+    def fill_(self, value: Any) -> Tensor:
         if _grad_enabled[0] and self._requires_grad:
             self._check_inplace()
             xp = get_array_module(self.data)
@@ -1808,7 +1940,7 @@ class Tensor:
         self.data[...] = value.data if isinstance(value, Tensor) else value
         return self
 
-    def copy_(self, src: Any) -> "Tensor":
+    def copy_(self, src: Any) -> Tensor:
         s = src.data if isinstance(src, Tensor) else src
         if _grad_enabled[0] and (self._requires_grad or
                                  (isinstance(src, Tensor) and src._requires_grad)):
@@ -1820,7 +1952,7 @@ class Tensor:
         self.data[...] = s
         return self
 
-    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         if _grad_enabled[0] and self._requires_grad:
             self._check_inplace()
             return self._rebind(self.clamp(min, max))
@@ -1830,21 +1962,21 @@ class Tensor:
     clip_ = clamp_
 
     def normal_(self, mean: _builtin_float = 0.0, std: _builtin_float = 1.0,
-                generator: Generator | None = None) -> "Tensor":
+                generator: Generator | None = None) -> Tensor:
         """Fill with N(mean, std^2) samples from ``generator`` (default: global)."""
         rng = get_generator(generator)
         self.data[...] = rng.normal(mean, std, size=self.data.shape)
         return self
 
     def uniform_(self, a: _builtin_float = 0.0, b: _builtin_float = 1.0,
-                 generator: Generator | None = None) -> "Tensor":
+                 generator: Generator | None = None) -> Tensor:
         """Fill with U(a, b) samples from ``generator`` (default: global)."""
         rng = get_generator(generator)
         self.data[...] = rng.uniform(a, b, size=self.data.shape)
         return self
 
     def bernoulli_(self, p: _builtin_float = 0.5, generator: Generator | None = None
-                   ) -> "Tensor":
+                   ) -> Tensor:
         rng = get_generator(generator)
         self.data[...] = rng.random(self.data.shape) < p
         return self
@@ -1853,7 +1985,7 @@ class Tensor:
 class _HookHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
-    __slots__ = ("_hooks", "_hook")
+    __slots__ = ("_hook", "_hooks")
 
     def __init__(self, hooks: list, hook: Callable) -> None:
         self._hooks, self._hook = hooks, hook
@@ -1868,7 +2000,7 @@ class _HookHandle:
 _MaxMin = namedtuple("max", ["values", "indices"])
 
 
-def _rebuild_tensor(data: Any, requires_grad: bool, grad: Any) -> "Tensor":
+def _rebuild_tensor(data: Any, requires_grad: bool, grad: Any) -> Tensor:
     t = Tensor(data, requires_grad=requires_grad)
     t.grad = grad
     return t
@@ -2209,14 +2341,20 @@ def chunk(t: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(t, max(-(-n // chunks), 1), dim)
 
 
-def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     """Elementwise ``input if condition else other`` (gradients flow to both branches where
     selected).  With only ``condition``, the indices of its non-zero entries."""
     c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
         return tuple(_make(i, None) for i in c.nonzero())
-    like = input.data if isinstance(input, Tensor) else (
-        other.data if isinstance(other, Tensor) else np.asarray(input))
+    if isinstance(input, Tensor):
+        like = input.data
+    elif isinstance(other, Tensor):
+        like = other.data
+    else:  # two Python numbers: float results take the default dtype, as in PyTorch
+        like = np.asarray(input)
+        if like.dtype == np.float64 and not isinstance(input, (np.ndarray, _generic)):
+            like = like.astype(_default_dtype[0])
     a = _as_operand(input, like)
     b = _as_operand(other, like)
     return Where.apply(a, b, cond=c.astype(bool, copy=False))

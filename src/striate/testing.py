@@ -8,14 +8,15 @@ with explicit tolerances.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from striate.gradcheck import gradcheck
 from striate.tensor import Tensor
 
-__all__ = ["check_op", "assert_close"]
+__all__ = ["assert_close", "check_op"]
 
 
 def assert_close(actual: Any, expected: Any, atol: float, rtol: float, what: str) -> None:

@@ -249,3 +249,87 @@ def test_gradcheck_conv_pool(name, fn, tfn, inputs, opts):
 def test_parity_conv_pool_with_torch(name, fn, tfn, inputs, opts):
     pytest.importorskip("torch")
     check_op(fn, inputs, tfn, gradcheck_=False, **opts)
+
+
+SAMPLING_CASES = [
+    ("interp_nearest_size", lambda x: F.interpolate(x, size=(5, 7)),
+     lambda x: tf().interpolate(x, size=(5, 7)), [rn(1, 2, 3, 4)], {}),
+    ("interp_nearest_scale", lambda x: F.interpolate(x, scale_factor=2),
+     lambda x: tf().interpolate(x, scale_factor=2), [rn(1, 2, 3, 4)], {}),
+    ("interp_bilinear", lambda x: F.interpolate(x, size=(5, 7), mode="bilinear"),
+     lambda x: tf().interpolate(x, size=(5, 7), mode="bilinear"), [rn(2, 1, 3, 4)], {}),
+    ("interp_bilinear_down", lambda x: F.interpolate(x, size=(2, 3), mode="bilinear"),
+     lambda x: tf().interpolate(x, size=(2, 3), mode="bilinear"), [rn(1, 2, 5, 7)], {}),
+    ("interp_bilinear_corners", lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear",
+                                                        align_corners=True),
+     lambda x: tf().interpolate(x, scale_factor=1.5, mode="bilinear", align_corners=True),
+     [rn(1, 2, 4, 4)], {}),
+    ("interp_bilinear_scale", lambda x: F.interpolate(x, scale_factor=(2.5, 1.7),
+                                                      mode="bilinear"),
+     lambda x: tf().interpolate(x, scale_factor=(2.5, 1.7), mode="bilinear"),
+     [rn(1, 1, 3, 4)], {}),
+    ("interp_linear_1d", lambda x: F.interpolate(x, size=7, mode="linear"),
+     lambda x: tf().interpolate(x, size=7, mode="linear"), [rn(2, 2, 4)], {}),
+    ("embedding", lambda w: F.embedding(np.array([[0, 2], [2, 3]]), w),
+     lambda w: tf().embedding(torch().tensor([[0, 2], [2, 3]]), w), [rn(4, 3)], {}),
+    ("cosine_similarity", lambda a, b: F.cosine_similarity(a, b),
+     lambda a, b: tf().cosine_similarity(a, b), [rn(3, 4), rn(3, 4)], {}),
+]
+
+
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", SAMPLING_CASES,
+                         ids=[c[0] for c in SAMPLING_CASES])
+def test_gradcheck_sampling(name, fn, tfn, inputs, opts):
+    check_op(fn, inputs, **opts)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", SAMPLING_CASES,
+                         ids=[c[0] for c in SAMPLING_CASES])
+def test_parity_sampling_with_torch(name, fn, tfn, inputs, opts):
+    pytest.importorskip("torch")
+    check_op(fn, inputs, tfn, gradcheck_=False, **opts)
+
+
+def test_one_hot():
+    assert F.one_hot(striate.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.one_hot(np.array([1])).shape == (1, 2)
+    with pytest.raises(ValueError, match=r"one_hot: expected class indices in \[0, 2\)"):
+        F.one_hot(np.array([2]), 2)
+
+
+def test_embedding_padding_row_gets_no_gradient():
+    w = striate.randn(4, 3, requires_grad=True)
+    out = F.embedding(np.array([[0, 3], [3, 3]]), w, padding_idx=3)
+    np.testing.assert_array_equal(out.numpy()[0, 1], w.numpy()[3])  # forward unchanged
+    out.sum().backward()
+    assert w.grad.tolist()[3] == [0.0, 0.0, 0.0] and w.grad.tolist()[0] == [1.0, 1.0, 1.0]
+
+
+CAUSAL = np.tril(np.ones((3, 4), dtype=bool))
+ATTN_CASES = [
+    ("sdpa", lambda q, k, v: F.scaled_dot_product_attention(q, k, v),
+     lambda q, k, v: tf().scaled_dot_product_attention(q, k, v),
+     [rn(2, 3, 5), rn(2, 4, 5), rn(2, 4, 6)], {}),
+    ("sdpa_mask_scale", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, CAUSAL,
+                                                                       scale=0.3),
+     lambda q, k, v: tf().scaled_dot_product_attention(q, k, v, torch().tensor(CAUSAL),
+                                                       scale=0.3),
+     [rn(1, 2, 3, 5), rn(1, 2, 4, 5), rn(1, 2, 4, 2)], {}),
+    ("sdpa_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+     lambda q, k, v: tf().scaled_dot_product_attention(q, k, v, is_causal=True),
+     [rn(2, 4, 3), rn(2, 4, 3), rn(2, 4, 3)], {}),
+    ("logsigmoid", F.logsigmoid, lambda x: tf().logsigmoid(x), [rn(3, 4, scale=5)], {}),
+]
+
+
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", ATTN_CASES, ids=[c[0] for c in ATTN_CASES])
+def test_gradcheck_attention(name, fn, tfn, inputs, opts):
+    check_op(fn, inputs, **opts)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name,fn,tfn,inputs,opts", ATTN_CASES, ids=[c[0] for c in ATTN_CASES])
+def test_parity_attention_with_torch(name, fn, tfn, inputs, opts):
+    pytest.importorskip("torch")
+    check_op(fn, inputs, tfn, gradcheck_=False, **opts)

@@ -33,6 +33,11 @@ NAMED = [
     (1, 1, 28, 28, 33, 3, 3, 1, 1, 1, 1),            # first layer (Cin 1), Cout 33
     (2, 70, 5, 4, 35, 3, 3, 1, 1, 1, 1),             # deep reduction, Cout 35
     (1, 2, 17, 3, 3, 3, 1, (2, 1), (1, 1, 0, 0), 1, 1),  # tall thin
+    (3, 2, 23, 24, 3, 3, 3, 1, 1, 1, 1),             # >= 512 outputs per image (no batching)
+    (2, 9, 12, 10, 17, 3, 3, 1, 1, 1, 1),            # direct kernel: partial 8-blocks
+    (2, 16, 9, 11, 16, 3, 2, 1, (2, 0, 1, 1), (2, 1), 2),  # direct, grouped, dilated, asym.
+    (3, 3, 13, 17, 10, 3, 3, 1, 1, 1, 1),            # RGB first layer
+    (1, 8, 5, 40, 8, 5, 5, 1, (0, 0, 4, 0), 1, 1),   # direct: tall kernel, one-sided pad
 ]
 
 
@@ -220,7 +225,7 @@ def chunk_bytes():
     K.set_conv_chunk_bytes(saved)
 
 
-@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17]],
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19]],
                          ids=_ids)
 def test_chunking_invariance(case, chunk_bytes, threads):
     x, wt, b, gy, _ = _data(case)

@@ -300,3 +300,16 @@ def test_shared_module_state_dict_round_trip_like_torch():
     assert [k for k in sd if k.endswith("weight")] == ["0.weight", "1.0.weight"]
     net.load_state_dict(sd)  # strict: both names present
     assert len(list(net.parameters())) == 2
+
+
+@pytest.mark.parity
+def test_container_reprs_match_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(m):
+        return m.Sequential(
+            m.ModuleList([m.Linear(4, 4) for _ in range(3)] + [m.ReLU(), m.ReLU()]),
+            m.ModuleDict({"head": m.Linear(4, 2), "act": m.GELU(approximate="tanh")}),
+            m.ModuleList())
+
+    assert repr(build(nn)) == repr(build(torch.nn))

@@ -180,3 +180,28 @@ def test_errors():
                          total_steps=5)
     with pytest.raises(ValueError, match="one milestone fewer"):
         sched.SequentialLR(opt, [sched.StepLR(opt, 1)], milestones=[2])
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("kwargs", [
+    dict(patience=2),
+    dict(mode="max", factor=0.5, patience=1, threshold=0.05, threshold_mode="abs",
+         cooldown=2, min_lr=[0.01, 0.05]),
+])
+def test_reduce_on_plateau_matches_torch(kwargs, tmp_path):
+    torch = pytest.importorskip("torch")
+    opt, topt = _ours(), _theirs(torch)
+    s = sched.ReduceLROnPlateau(opt, **kwargs)
+    ts = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    metrics = np.random.default_rng(0).random(40).cumsum() * 0.01 + np.sin(np.arange(40))
+    for i, m in enumerate(metrics):
+        s.step(m)
+        ts.step(m)
+        assert s.get_last_lr() == ts.get_last_lr(), i
+        if i == 20:  # resume from a checkpoint half way
+            path = tmp_path / "s.safetensors"
+            striate.save({"s": s.state_dict()}, path)
+            s = sched.ReduceLROnPlateau(opt, **kwargs)
+            s.load_state_dict(striate.load(path)["s"])
+    with pytest.raises(ValueError, match="Factor should be < 1.0"):
+        sched.ReduceLROnPlateau(opt, factor=1.0)

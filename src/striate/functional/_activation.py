@@ -10,9 +10,26 @@ from striate.autograd import Function, get_array_module
 from striate.functional._util import as_tensor, kfn
 from striate.tensor import Tensor
 
-__all__ = ["relu", "relu_", "relu6", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
-           "hardswish", "hardsigmoid", "hardtanh", "softplus", "mish", "softmax",
-           "log_softmax", "erf"]
+__all__ = [
+    "elu",
+    "erf",
+    "gelu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "leaky_relu",
+    "log_softmax",
+    "logsigmoid",
+    "mish",
+    "relu",
+    "relu6",
+    "relu_",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
+]
 
 _SQRT_2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -47,14 +64,24 @@ def _erf64(x: np.ndarray) -> np.ndarray:
 
 
 def _erf32(x: np.ndarray) -> np.ndarray:
-    """erf in float32 by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7)."""
+    """erf in float32 by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), computed in
+    place in three buffers (large activations make temporaries the main cost)."""
     xp = get_array_module(x)
     ax = xp.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * ax)
-    y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
-                                                                      + t * 1.061405429))))
-    y = 1.0 - y * xp.exp(-ax * ax)
-    return xp.copysign(y, x).astype(x.dtype, copy=False)
+    t = ax * x.dtype.type(0.3275911)
+    t += 1.0
+    xp.reciprocal(t, out=t)
+    y = t * x.dtype.type(1.061405429)
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        y += x.dtype.type(c)
+        y *= t
+    xp.square(ax, out=ax)
+    xp.negative(ax, out=ax)
+    xp.exp(ax, out=ax)
+    y *= ax
+    xp.subtract(1.0, y, out=y)
+    xp.copysign(y, x, out=y)
+    return y
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -74,7 +101,7 @@ class Erf(Function):
         return (g * (_TWO_OVER_SQRT_PI * xp.exp(-x * x)),)
 
 
-def erf(input: Tensor) -> Tensor:  # noqa: A002
+def erf(input: Tensor) -> Tensor:
     """The error function, elementwise."""
     return Erf.apply(as_tensor(input, "input", "erf"))
 
@@ -107,7 +134,7 @@ class ReLU(Function):
         return (g * (out > 0),)
 
 
-def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)`` elementwise.
 
     Args:
@@ -122,7 +149,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return ReLU.apply(input)
 
 
-def relu_(input: Tensor) -> Tensor:  # noqa: A002
+def relu_(input: Tensor) -> Tensor:
     return relu(input, inplace=True)
 
 
@@ -143,7 +170,7 @@ class HardTanh(Function):
         return (g * self.mask,)
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """Clip to ``[min_val, max_val]``; gradient 1 strictly inside, 0 outside (PyTorch)."""
     if min_val > max_val:
@@ -152,7 +179,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     return HardTanh.apply(input, lo=min_val, hi=max_val)
 
 
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``."""
     return HardTanh.apply(input, lo=0.0, hi=6.0)
 
@@ -169,14 +196,14 @@ class LeakyReLU(Function):
         return (get_array_module(g).where(self.pos, g, g * self.slope),)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
+def leaky_relu(input: Tensor, negative_slope: float = 0.01,
                inplace: bool = False) -> Tensor:
     """``x if x > 0 else negative_slope * x``."""
     return LeakyReLU.apply(input, slope=float(negative_slope))
 
 
 class ELU(Function):
-    __slots__ = ("pos", "out", "alpha")
+    __slots__ = ("alpha", "out", "pos")
 
     def forward(self, x, alpha=1.0):
         xp = get_array_module(x)
@@ -190,37 +217,62 @@ class ELU(Function):
         return (xp.where(self.pos, g, g * (self.out + self.alpha)),)
 
 
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x if x > 0 else alpha * (exp(x) - 1)``."""
     return ELU.apply(input, alpha=float(alpha))
 
 
 class GELU(Function):
-    __slots__ = ("x", "approx")
+    __slots__ = ("x", "cdf", "approx")
 
     def forward(self, x, approximate="none"):
-        self.x, self.approx = x, approximate
         xp = get_array_module(x)
+        self.x, self.approx = x, approximate
         if approximate == "tanh":
             k = math.sqrt(2.0 / math.pi)
-            return 0.5 * x * (1.0 + xp.tanh(k * (x + 0.044715 * x * x * x)))
-        return 0.5 * x * (1.0 + _erf(x * (1.0 / _SQRT_2)))
+            t = x * x
+            t *= 0.044715 * k
+            t += k
+            t *= x
+            xp.tanh(t, out=t)  # tanh(k (x + 0.044715 x^3))
+            self.cdf = t
+            y = t + 1.0
+            y *= x
+            y *= 0.5
+            return y
+        cdf = _erf(x * (1.0 / _SQRT_2))
+        cdf += 1.0
+        cdf *= 0.5
+        self.cdf = cdf
+        return x * cdf
 
     def backward(self, g):
         xp = get_array_module(g)
         x = self.x
         if self.approx == "tanh":
             k = math.sqrt(2.0 / math.pi)
-            x2 = x * x
-            t = xp.tanh(k * (x + 0.044715 * x2 * x))
-            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x2)
-            return (g * d,)
-        cdf = 0.5 * (1.0 + _erf(x * (1.0 / _SQRT_2)))
-        pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return (g * (cdf + x * pdf),)
+            t = self.cdf  # tanh(...)
+            d = x * x
+            d *= 3 * 0.044715 * k
+            d += k  # k (1 + 3 c x^2)
+            d *= x
+            d *= 0.5
+            d *= 1.0 - t * t
+            d += 0.5
+            d += 0.5 * t
+            d *= g
+            return (d,)
+        pdf = x * x
+        pdf *= -0.5
+        xp.exp(pdf, out=pdf)
+        pdf *= _INV_SQRT_2PI
+        pdf *= x
+        pdf += self.cdf
+        pdf *= g
+        return (pdf,)
 
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate='tanh'`` uses the tanh form.
 
     Raises:
@@ -251,7 +303,7 @@ class Sigmoid(Function):
         return (g * s * (1.0 - s),)
 
 
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``."""
     return Sigmoid.apply(input)
 
@@ -269,12 +321,12 @@ class Tanh(Function):
         return (g * (1.0 - t * t),)
 
 
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
+def tanh(input: Tensor) -> Tensor:
     return Tanh.apply(input)
 
 
 class SiLU(Function):
-    __slots__ = ("x", "s")
+    __slots__ = ("s", "x")
 
     def forward(self, x):
         s = _sigmoid(x)
@@ -286,7 +338,7 @@ class SiLU(Function):
         return (g * (s * (1.0 + self.x * (1.0 - s))),)
 
 
-def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     return SiLU.apply(input)
 
@@ -305,7 +357,7 @@ class Hardswish(Function):
         return (g * d.astype(g.dtype, copy=False),)
 
 
-def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
     return Hardswish.apply(input)
 
@@ -321,13 +373,13 @@ class Hardsigmoid(Function):
         return (g * self.mask * (1.0 / 6.0),)
 
 
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     return Hardsigmoid.apply(input)
 
 
 class Softplus(Function):
-    __slots__ = ("x", "beta", "threshold")
+    __slots__ = ("beta", "threshold", "x")
 
     def forward(self, x, beta=1.0, threshold=20.0):
         xp = get_array_module(x)
@@ -341,12 +393,17 @@ class Softplus(Function):
         return (g * (_sigmoid(bx) * (bx <= self.threshold) + (bx > self.threshold)),)
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta`` (linear above ``threshold``)."""
     return Softplus.apply(input, beta=float(beta), threshold=float(threshold))
 
 
-def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for any ``x``."""
+    return -Softplus.apply(-input, beta=1.0, threshold=20.0)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     return input * tanh(softplus(input))
 
@@ -382,7 +439,7 @@ def _softmax_np(x2, log):
 
 
 class Softmax(Function):
-    __slots__ = ("y2", "dim", "shape", "log")
+    __slots__ = ("dim", "log", "shape", "y2")
 
     def forward(self, x, dim=-1, log=False):
         x2, d, shape = _rows_view(x, dim)
@@ -417,7 +474,7 @@ def _dim(dim, nd, fn):
     return dim % max(nd, 1)
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (the maximum is subtracted first).
 
     Raises:
@@ -429,7 +486,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noq
     return Softmax.apply(x, dim=_dim(dim, x.data.ndim, "softmax"), log=False)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``.
 
     Raises:

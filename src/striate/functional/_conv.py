@@ -9,11 +9,11 @@ from striate.autograd import Function
 from striate.functional._util import ops, pair
 from striate.tensor import Tensor
 
-__all__ = ["conv2d", "conv_transpose2d", "conv2d_output_size"]
+__all__ = ["conv2d", "conv2d_output_size", "conv_transpose2d"]
 
 
 class Conv2d(Function):
-    __slots__ = ("x", "w", "xshape", "wshape", "args")
+    __slots__ = ("args", "w", "wshape", "x", "xshape")
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
                 groups=1):
@@ -41,7 +41,7 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    __slots__ = ("x", "w", "args", "wshape", "xshape")
+    __slots__ = ("args", "w", "wshape", "x", "xshape")
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
                 dilation=(1, 1), groups=1):
@@ -102,7 +102,7 @@ def conv2d_output_size(h: int, w: int, kh: int, kw: int, stride: tuple, padding:
             (w + pl + pr - dilation[1] * (kw - 1) - 1) // stride[1] + 1)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation over an NCHW batch (``torch.nn.functional.conv2d``).
 
@@ -171,7 +171,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out.squeeze(0) if unbatched else out
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """2-D transposed convolution (the gradient of ``conv2d`` w.r.t. its input), with

@@ -8,7 +8,7 @@ from striate.autograd import Function, _grad_enabled, get_array_module
 from striate.random import Generator, get_generator
 from striate.tensor import Tensor, _ndarray, _sgemm
 
-__all__ = ["linear", "bilinear", "dropout", "dropout2d", "alpha_dropout"]
+__all__ = ["alpha_dropout", "bilinear", "dropout", "dropout2d", "linear"]
 
 _f32 = np.dtype(np.float32)
 
@@ -16,7 +16,7 @@ _f32 = np.dtype(np.float32)
 class Linear(Function):
     """``y = x @ W^T + b`` over the last axis of ``x``; 2-D float32 runs on striate's GEMM."""
 
-    __slots__ = ("x", "w", "lead")
+    __slots__ = ("lead", "w", "x")
 
     def forward(self, x, w, b=None):
         n = self.needs_input_grad
@@ -50,7 +50,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Affine map ``input @ weight.T + bias``.
 
     Args:
@@ -121,7 +121,7 @@ def _keep_mask(shape, p, dtype, generator, xp):
     return mask if xp is np else xp.asarray(mask)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False, generator: Generator | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
@@ -148,7 +148,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     return Dropout.apply(input, mask=mask)
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False, generator: Generator | None = None) -> Tensor:
     """Zero whole channels of an ``(N, C, H, W)`` (or ``(C, H, W)``) input with probability
     ``p``; the kept channels are scaled by ``1 / (1 - p)``."""
@@ -164,7 +164,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     return Dropout.apply(input, mask=mask)
 
 
-def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False, generator: Generator | None = None) -> Tensor:
     """Dropout that keeps SELU's self-normalising mean and variance."""
     p = _check_p(p, "alpha_dropout")

@@ -11,8 +11,17 @@ from striate.autograd import Function, get_array_module
 from striate.functional._util import as_tensor, kfn, reduction_check
 from striate.tensor import Tensor, _unbroadcast
 
-__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
+]
 
 
 def _reduce(loss, reduction, denom=None):
@@ -65,7 +74,7 @@ def _log_softmax_rows(x2):
 class CrossEntropyIndex(Function):
     """Softmax cross-entropy with class-index targets (weights, smoothing, ignore_index)."""
 
-    __slots__ = ("p", "q", "shape", "reduction", "denom", "outshape", "fast", "t")
+    __slots__ = ("denom", "fast", "outshape", "p", "q", "reduction", "shape", "t")
 
     def forward(self, x, t=None, weight=None, ignore_index=-100, smoothing=0.0,
                 reduction="mean", ignored=True):
@@ -132,7 +141,7 @@ class CrossEntropyIndex(Function):
 class CrossEntropyProb(Function):
     """Softmax cross-entropy with class-probability targets (mixup / cutmix)."""
 
-    __slots__ = ("p", "q", "logp", "shape", "reduction", "denom")
+    __slots__ = ("denom", "logp", "p", "q", "reduction", "shape")
 
     def forward(self, x, t, weight=None, smoothing=0.0, reduction="mean"):
         xp = get_array_module(x)
@@ -200,7 +209,7 @@ def _class_targets(x, t, ignore_index, fn):
     return c, True
 
 
-def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+def cross_entropy(input: Tensor, target: Any, weight: Any = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy between logits and targets (``torch.nn.functional.cross_entropy``).
@@ -272,7 +281,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
 
 
 class NLLLoss(Function):
-    __slots__ = ("rows", "t", "wt", "shape", "reduction", "denom")
+    __slots__ = ("denom", "reduction", "rows", "shape", "t", "wt")
 
     def forward(self, x, t=None, weight=None, ignore_index=-100, reduction="mean"):
         xp = get_array_module(x)
@@ -305,7 +314,7 @@ class NLLLoss(Function):
         return (_from_rows(gx, self.shape),)
 
 
-def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,  # noqa: A002
+def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` ``(N, C, *)`` at class indices
     ``target`` ``(N, *)``; ``'mean'`` divides by the sum of the targets' weights.
@@ -336,7 +345,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
 class _Pointwise(Function):
     """A loss ``f(x - t)`` elementwise with broadcasting; ``kind`` picks f."""
 
-    __slots__ = ("d", "sa", "sb", "reduction", "kind", "beta", "shape")
+    __slots__ = ("beta", "d", "kind", "reduction", "sa", "sb", "shape")
 
     def forward(self, x, t, kind="mse", reduction="mean", beta=1.0):
         xp = get_array_module(x)
@@ -386,19 +395,19 @@ def _pointwise(input, target, kind, reduction, fn, beta=1.0):
     return _Pointwise.apply(input, target, kind=kind, reduction=reduction, beta=beta)
 
 
-def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """Mean squared error ``(input - target)^2`` (broadcasting), reduced."""
     return _pointwise(input, target, "mse", reduction, "mse_loss")
 
 
-def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:
     """Mean absolute error ``|input - target|``, reduced (gradient 0 where equal)."""
     return _pointwise(input, target, "l1", reduction, "l1_loss")
 
 
-def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa: A002
+def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None,
                    reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Quadratic below ``beta`` (``0.5 d^2 / beta``), linear above (``|d| - beta / 2``)."""
     if beta < 0:
@@ -406,7 +415,7 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa
     return _pointwise(input, target, "smooth_l1", reduction, "smooth_l1_loss", float(beta))
 
 
-def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean",
                delta: float = 1.0) -> Tensor:
     """``0.5 d^2`` below ``delta``, ``delta (|d| - delta / 2)`` above."""
     if delta <= 0:
@@ -415,7 +424,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
 
 
 class BCEWithLogits(Function):
-    __slots__ = ("x", "t", "w", "pw", "sx", "st", "reduction", "shape")
+    __slots__ = ("pw", "reduction", "shape", "st", "sx", "t", "w", "x")
 
     def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
         xp = get_array_module(x)
@@ -456,7 +465,7 @@ class BCEWithLogits(Function):
         return gx, gt
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
+def binary_cross_entropy_with_logits(input: Tensor, target: Any,
                                      weight: Any = None, size_average: Any = None,
                                      reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
@@ -491,7 +500,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
 
 
 class BCE(Function):
-    __slots__ = ("p", "t", "w", "reduction", "shape")
+    __slots__ = ("p", "reduction", "shape", "t", "w")
 
     def forward(self, p, t, weight=None, reduction="mean"):
         xp = get_array_module(p)
@@ -519,7 +528,7 @@ class BCE(Function):
         return gx, gt
 
 
-def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities ``input`` in [0, 1] (logs clamped at -100 as in
@@ -545,7 +554,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
     return BCE.apply(input, target, weight=w, reduction=reduction)
 
 
-def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence with log-probabilities ``input``: ``target * (log target - input)``;
     ``reduction='batchmean'`` divides the sum by the batch size."""

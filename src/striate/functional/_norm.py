@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from striate.autograd import Function, get_array_module
 from striate.tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
+__all__ = ["batch_norm", "group_norm", "layer_norm", "normalize"]
 
 
 def _arr(t: Any) -> Any:
@@ -18,53 +19,60 @@ def _arr(t: Any) -> Any:
 
 
 class BatchNormTrain(Function):
-    """Batch statistics over every axis but 1; gradient through the statistics."""
+    """Batch statistics over every axis but 1; gradient through the statistics.
 
-    __slots__ = ("xhat", "invstd", "w", "axes")
+    Works on the ``(N, C, M)`` view of the input; per-channel sums are einsum contractions
+    (no temporaries) and the input gradient is built in one buffer."""
+
+    __slots__ = ("xhat", "invstd", "w")
 
     def forward(self, x, w=None, b=None, eps=1e-5, stats=None):
         xp = get_array_module(x)
-        axes = (0,) + tuple(range(2, x.ndim))
-        bshape = (1, -1) + (1,) * (x.ndim - 2)
-        mean = x.mean(axis=axes, keepdims=True)
-        d = x - mean
-        var = (d * d).mean(axis=axes, keepdims=True)
+        n, c = x.shape[:2]
+        x3 = x.reshape(n, c, -1)
+        m = x3.shape[0] * x3.shape[2]
+        inv_m = 1.0 / m
+        mean = xp.einsum("ncm->c", x3) * inv_m
+        xhat = x3 - mean[:, None]
+        var = xp.einsum("ncm,ncm->c", xhat, xhat) * inv_m
         invstd = 1.0 / xp.sqrt(var + x.dtype.type(eps))
-        xhat = d
-        xhat *= invstd
-        stats.append((mean.reshape(-1), var.reshape(-1)))
-        self.xhat, self.invstd, self.axes = xhat, invstd, axes
-        self.w = None if w is None else w.reshape(bshape)
-        y = xhat if w is None else xhat * self.w
-        if b is not None:
-            y = y + b.reshape(bshape)
-        elif w is None:
+        xhat *= invstd[:, None]
+        stats.append((mean, var))
+        self.xhat, self.invstd, self.w = xhat, invstd, w
+        if w is None and b is None:
             y = xhat.copy() if self.needs_input_grad[0] else xhat
-        return y
+        else:
+            y = xhat * w[:, None] if w is not None else xhat.copy()
+            if b is not None:
+                y += b[:, None]
+        return y.reshape(x.shape)
 
     def backward(self, g):
+        xp = get_array_module(g)
         n = self.needs_input_grad
-        axes, xhat = self.axes, self.xhat
-        gw = gb = gx = None
-        if len(n) > 2 and n[2]:
-            gb = g.sum(axis=axes)
-        gxhat_xhat = (g * xhat).sum(axis=axes, keepdims=True)
-        if len(n) > 1 and n[1]:
-            gw = gxhat_xhat.reshape(-1)
+        xhat = self.xhat
+        g3 = g.reshape(xhat.shape)
+        gsum = xp.einsum("ncm->c", g3)
+        gxx = xp.einsum("ncm,ncm->c", g3, xhat)
+        gw = gxx if len(n) > 1 and n[1] else None
+        gb = gsum if len(n) > 2 and n[2] else None
+        gx = None
         if n[0]:
-            m = xhat.size // xhat.shape[1]
-            gsum = g.sum(axis=axes, keepdims=True)
-            w = self.w
-            scale = self.invstd if w is None else self.invstd * w
-            # dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat))
-            gx = (g - gsum * (1.0 / m) - xhat * (gxhat_xhat * (1.0 / m))) * scale
+            inv_m = 1.0 / (xhat.shape[0] * xhat.shape[2])
+            scale = self.invstd if self.w is None else self.invstd * self.w
+            # dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)), in one buffer
+            gx = xhat * (-(gxx * inv_m))[:, None]
+            gx += g3
+            gx -= (gsum * inv_m)[:, None]
+            gx *= scale[:, None]
+            gx = gx.reshape(g.shape)
         return gx, gw, gb
 
 
 class BatchNormEval(Function):
     """``y = x * scale + shift`` with per-channel constants from the running statistics."""
 
-    __slots__ = ("scale", "xhat", "axes")
+    __slots__ = ("axes", "scale", "xhat")
 
     def forward(self, x, w=None, b=None, mean=None, var=None, eps=1e-5):
         xp = get_array_module(x)
@@ -89,7 +97,7 @@ class BatchNormEval(Function):
         return gx, gw, gb
 
 
-def batch_norm(input: Tensor, running_mean: Any, running_var: Any,  # noqa: A002
+def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalisation over axis 1 of ``(N, C, *)`` input.
@@ -155,44 +163,56 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any,  # noqa: A002
 
 
 class LayerNorm(Function):
-    __slots__ = ("xhat", "invstd", "w", "axes", "nlead")
+    """Normalise over the trailing ``nd`` axes, working on the ``(rows, M)`` view; row sums
+    are einsum contractions and the input gradient is built in one buffer."""
+
+    __slots__ = ("xhat", "invstd", "w", "nshape")
 
     def forward(self, x, w=None, b=None, nd=1, eps=1e-5):
         xp = get_array_module(x)
-        axes = tuple(range(x.ndim - nd, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        d = x - mean
-        var = (d * d).mean(axis=axes, keepdims=True)
+        m = math.prod(x.shape[x.ndim - nd:])
+        x2 = x.reshape(-1, m)
+        inv_m = 1.0 / m
+        mean = xp.einsum("rm->r", x2) * inv_m
+        xhat = x2 - mean[:, None]
+        var = xp.einsum("rm,rm->r", xhat, xhat) * inv_m
         invstd = 1.0 / xp.sqrt(var + x.dtype.type(eps))
-        xhat = d
-        xhat *= invstd
-        self.xhat, self.invstd, self.axes, self.w = xhat, invstd, axes, w
-        self.nlead = x.ndim - nd
-        y = xhat if w is None else xhat * w
-        if b is not None:
-            y = y + b
-        elif w is None:
+        xhat *= invstd[:, None]
+        self.xhat, self.invstd = xhat, invstd
+        self.nshape = x.shape[x.ndim - nd:]
+        self.w = None if w is None else w.reshape(-1)
+        if w is None and b is None:
             y = xhat.copy() if self.needs_input_grad[0] else xhat
-        return y
+        else:
+            y = xhat * self.w if w is not None else xhat.copy()
+            if b is not None:
+                y += b.reshape(-1)
+        return y.reshape(x.shape)
 
     def backward(self, g):
+        xp = get_array_module(g)
         n = self.needs_input_grad
-        xhat, axes = self.xhat, self.axes
-        lead = tuple(range(self.nlead))
+        xhat = self.xhat
+        g2 = g.reshape(xhat.shape)
         gx = gw = gb = None
         if len(n) > 2 and n[2]:
-            gb = g.sum(axis=lead) if lead else g
+            gb = g2.sum(axis=0).reshape(self.nshape)
         if len(n) > 1 and n[1]:
-            gw = (g * xhat).sum(axis=lead) if lead else g * xhat
+            gw = xp.einsum("rm,rm->m", g2, xhat).reshape(self.nshape)
         if n[0]:
-            gxh = g if self.w is None else g * self.w
-            m = math.prod(xhat.shape[a] for a in axes)
-            gx = (gxh - gxh.mean(axis=axes, keepdims=True)
-                  - xhat * (gxh * xhat).sum(axis=axes, keepdims=True) * (1.0 / m)) * self.invstd
+            gxh = g2 if self.w is None else g2 * self.w
+            inv_m = 1.0 / xhat.shape[1]
+            c1 = xp.einsum("rm->r", gxh) * inv_m
+            c2 = xp.einsum("rm,rm->r", gxh, xhat) * inv_m
+            gx = xhat * (-c2)[:, None]
+            gx += gxh
+            gx -= c1[:, None]
+            gx *= self.invstd[:, None]
+            gx = gx.reshape(g.shape)
         return gx, gw, gb
 
 
-def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A002
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
                weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions (biased variance), then
@@ -219,7 +239,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,  # noqa: A0
     return LayerNorm.apply(*inputs, nd=len(ns), eps=eps)
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise ``(N, C, *)`` over groups of ``C // num_groups`` channels and the spatial
     axes, then a per-channel affine.
@@ -246,7 +266,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     return y
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12  # noqa: A002
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12
               ) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
     norm = input.norm(p, dim, keepdim=True)

@@ -11,8 +11,13 @@ from striate.autograd import Function, get_array_module
 from striate.functional._util import ops, pair
 from striate.tensor import Tensor, _make
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-           "max_pool2d_with_indices"]
+__all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool2d",
+    "max_pool2d",
+    "max_pool2d_with_indices",
+]
 
 
 class MaxPool2d(Function):
@@ -31,7 +36,7 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    __slots__ = ("shape", "args")
+    __slots__ = ("args", "shape")
 
     def forward(self, x, kernel_size=None, stride=None, padding=0, ceil_mode=False,
                 count_include_pad=True, divisor_override=None):
@@ -121,7 +126,7 @@ def _pool_args(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilat
     return k, s, p, d
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
                ) -> Any:
     """2-D max pooling over ``(N, C, H, W)`` (or ``(C, H, W)``).
@@ -160,7 +165,7 @@ def max_pool2d_with_indices(*args: Any, **kwargs: Any) -> tuple:
     return max_pool2d(*args, **kwargs)
 
 
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
     """2-D average pooling over ``(N, C, H, W)`` (or ``(C, H, W)``).
@@ -200,7 +205,7 @@ def _adaptive_size(output_size: Any, h: int, w: int, fn: str) -> tuple:
     return oh, ow
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed ``output_size`` (int or pair; ``None`` keeps that size).
 
     Output 1 runs the global-average-pool kernel; sizes dividing the input run the
@@ -231,7 +236,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
 
 
 class AdaptiveMaxPool2d(Function):
-    __slots__ = ("flat", "shape", "rows")
+    __slots__ = ("flat", "rows", "shape")
 
     def forward(self, x, oh=1, ow=1, keep=None):
         xp = get_array_module(x)
@@ -264,7 +269,7 @@ class AdaptiveMaxPool2d(Function):
         return (gx.reshape(self.shape),)
 
 
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False  # noqa: A002
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False
                         ) -> Any:
     """Max pooling to a fixed ``output_size`` with PyTorch's adaptive windows."""
     fn = "adaptive_max_pool2d"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,12 +16,12 @@ _MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
           "circular": "wrap"}
 
 
-def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim .. end_dim`` into one (``torch.flatten``)."""
     return input.flatten(start_dim, end_dim)
 
 
-def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa: A002
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     return input.unflatten(dim, sizes)
 
 
@@ -56,7 +56,7 @@ class _IndexPad(Function):
         return (g,)
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",  # noqa: A002
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dimensions, PyTorch order: ``(left, right)`` for the
     last dimension, then ``(top, bottom)`` for the one before, and so on.

@@ -4,10 +4,12 @@ Padding is an int (all sides), a pair ``(ph, pw)`` (top = bottom = ph, left = ri
 a 4-tuple ``(top, bottom, left, right)``.  Note: ``torch.nn.functional.pad`` orders its
 tuple from the last dimension, ``(left, right, top, bottom)``; ours goes rows first.
 
-Algorithms (chosen in C, see ``striate/conv.h``): im2col + GEMM with the column matrix built
-a tile of output positions at a time (per-thread workspace at most
-``max(conv_chunk_bytes(), (Cin/groups)*kh*kw*16*4)`` bytes), a GEMM directly on the image
-for 1x1 stride-1 unpadded kernels, a direct kernel for depthwise (``groups == Cin``).
+Algorithms (chosen in C, see ``striate/conv.h``): a direct kernel for depthwise
+(``groups == Cin``, any channel multiplier); on the AVX-512 path a direct register-blocked
+kernel for stride-1 forward and input gradients; a GEMM directly on the image for 1x1
+stride-1 unpadded kernels; otherwise im2col + GEMM with the column matrix built a tile of
+output positions (or a batch of small images) at a time, so a thread's column workspace is at
+most ``max(conv_chunk_bytes(), (Cin/groups)*kh*kw*16*4)`` bytes.
 """
 
 from __future__ import annotations
