@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import blas_info, set_threads, torch_or_none  # noqa: E402
+from _timing import blas_info, set_threads, torch_or_none
 
 
 def _data(dataset: str, root: str | None, limit_test: int | None):
@@ -156,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
             r.update(framework=fw, threads=t)
             rows.append(r)
             acc = "  ".join(f"acc@{e} {v:.4f}" for e, v in sorted(r["accuracy"].items()))
-            print(f"{fw:8s} {t} thr  {np.median(r['seconds']):7.2f} s/epoch  "
+            full = len(train) / np.median(r["images_per_second"])
+            r["full_epoch_seconds"] = float(full)
+            proj = f" (full epoch ~{full:.1f} s)" if a.max_batches else ""
+            print(f"{fw:8s} {t} thr  {np.median(r['seconds']):7.2f} s/epoch{proj}  "
                   f"{np.median(r['images_per_second']):7.0f} img/s  {acc}", flush=True)
     print("# ratio (striate s/epoch / torch s/epoch; < 1 means striate is faster):")
     for t in threads:

@@ -17,7 +17,8 @@ def _run(*args, cwd=None):
     env = dict(os.environ)
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("STRIATE_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "striate", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "striate", *args], check=False,
+                          capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=300)
 
 

@@ -7,9 +7,11 @@ model, a missing file, a bad number) print one line on stderr and exit with stat
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 EXIT_USAGE = 2
 
@@ -26,6 +28,17 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Shows ``(default: X)`` for options that have a real default not already described."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        h = action.help or ""
+        if ("default" not in h and action.default not in (None, False, argparse.SUPPRESS)
+                and action.option_strings):
+            h += " (default: %(default)s)"
+        return h
+
+
 def _number(kind: type, lo: float | None = None, lo_open: bool = False,
             hi: float | None = None, hi_open: bool = False, what: str = "") -> Any:
     """An argparse ``type=`` converting to ``kind`` and checking the range."""
@@ -37,7 +50,7 @@ def _number(kind: type, lo: float | None = None, lo_open: bool = False,
             raise argparse.ArgumentTypeError(
                 f"expected {what or ('an integer' if kind is int else 'a number')}, "
                 f"got {text!r}") from None
-        if kind is float and v != v:
+        if kind is float and math.isnan(v):
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
         bad = ((lo is not None and (v <= lo if lo_open else v < lo))
                or (hi is not None and (v >= hi if hi_open else v > hi)))
@@ -168,8 +181,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     r = evaluate_checkpoint(args.checkpoint, dataset=args.dataset, root=args.data,
                             batch_size=args.batch_size, limit=args.limit)
     if args.json:
-        from striate.train._io import to_jsonable
         import json
+
+        from striate.train._io import to_jsonable
 
         print(json.dumps(to_jsonable(r), indent=2))
         return 0
@@ -217,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pt = sub.add_parser(
         "train", help="train a model (default: small_cnn on Fashion-MNIST or the embedded "
-        "sample)", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "sample)", formatter_class=_Formatter,
         description="Train a model and write a run directory (checkpoints, config.json, "
         "history.json/.csv, metrics.json, plots/). With no arguments: the default model on "
         "Fashion-MNIST when it is installed (/usr/share/datasets/fashion-mnist), else on the "
@@ -232,8 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--data", metavar="DIR", default=None, help="directory holding the data set")
     pt.add_argument("--epochs", type=NONNEG_INT, default=None,
                     help=f"epochs (default by data set: {DEFAULT_EPOCHS}, else 10)")
-    pt.add_argument("--batch-size", type=POS_INT, default=128)
-    pt.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], default="adam")
+    pt.add_argument("--batch-size", type=POS_INT, default=128, help="images per batch")
+    pt.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], default="adam",
+                    help="optimizer")
     pt.add_argument("--lr", type=POS_FLOAT, default=None,
                     help="peak learning rate (default: sgd 0.05, adam/adamw 1e-3)")
     pt.add_argument("--weight-decay", type=NONNEG_FLOAT, default=None,
@@ -247,11 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="MixUp alpha (0: off)")
     pt.add_argument("--cutmix", type=NONNEG_FLOAT, default=0.0, metavar="ALPHA",
                     help="CutMix alpha (0: off)")
-    pt.add_argument("--label-smoothing", type=FRACTION, default=0.0)
+    pt.add_argument("--label-smoothing", type=FRACTION, default=0.0, metavar="EPS",
+                    help="label smoothing of the cross-entropy targets")
     pt.add_argument("--val-split", type=FRACTION, default=0.0,
                     help="hold out this fraction of the training set for validation "
                     "(0: validate on the test set)")
-    pt.add_argument("--seed", type=NONNEG_INT, default=0)
+    pt.add_argument("--seed", type=NONNEG_INT, default=0,
+                    help="seed of initialisation, shuffling, augmentation and dropout")
     pt.add_argument("--threads", type=POS_INT, default=None,
                     help="kernel threads (default: OMP_NUM_THREADS or all cores)")
     pt.add_argument("--num-workers", type=NONNEG_INT, default=1,
@@ -277,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("checkpoint", help="a .safetensors checkpoint written by 'striate train'")
     pe.add_argument("--dataset", default=None, help="data set (default: the training one)")
     pe.add_argument("--data", metavar="DIR", default=None, help="directory holding the data set")
-    pe.add_argument("--batch-size", type=POS_INT, default=256)
+    pe.add_argument("--batch-size", type=POS_INT, default=256, help="images per batch")
     pe.add_argument("--limit", type=POS_INT, default=None, metavar="N",
                     help="evaluate on N test images")
     pe.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -309,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         return 130
-    except Exception as e:  # noqa: BLE001 - one line, not a traceback
+    except Exception as e:
         from striate.train.checkpoint import CheckpointError
 
         usage = isinstance(e, (CheckpointError, FileNotFoundError, ValueError))

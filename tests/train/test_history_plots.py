@@ -23,11 +23,13 @@ def _hist():
 def test_history_json_csv_roundtrip(tmp_path):
     h = _hist()
     pj, pc = h.save(tmp_path)
-    data = json.loads(open(pj).read())
+    with open(pj) as f:
+        data = json.load(f)
     assert [r["epoch"] for r in data] == [1, 2]
     assert data[1]["val_loss"] is None            # NaN written as null, valid JSON
     assert data[1]["extra"] == [1, 2]
-    rows = list(csv.DictReader(open(pc)))
+    with open(pc) as f:
+        rows = list(csv.DictReader(f))
     assert [float(r["train_loss"]) for r in rows] == [1.0, 0.5]
     assert "extra" not in rows[0]                  # non-scalars only in JSON
     assert h["val_accuracy"] == [0.6, 0.7]
@@ -68,3 +70,15 @@ def test_to_display_undoes_normalisation():
     x = np.full((2, 1, 4, 4), 0.25, np.float32)
     norm = (x - 0.5) / 0.2
     np.testing.assert_allclose(plots.to_display(norm, [0.5], [0.2]), 0.25, atol=1e-6)
+
+
+def test_atomic_write_permissions_follow_umask(tmp_path):
+    from striate.train._io import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "x.txt", "hi")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.txt").read_text() == "hi"
+    assert os.stat(tmp_path / "x.txt").st_mode & 0o777 == 0o644

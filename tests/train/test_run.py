@@ -1,15 +1,14 @@
 """striate.train.fit: the run directory, resume through the saved RunConfig, augmentation."""
 
 import json
-import os
 
 import numpy as np
 import pytest
 
 from striate.train import RunConfig, fit, load_checkpoint
 
-SMALL = dict(dataset="embedded", model="lenet5", limit_train=256, limit_test=100, batch_size=64,
-             num_workers=0)
+SMALL = {"dataset": "embedded", "model": "lenet5", "limit_train": 256, "limit_test": 100, "batch_size": 64,
+             "num_workers": 0}
 
 
 def _weights(path):
@@ -55,9 +54,9 @@ def test_fit_with_augmentation_and_mixing(tmp_path):
 
 
 @pytest.mark.parametrize("bad, match", [
-    (dict(optimizer="lion"), "optimizer must be one of"),
-    (dict(schedule="poly"), "schedule must be one of"),
-    (dict(batch_size=0), "batch_size"),
+    ({"optimizer": "lion"}, "optimizer must be one of"),
+    ({"schedule": "poly"}, "schedule must be one of"),
+    ({"batch_size": 0}, "batch_size"),
 ])
 def test_bad_config(bad, match):
     with pytest.raises(ValueError, match=match):

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import tiny_model
 
 import striate
 from striate.train import (
@@ -17,8 +18,6 @@ from striate.train import (
     load_model,
 )
 from striate.train.trainer import to_tensor
-
-from conftest import tiny_model
 
 
 def _trainer(model, epochs_planned=3, out_dir=None, callbacks=(), lr=0.01):
@@ -54,7 +53,7 @@ def test_learns(tiny_data):
     assert len(res["per_class_accuracy"]) == 4 and res["top5"] == 1.0
 
 
-def test_seeded_runs_are_bit_identical(tiny_data):
+def test_seeded_runs_are_bit_identical(tiny_data, threads):
     tl, vl, _ = tiny_data
     w = []
     for _ in range(2):
@@ -118,7 +117,7 @@ def test_checkpoint_contents_and_reload(tiny_data, tmp_path):
     assert meta["input_shape"] == [1, 8, 8] and meta["epoch"] == 2
     assert {"model", "optimizer", "scheduler", "trainer", "rng"} <= set(state)
     _same(state["model"], _weights(tr.model))
-    model, meta2 = load_model(tmp_path / "last.safetensors")
+    model, _meta2 = load_model(tmp_path / "last.safetensors")
     x = next(iter(vl))[0]
     tr.model.eval()
     with striate.no_grad():
@@ -235,3 +234,14 @@ def test_exact_resume_with_a_plain_loader(tiny_data, tmp_path):
     resumed.resume(tmp_path / "last.safetensors")
     resumed.fit(_PlainLoader(x, ds.labels, 99), vl, epochs=3)   # its RNG state is restored
     _same(_weights(full.model), _weights(resumed.model))
+
+
+def test_grad_clip_and_max_batches(tiny_data):
+    tl, vl, _ = tiny_data
+    model = tiny_model()
+    opt = striate.optim.SGD(model.parameters(), lr=0.05)
+    tr = Trainer(model, opt, grad_clip=0.5, max_batches=3, progress=False, verbose=False)
+    tr.fit(tl, vl, epochs=2)
+    assert tr.global_step == 6
+    r = tr.history.last()
+    assert np.isfinite(r["train_loss"]) and r["images_per_second"] > 0

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["ModelSpec", "register_model", "create", "list_models", "get_spec", "model_config"]
+__all__ = ["ModelSpec", "create", "get_spec", "list_models", "model_config", "register_model"]
 
 
 @dataclass(frozen=True)

@@ -20,19 +20,19 @@ if TYPE_CHECKING:  # pragma: no cover
 class Callback:
     """Base class: every hook is a no-op."""
 
-    def on_train_begin(self, trainer: "Trainer") -> None:
+    def on_train_begin(self, trainer: Trainer) -> None:
         pass
 
-    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None:
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         pass
 
-    def on_batch_end(self, trainer: "Trainer", batch: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: Trainer, batch: int, logs: dict[str, Any]) -> None:
         pass
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         pass
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: Trainer) -> None:
         pass
 
     def state_dict(self) -> dict[str, Any]:
@@ -109,7 +109,7 @@ class EarlyStopping(Callback):
     def best(self) -> float | None:
         return self._m.best
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         v = self._m.value(logs)
         if v is None:
             return
@@ -165,7 +165,7 @@ class ModelCheckpoint(Callback):
     def best(self) -> float | None:
         return self._m.best
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         v = self._m.value(logs)
         is_best = v is not None and self._m.improved(v)
         if is_best:
@@ -197,20 +197,20 @@ class LRLogger(Callback):
         self._epoch_start = 0
 
     @staticmethod
-    def _lrs(trainer: "Trainer") -> list[float]:
+    def _lrs(trainer: Trainer) -> list[float]:
         opt = trainer.optimizer
         return [float(g["lr"]) for g in opt.param_groups] if opt is not None else []
 
-    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None:
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         self._epoch_start = len(self.batch_lrs)
 
-    def on_batch_end(self, trainer: "Trainer", batch: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: Trainer, batch: int, logs: dict[str, Any]) -> None:
         if self.per_batch:
             lrs = self._lrs(trainer)
             if lrs:
                 self.batch_lrs.append(lrs[0])
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         lrs = self._lrs(trainer)
         if len(lrs) > 1:
             for i, lr in enumerate(lrs):

@@ -6,7 +6,8 @@ import csv
 import io
 import json
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from striate.train._io import atomic_write_text, to_jsonable
 
@@ -71,7 +72,7 @@ class History:
         return pj, pc
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "History":
+    def load(cls, path: str | os.PathLike) -> History:
         with open(path, encoding="utf-8") as f:
             return cls(json.load(f))
 

@@ -4,13 +4,14 @@ files (any size or mode: converted, resized and normalised as in training)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from striate.train.checkpoint import CheckpointError, load_checkpoint
 
-__all__ = ["load_model", "load_images", "predict_files", "evaluate_checkpoint", "softmax"]
+__all__ = ["evaluate_checkpoint", "load_images", "load_model", "predict_files", "softmax"]
 
 
 def load_model(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:

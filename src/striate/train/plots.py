@@ -7,7 +7,8 @@ never fails for want of plots). The non-interactive Agg backend is used; nothing
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

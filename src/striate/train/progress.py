@@ -19,7 +19,7 @@ class Progress:
     """One epoch's progress: live loss, accuracy and images per second.
 
     Uses tqdm when it is installed and ``stream`` is a TTY; otherwise prints a plain line
-    every ``log_every`` batches (0: only at the end of the epoch). ``enabled=False`` prints
+    every ``log_every`` batches (0: about five lines per epoch). ``enabled=False`` prints
     nothing at all.
     """
 
@@ -41,6 +41,8 @@ class Progress:
             if tqdm is not None and use_tqdm:
                 self._bar = tqdm(total=total, desc=desc, file=self.stream, leave=False,
                                  dynamic_ncols=True, unit="batch")
+            elif not self.log_every:   # plain lines: about five per epoch
+                self.log_every = max(1, (total or 250) // 5)
 
     @property
     def images_per_second(self) -> float:

@@ -27,8 +27,15 @@ from striate.train.callbacks import Callback
 from striate.train.checkpoint import available as ckpt_available
 from striate.train.trainer import Trainer, make_loss
 
-__all__ = ["RunConfig", "RunResult", "fit", "default_data_source", "OPTIMIZERS", "SCHEDULES",
-           "AUGMENTS"]
+__all__ = [
+    "AUGMENTS",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "RunConfig",
+    "RunResult",
+    "default_data_source",
+    "fit",
+]
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
@@ -83,7 +90,7 @@ class RunConfig:
     out_dir: str | None = None
     num_workers: int = 1
 
-    def resolved(self) -> "RunConfig":
+    def resolved(self) -> RunConfig:
         """A copy with ``auto``/``None`` defaults filled in and every value checked.
 
         Raises:
@@ -124,7 +131,7 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
@@ -159,7 +166,7 @@ def _split(ds: Any, fraction: float, seed: int) -> tuple[Any, Any]:
     from striate.data import ArrayDataset
 
     perm = np.random.default_rng([seed, 11]).permutation(len(ds))
-    n_val = max(1, int(round(len(ds) * fraction)))
+    n_val = max(1, round(len(ds) * fraction))
     parts = []
     for idx in (np.sort(perm[n_val:]), np.sort(perm[:n_val])):
         parts.append(ArrayDataset(ds.images[idx], ds.labels[idx], classes=ds.classes,
@@ -209,7 +216,10 @@ def _scheduler(cfg: RunConfig, opt: Any, steps_per_epoch: int) -> tuple[Any, str
         return S.StepLR(opt, step_size=max(1, cfg.epochs // 3), gamma=0.1), "epoch"
     if cfg.schedule == "cosine":
         return S.CosineAnnealingLR(opt, T_max=total), "batch"
-    return S.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25), "batch"
+    if total < 4:  # too short to warm up and anneal
+        return None, "epoch"
+    pct = max(0.25, min(0.5, 2.0 / total))  # at least two steps in each phase
+    return S.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=pct), "batch"
 
 
 def _model_kwargs(name: str, cfg: RunConfig, image_shape: tuple[int, int, int]) -> dict:

@@ -7,7 +7,8 @@ import math
 import os
 import sys
 import time
-from typing import IO, Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from striate.train.history import History
 from striate.train.metrics import MetricAccumulator
 from striate.train.progress import Progress
 
-__all__ = ["Trainer", "default_loss", "to_tensor", "TrainingError"]
+__all__ = ["Trainer", "TrainingError", "default_loss", "to_tensor"]
 
 
 class TrainingError(RuntimeError):
@@ -57,8 +58,7 @@ def make_loss(label_smoothing: float = 0.0) -> Callable:
 # -- RNG state of loaders (generators found in their attributes) --------------------------------
 
 def _is_generator(v: Any) -> bool:
-    return isinstance(v, np.random.Generator) or isinstance(
-        v, getattr(getattr(striate, "random", None), "Generator", ()))
+    return isinstance(v, (np.random.Generator, striate.random.Generator))
 
 
 def _walk_generators(obj: Any, path: str = "", depth: int = 0, seen: set | None = None):
