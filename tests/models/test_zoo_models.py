@@ -20,7 +20,7 @@ from striate.models.registry import create, list_models
 
 ZOO = [
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet18_small", "resnet20", "resnet56",
-    "se_resnet18_small", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg11_small",
+    "se_resnet18_small", "cbam_resnet18_small", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg11_small",
     "vgg16_small", "densenet121", "densenet_bc", "efficientnet_b0", "efficientnet_b1",
     "efficientnet_b2", "efficientnet_b3", "mobilenet_v2", "vit_tiny", "vit_tiny_32",
 ]
@@ -53,6 +53,7 @@ SHAPE_CASES = [
     ("resnet20", {"shortcut": "B"}, (32,), True),
     ("resnet56", {}, (28,), True),
     ("se_resnet18_small", {}, (28, 32), True),
+    ("cbam_resnet18_small", {}, (28,), True),
     ("vgg11_small", {}, (28, 32), True),
     ("vgg16_small", {}, (32,), False),
     ("densenet_bc", {"depth": 22}, (28, 32), True),
@@ -175,10 +176,19 @@ def test_zero_init_residual_and_shortcut_options():
     np.testing.assert_allclose(y, expect, atol=1e-6)
 
 
-def test_se_resnet_has_se_blocks_with_torchvision_names():
+def test_se_and_cbam_resnets_name_their_attention_blocks():
     names = dict(resnet.se_resnet18_small().named_parameters())
     assert names["layer1.0.se.fc1.weight"].shape == (4, 64, 1, 1)
     assert names["layer4.1.se.fc2.weight"].shape == (512, 32, 1, 1)
+    plain = {n for n, _ in resnet.resnet18_small().named_parameters()}
+    assert {n for n in names if ".se." not in n} == plain
+    cb = dict(resnet.cbam_resnet18_small().named_parameters())
+    assert cb["layer2.1.cbam.channel_attention.mlp.0.weight"].shape == (8, 128, 1, 1)
+    assert cb["layer3.0.cbam.spatial_attention.conv.weight"].shape == (1, 2, 7, 7)
+    se50 = resnet.resnet50(attention="se")
+    assert dict(se50.named_parameters())["layer1.0.se.fc1.weight"].shape == (16, 256, 1, 1)
+    with pytest.raises(ValueError, match="attention must be None, 'se' or 'cbam', got 'x'"):
+        resnet.resnet18_small(attention="x")
 
 
 def test_densenet_block_uses_one_buffer():
@@ -209,3 +219,13 @@ def test_cbam_and_se_blocks(rng):
     names = sorted(n for n, _ in cb.named_parameters())
     assert names == ["channel_attention.mlp.0.weight", "channel_attention.mlp.2.weight",
                      "spatial_attention.conv.weight"]
+
+
+def test_tiny_densenet_gradcheck_through_the_shared_buffer():
+    """Finite differences through whole dense blocks (train-mode batch norm, float64): every
+    forward writes into a fresh block buffer, and the sliced gradients add up correctly."""
+    striate.manual_seed(0)
+    m = densenet.densenet_bc(depth=10, growth_rate=2, in_channels=1, num_classes=3).double()
+    x = striate.Tensor(np.random.default_rng(0).standard_normal((2, 1, 4, 4)),
+                       requires_grad=True)
+    assert striate.gradcheck(lambda t: m(t), (x,), rtol=1e-4, atol=1e-7)

@@ -22,13 +22,13 @@ from typing import Any
 from striate import nn
 from striate.functional._zoo_ops import pad_shortcut
 from striate.models._common import check_input, check_options, min_input_size
-from striate.models.attention import SqueezeExcitation
+from striate.models.attention import CBAM, SqueezeExcitation
 from striate.models.registry import register_model
 from striate.nn import init as _init
 
 __all__ = [
-    "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet18_small", "resnet20", "resnet34",
-    "resnet50", "resnet56", "resnet101", "se_resnet18_small",
+    "BasicBlock", "Bottleneck", "ResNet", "cbam_resnet18_small", "resnet18", "resnet18_small",
+    "resnet20", "resnet34", "resnet50", "resnet56", "resnet101", "se_resnet18_small",
 ]
 
 
@@ -60,7 +60,27 @@ class ShortcutA(nn.Module):
         return f"planes={self.planes}, stride={self.stride}"
 
 
-class BasicBlock(nn.Module):
+class _AttentionMixin:
+    """Registers the optional attention block of a residual block (``se``: squeeze-excitation
+    with ``fc1``/``fc2``, or ``cbam``) and applies it to the residual branch."""
+
+    _attention_kind: str | None
+
+    def _add_attention(self, kind: str | None, channels: int, reduction: int) -> None:
+        if kind == "se":
+            self.se = SqueezeExcitation(channels, max(1, channels // reduction))
+        elif kind == "cbam":
+            self.cbam = CBAM(channels, reduction)
+        elif kind is not None:
+            raise ValueError(f"attention must be None, 'se' or 'cbam', got {kind!r}")
+        self._attention_kind = kind
+
+    def _attend(self, out: Any) -> Any:
+        kind = self._attention_kind
+        return out if kind is None else getattr(self, kind)(out)
+
+
+class BasicBlock(_AttentionMixin, nn.Module):
     """Two 3x3 convs with batch norm and an identity (or projected) shortcut.
 
     Args:
@@ -68,8 +88,10 @@ class BasicBlock(nn.Module):
         planes: output channels.
         stride: stride of the first conv (and of the shortcut).
         downsample: module applied to the input for the shortcut, or ``None`` for identity.
-        se_reduction: when > 0, a squeeze-excitation block (``se``) with
-            ``planes // se_reduction`` squeeze channels rescales the residual branch.
+        attention: ``"se"`` adds squeeze-excitation (``se``, ``planes // reduction`` squeeze
+            channels), ``"cbam"`` a CBAM block (``cbam``), on the residual branch before the
+            addition; ``None`` for none.
+        reduction: channel reduction of the attention block.
 
     Shape:
         (N, inplanes, H, W) -> (N, planes, ceil(H / stride), ceil(W / stride))
@@ -78,15 +100,15 @@ class BasicBlock(nn.Module):
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None, se_reduction: int = 0) -> None:
+                 downsample: nn.Module | None = None, attention: str | None = None,
+                 reduction: int = 16) -> None:
         super().__init__()
         self.conv1 = conv3x3(inplanes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU()
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.se = SqueezeExcitation(planes, max(1, planes // se_reduction)) \
-            if se_reduction > 0 else None
+        self._add_attention(attention, planes, reduction)
         self.downsample = downsample
         self.stride = stride
 
@@ -94,8 +116,7 @@ class BasicBlock(nn.Module):
         identity = x
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        if self.se is not None:
-            out = self.se(out)
+        out = self._attend(out)
         if self.downsample is not None:
             identity = self.downsample(x)
         return self.relu(out + identity)
@@ -104,7 +125,7 @@ class BasicBlock(nn.Module):
         return self.bn2
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_AttentionMixin, nn.Module):
     """1x1 reduce -> 3x3 (carries the stride, as torchvision's "ResNet V1.5") -> 1x1 expand.
 
     Args:
@@ -112,7 +133,7 @@ class Bottleneck(nn.Module):
         planes: bottleneck width; the output has ``planes * 4`` channels.
         stride: stride of the 3x3 conv (and of the shortcut).
         downsample: shortcut module, or ``None`` for identity.
-        se_reduction: when > 0, squeeze-excitation (``se``) on the residual branch.
+        attention, reduction: attention on the residual branch (see :class:`BasicBlock`).
 
     Shape:
         (N, inplanes, H, W) -> (N, 4 * planes, ceil(H / stride), ceil(W / stride))
@@ -121,7 +142,8 @@ class Bottleneck(nn.Module):
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None, se_reduction: int = 0) -> None:
+                 downsample: nn.Module | None = None, attention: str | None = None,
+                 reduction: int = 16) -> None:
         super().__init__()
         width = planes
         self.conv1 = conv1x1(inplanes, width)
@@ -132,8 +154,7 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
         self.relu = nn.ReLU()
         out = planes * self.expansion
-        self.se = SqueezeExcitation(out, max(1, out // se_reduction)) \
-            if se_reduction > 0 else None
+        self._add_attention(attention, out, reduction)
         self.downsample = downsample
         self.stride = stride
 
@@ -142,8 +163,7 @@ class Bottleneck(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        if self.se is not None:
-            out = self.se(out)
+        out = self._attend(out)
         if self.downsample is not None:
             identity = self.downsample(x)
         return self.relu(out + identity)
@@ -166,7 +186,8 @@ class ResNet(nn.Module):
             each block begins as the identity (Goyal et al. 2017).
         shortcut: ``"B"`` (1x1 conv + BN projection when the shape changes, torchvision) or
             ``"A"`` (parameter-free subsample + zero channel padding).
-        se_reduction: > 0 adds squeeze-excitation to every block (SE-ResNet).
+        attention: ``"se"`` (SE-ResNet) or ``"cbam"`` (CBAM-ResNet) attention in every block.
+        reduction: channel reduction of the attention blocks (default 16).
         name: model name used in error messages.
 
     Shape:
@@ -176,7 +197,8 @@ class ResNet(nn.Module):
     def __init__(self, block: type, layers: Sequence[int], num_classes: int = 1000,
                  in_channels: int = 3, widths: Sequence[int] = (64, 128, 256, 512),
                  small_input: bool = False, zero_init_residual: bool = False,
-                 shortcut: str = "B", se_reduction: int = 0, name: str = "resnet") -> None:
+                 shortcut: str = "B", attention: str | None = None, reduction: int = 16,
+                 name: str = "resnet") -> None:
         super().__init__()
         if len(widths) != len(layers):
             raise ValueError(f"{name}: widths {tuple(widths)} and layers {tuple(layers)} "
@@ -189,7 +211,9 @@ class ResNet(nn.Module):
         self.in_channels = in_channels
         self.small_input = small_input
         self._shortcut = shortcut
-        self._se_reduction = se_reduction
+        if attention not in (None, "se", "cbam"):
+            raise ValueError(f"{name}: attention must be None, 'se' or 'cbam', got {attention!r}")
+        self._attention = (attention, reduction)
         self.inplanes = widths[0]
         if small_input:
             self.conv1 = nn.Conv2d(in_channels, self.inplanes, 3, stride=1, padding=1,
@@ -233,10 +257,11 @@ class ResNet(nn.Module):
             else:
                 downsample = nn.Sequential(conv1x1(self.inplanes, out, stride),
                                            nn.BatchNorm2d(out))
-        layers = [block(self.inplanes, planes, stride, downsample, self._se_reduction)]
+        att, red = self._attention
+        layers = [block(self.inplanes, planes, stride, downsample, att, red)]
         self.inplanes = out
         for _ in range(1, blocks):
-            layers.append(block(self.inplanes, planes, se_reduction=self._se_reduction))
+            layers.append(block(self.inplanes, planes, attention=att, reduction=red))
         return nn.Sequential(*layers)
 
     def forward_features(self, x: Any) -> Any:
@@ -328,6 +353,17 @@ def se_resnet18_small(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -
     branch with squeeze-excitation (reduction 16) before the addition."""
     check_options("se_resnet18_small", cfg, ResNet,
                   fixed=("block", "layers", "num_classes", "in_channels", "small_input"))
-    cfg.setdefault("se_reduction", 16)
+    cfg = {"attention": "se", **cfg}
     return _resnet("se_resnet18_small", BasicBlock, [2, 2, 2, 2], num_classes, in_channels,
+                   small_input=True, **cfg)
+
+
+@register_model("cbam_resnet18_small")
+def cbam_resnet18_small(num_classes: int = 10, in_channels: int = 3, **cfg: Any) -> ResNet:
+    """CBAM-ResNet-18 (Woo et al. 2018) for small images: channel then spatial attention
+    (reduction 16, 7x7 spatial conv) on every basic block's residual branch."""
+    check_options("cbam_resnet18_small", cfg, ResNet,
+                  fixed=("block", "layers", "num_classes", "in_channels", "small_input"))
+    cfg = {"attention": "cbam", **cfg}
+    return _resnet("cbam_resnet18_small", BasicBlock, [2, 2, 2, 2], num_classes, in_channels,
                    small_input=True, **cfg)
