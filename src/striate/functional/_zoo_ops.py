@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from striate.autograd import Function
+from striate.autograd import Function, get_array_module
 from striate.random import Generator, get_generator
 
 __all__ = [
@@ -102,13 +102,13 @@ class _PadShortcut(Function):
         n, c = x.shape[:2]
         sub = x[:, :, ::stride, ::stride]
         lo = (planes - c) // 2
-        out = np.zeros((n, planes) + sub.shape[2:], dtype=x.dtype)
+        out = get_array_module(x).zeros((n, planes) + sub.shape[2:], dtype=x.dtype)
         out[:, lo:lo + c] = sub
         self.lo, self.c, self.stride, self.in_shape = lo, c, stride, x.shape
         return out
 
     def backward(self, grad: np.ndarray) -> tuple:
-        gx = np.zeros(self.in_shape, dtype=grad.dtype)
+        gx = get_array_module(grad).zeros(self.in_shape, dtype=grad.dtype)
         s = self.stride
         gx[:, :, ::s, ::s] = grad[:, self.lo:self.lo + self.c]
         return (gx,)

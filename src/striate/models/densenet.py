@@ -22,10 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 import striate.functional as F
 from striate import nn
+from striate.autograd import get_array_module
 from striate.functional._zoo_ops import dense_concat
 from striate.models._common import check_input, check_options, min_input_size
 from striate.models.registry import register_model
@@ -81,19 +80,12 @@ class _DenseBlock(nn.Module):
     def forward(self, x: Any) -> Any:
         n, c, h, w = x.shape
         total = c + self.num_layers * self.growth_rate
-        xp = np if isinstance(x.data, np.ndarray) else _array_module(x.data)
-        buffer = xp.empty((n, total, h, w), dtype=x.data.dtype)
+        buffer = get_array_module(x.data).empty((n, total, h, w), dtype=x.data.dtype)
         feats = x
         for i in range(self.num_layers):
             new = getattr(self, f"denselayer{i + 1}")(feats)
             feats = dense_concat(feats, new, buffer)
         return feats
-
-
-def _array_module(a: Any) -> Any:  # pragma: no cover - CuPy only
-    import cupy
-
-    return cupy.get_array_module(a)
 
 
 class _Transition(nn.Sequential):
