@@ -5,7 +5,9 @@ Workloads (WORKLOADS.md, "End to end"): 3x3 stem conv 64, no max-pool, BasicBloc
 
 * training throughput, batch 64 (forward + backward + SGD momentum step), images/s;
 * inference throughput, batch 64 (eval mode, no grad), images/s;
-* inference latency, batch 1, ms.
+* inference latency, batch 1, ms;
+* inference throughput, batch 64, with striate's batch norms folded into the convs
+  (:func:`striate.models.fuse.fuse_conv_bn`), against PyTorch's unfused eval model.
 
 Both frameworks run the same weights (copied from the torch model) at 1 and 2 threads.
 ``--tuned-malloc`` re-runs everything with glibc's malloc thresholds raised (see
@@ -150,6 +152,20 @@ def run(threads: int, repeat: int) -> list[dict]:
         else:
             rows.append({"workload": "infer b1 latency (ms)", "striate": s_ms, "torch": t_ms,
                          "higher_is_better": False})
+    # the same model with batch norms folded into the convs (striate.models.fuse)
+    from striate.models.fuse import fuse_conv_bn
+
+    fm = fuse_conv_bn(sm)
+    sxt = striate.Tensor(x64)
+
+    def f_inf():
+        with striate.no_grad():
+            fm(sxt)
+
+    f_ms = median_ms(f_inf, repeat=repeat, warmup=2)
+    t64 = rows[1]["torch"]
+    rows.append({"workload": "infer b64 conv+BN fused", "striate": 64e3 / f_ms,
+                 "torch": t64, "higher_is_better": True})
     if tm is not None:  # same weights: the eval outputs must agree
         with striate.no_grad():
             so = sm(striate.Tensor(x64)).data
