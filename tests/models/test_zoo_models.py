@@ -118,7 +118,7 @@ def test_channel_and_rank_errors():
     with pytest.raises(ValueError, match="divisible by patch_size"):
         vit.vit_tiny(image_size=30)
     with pytest.raises(ValueError, match=r"resnet20: unknown option\(s\) depth, widht; it takes "
-                                         r"zero_init_residual, shortcut, se_reduction"):
+                                         r"zero_init_residual, shortcut, attention, reduction"):
         create("resnet20", widht=3, depth=2)
     for name in ("vgg11_small", "densenet121", "densenet_bc", "efficientnet_b0",
                  "mobilenet_v2", "vit_tiny"):
