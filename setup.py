@@ -88,10 +88,15 @@ def extensions():
 
     checks = os.environ.get("STRIATE_CYTHON_CHECKS", "") == "1"
     csrc = sorted(glob.glob(os.path.join("csrc", "**", "*.c"), recursive=True))
+    headers = sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
+                     + glob.glob(os.path.join(INCLUDE, "striate", "*.h")))
     ext = Extension(
         "striate._kernels._C",
         sources=[os.path.join("src", "striate", "_kernels", "_C.pyx")] + csrc,
         include_dirs=[INCLUDE, "csrc"],
+        # ISA sources are compiled apart and linked as objects: list them (and the headers)
+        # as dependencies so editing one alone still relinks the extension.
+        depends=csrc + headers,
     )
     return cythonize(
         [ext],

@@ -8,8 +8,14 @@
 #include "striate/eltwise.h"
 #include "striate/runtime.h"
 
-/* Elements below which a call stays on one thread; elements per parallel task. */
-enum { ST_ELTW_PAR_MIN = 32768, ST_ELTW_CHUNK = 16384 };
+/* Elements below which a call stays on one thread; elements per parallel task; row tasks per
+ * thread.  Schedules are dynamic: a thread the OS preempts on a busy machine then delays a
+ * call by one small task, not by its whole static share. */
+enum { ST_ELTW_PAR_MIN = 32768, ST_ELTW_CHUNK = 16384, ST_ELTW_TASKS_PER_THREAD = 8 };
+
+static int64_t row_task(int64_t n) {
+    return n / ((int64_t)ST_ELTW_TASKS_PER_THREAD * st_get_num_threads()) + 1;
+}
 
 #define ST_SFX generic
 #include "eltwise_body.inc"
@@ -48,13 +54,15 @@ int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float
     const int relu = act == ST_ACT_RELU;
     const int64_t total = N * C * S;
     if (S == 1) { /* (N, C): bias along rows */
-#pragma omp parallel for schedule(static) if (total > ST_ELTW_PAR_MIN)
+        const int64_t rt = row_task(N);
+        (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (total > ST_ELTW_PAR_MIN)
         for (int64_t n = 0; n < N; ++n) o->bias_vec(x + n * C, bias, relu, y + n * C, C);
         return ST_OK;
     }
     /* Planes of S elements, split in chunks so a few big planes still use every thread. */
     const int64_t P = N * C, nch = (S + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
-#pragma omp parallel for schedule(static) if (total > ST_ELTW_PAR_MIN)
+#pragma omp parallel for schedule(dynamic) if (total > ST_ELTW_PAR_MIN)
     for (int64_t t = 0; t < P * nch; ++t) {
         const int64_t p = t / nch, c0 = (t % nch) * ST_ELTW_CHUNK;
         const int64_t len = S - c0 < ST_ELTW_CHUNK ? S - c0 : ST_ELTW_CHUNK;
@@ -67,7 +75,7 @@ int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float
 int st_relu_backward_f32(int64_t n, const float *gy, const float *y, float *gx) {
     const st_eltwise_ops *o = ops();
     const int64_t nch = (n + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
-#pragma omp parallel for schedule(static) if (n > ST_ELTW_PAR_MIN)
+#pragma omp parallel for schedule(dynamic) if (n > ST_ELTW_PAR_MIN)
     for (int64_t t = 0; t < nch; ++t) {
         const int64_t c0 = t * ST_ELTW_CHUNK;
         const int64_t len = n - c0 < ST_ELTW_CHUNK ? n - c0 : ST_ELTW_CHUNK;
@@ -78,7 +86,9 @@ int st_relu_backward_f32(int64_t n, const float *gy, const float *y, float *gx) 
 
 int st_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
     const st_eltwise_ops *o = ops();
-#pragma omp parallel for schedule(static) if (N * C > ST_ELTW_PAR_MIN)
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
     for (int64_t n = 0; n < N; ++n) {
         const float *xr = x + n * C;
         float *yr = y + n * C;
@@ -91,7 +101,9 @@ int st_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
 
 int st_log_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
     const st_eltwise_ops *o = ops();
-#pragma omp parallel for schedule(static) if (N * C > ST_ELTW_PAR_MIN)
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
     for (int64_t n = 0; n < N; ++n) {
         const float *xr = x + n * C;
         float *yr = y + n * C;
@@ -103,7 +115,9 @@ int st_log_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
 }
 
 int st_softmax_backward_f32(int64_t N, int64_t C, const float *y, const float *gy, float *gx) {
-#pragma omp parallel for schedule(static) if (N * C > ST_ELTW_PAR_MIN)
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
     for (int64_t n = 0; n < N; ++n) {
         const float *yr = y + n * C, *gr = gy + n * C;
         float *o = gx + n * C;
@@ -118,7 +132,9 @@ int st_log_softmax_backward_f32(int64_t N, int64_t C, const float *y, const floa
                                 float *gx) {
     const st_eltwise_ops *o = ops();
     int status = ST_OK;
-#pragma omp parallel for schedule(static) if (N * C > ST_ELTW_PAR_MIN)
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
     for (int64_t n = 0; n < N; ++n) {
         const float *yr = y + n * C, *gr = gy + n * C;
         float *out = gx + n * C;
@@ -138,7 +154,9 @@ int st_log_softmax_backward_f32(int64_t N, int64_t C, const float *y, const floa
 int st_softmax_xent_f32(int64_t N, int64_t C, const float *logits, const int64_t *target,
                         float *loss, float *prob) {
     const st_eltwise_ops *o = ops();
-#pragma omp parallel for schedule(static) if (N * C > ST_ELTW_PAR_MIN)
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
     for (int64_t n = 0; n < N; ++n) {
         const float *xr = logits + n * C;
         float *pr = prob + n * C;
@@ -153,7 +171,9 @@ int st_softmax_xent_f32(int64_t N, int64_t C, const float *logits, const int64_t
 
 int st_softmax_xent_backward_f32(int64_t N, int64_t C, const float *prob,
                                  const int64_t *target, const float *gloss, float *glogits) {
-#pragma omp parallel for schedule(static) if (N * C > ST_ELTW_PAR_MIN)
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
     for (int64_t n = 0; n < N; ++n) {
         const float *pr = prob + n * C;
         float *o = glogits + n * C;

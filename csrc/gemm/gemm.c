@@ -35,28 +35,30 @@ typedef struct {
     st_sgemm_ukr_fn ukr;
     st_sgemm_pack_fn pack;
     const char *name;
+    st_sgemm_ukr_rows_fn ukr_rows; /* optional: full MR-row tiles of a non-transposed A read
+                                      in place, without packing */
 } gemm_cfg;
 
 /* Main kernel of each ISA path. */
 static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
     /*                  mr  nr   mc   kc    nc   micro-kernel / packing */
-    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
-                         "sgemm_generic_4x16"},
-    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+    [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
+                         "sgemm_generic_4x8"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16"},
-    [ST_ARCH_AVX512] = {14, 32, 196, 256, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
+    [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
                         "sgemm_avx512_14x32"},
 };
 
 /* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16. */
 #define SKINNY_N 16
 static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
-    [ST_ARCH_GENERIC] = {4, 16, 128, 256, 4096, st_sgemm_ukr_generic_4x16, st_sgemm_pack_generic,
-                         "sgemm_generic_4x16"},
-    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_generic,
+    [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
+                         "sgemm_generic_4x8"},
+    [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16"},
     [ST_ARCH_AVX512] = {24, 16, 240, 512, 4096, st_sgemm_ukr_avx512_24x16, st_sgemm_pack_avx512,
-                        "sgemm_avx512_24x16"},
+                        "sgemm_avx512_24x16", st_sgemm_ukr_avx512_24x16_rows},
 };
 
 /* Products below this many flops (2*M*N*K) run on one thread; above, each thread gets at
@@ -106,7 +108,7 @@ void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *sr
     switch (R) {
     case 4: pack_generic_r(kmajor, kc, n, src, ld, dst, 4); break;
     case 6: pack_generic_r(kmajor, kc, n, src, ld, dst, 6); break;
-    case 16: pack_generic_r(kmajor, kc, n, src, ld, dst, 16); break;
+    case 8: pack_generic_r(kmajor, kc, n, src, ld, dst, 8); break;
     default: pack_generic_r(kmajor, kc, n, src, ld, dst, R); break;
     }
 }
@@ -121,7 +123,8 @@ typedef struct {
     const float *A, *B;
     int64_t lda, ldb, ldc;
     float *C;
-    float *pack_b;  /* shared KC x round_up(min(N, NC), NR) buffer */
+    float *pack_b;  /* shared KC x round_up(min(N, NC), NR) buffer (two of them when threaded) */
+    int64_t b_stride; /* floats between the two B buffers (0: a single buffer) */
     int tm, tn;     /* thread grid */
 } gemm_job;
 
@@ -142,35 +145,42 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf) {
     const int64_t mp = cdiv(J->M, mr);
     const int64_t m0 = (ti * mp / J->tm) * mr, m1 = min64(J->M, ((ti + 1) * mp / J->tm) * mr);
 
+    int64_t step = 0; /* k blocks done: selects the B buffer */
     for (int64_t jc = 0; jc < J->N; jc += cf->nc) {
         const int64_t nc = min64(cf->nc, J->N - jc), np = cdiv(nc, nr);
         const int64_t q0 = tj * np / J->tn, q1 = (tj + 1) * np / J->tn;
         for (int64_t pc = 0; pc < J->K; pc += cf->kc) {
             const int64_t kc = min64(cf->kc, J->K - pc);
             const float beta = pc == 0 ? J->beta : 1.f;
-            /* every thread packs its share of the B panels */
+            /* Every thread packs its share of the B panels, then waits for the others.  B
+             * alternates between two buffers, so one barrier per k block suffices: a thread
+             * past this barrier knows all have finished the block before last, the previous
+             * user of the buffer it will pack next. */
+            float *pb = J->pack_b + (step++ & 1) * J->b_stride;
             for (int64_t q = tid * np / nt; q < (tid + 1) * np / nt; ++q)
                 cf->pack(!J->tb, kc, (int)min64(nr, nc - q * nr), nr,
-                         b_at(J, pc, jc + q * nr), J->ldb, J->pack_b + q * nr * kc);
+                         b_at(J, pc, jc + q * nr), J->ldb, pb + q * nr * kc);
             if (nt > 1) {
 #pragma omp barrier
             }
             for (int64_t ic = m0; ic < m1; ic += cf->mc) {
                 const int64_t mc = min64(cf->mc, m1 - ic);
-                for (int64_t ip = 0; ip < mc; ip += mr)
+                /* rows [0, mdir) of the block are read in place, the rest packed */
+                const int64_t mdir = (cf->ukr_rows && !J->ta) ? mc / mr * mr : 0;
+                for (int64_t ip = mdir; ip < mc; ip += mr)
                     cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
                              J->lda, pack_a_buf + ip * kc);
                 for (int64_t q = q0; q < q1; ++q) {
-                    const float *bp = J->pack_b + q * nr * kc;
+                    const float *bp = pb + q * nr * kc;
                     const int n = (int)min64(nr, nc - q * nr);
                     float *cp = J->C + ic * J->ldc + jc + q * nr;
-                    for (int64_t ip = 0; ip < mc; ip += mr)
+                    for (int64_t ip = 0; ip < mdir; ip += mr)
+                        cf->ukr_rows(kc, a_at(J, ic + ip, pc), J->lda, bp, cp + ip * J->ldc,
+                                     J->ldc, n, J->alpha, beta);
+                    for (int64_t ip = mdir; ip < mc; ip += mr)
                         cf->ukr(kc, pack_a_buf + ip * kc, bp, cp + ip * J->ldc, J->ldc,
                                 (int)min64(mr, mc - ip), n, J->alpha, beta);
                 }
-            }
-            if (nt > 1) {
-#pragma omp barrier
             }
         }
     }
@@ -218,12 +228,13 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         int cap = (int)(flops / PAR_MIN_FLOPS);
         nt = cap < 1 ? 1 : cap;
     }
-    gemm_job J = {cf, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, NULL, 1, 1};
+    gemm_job J = {cf, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, NULL, 0, 1, 1};
     const size_t a_bytes = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
     const size_t b_bytes =
         (size_t)min64(cf->kc, K) * (size_t)(cdiv(min64(N, cf->nc), cf->nr) * cf->nr) *
         sizeof(float);
-    J.pack_b = (float *)st_workspace(ST_WS_PACK_B, b_bytes);
+    if (nt > 1) J.b_stride = (int64_t)(b_bytes / sizeof(float));
+    J.pack_b = (float *)st_workspace(ST_WS_PACK_B, nt > 1 ? 2 * b_bytes : b_bytes);
     if (!J.pack_b) return ST_ENOMEM;
     if (nt <= 1) {
         float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);

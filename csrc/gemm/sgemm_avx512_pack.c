@@ -8,6 +8,8 @@
 
 #include "sgemm_kernels.h"
 
+#define PF_AHEAD 64 /* floats ahead in each source row */
+
 static inline __mmask16 lanes(int64_t c) {
     return c >= 16 ? (__mmask16)0xffff : c <= 0 ? (__mmask16)0 : (__mmask16)((1u << c) - 1u);
 }
@@ -61,9 +63,16 @@ void st_sgemm_pack_avx512(int kmajor, int64_t kc, int n, int R, const float *src
             const __mmask16 kmask = lanes(kv);
             __m512 r[16], w[16];
 #pragma GCC unroll 16
-            for (int i = 0; i < 16; ++i)
-                r[i] = i < nv ? _mm512_maskz_loadu_ps(kmask, src + (int64_t)(rb + i) * ld + k0)
-                              : _mm512_setzero_ps();
+            for (int i = 0; i < 16; ++i) {
+                if (i < nv) {
+                    const float *s = src + (int64_t)(rb + i) * ld + k0;
+                    r[i] = _mm512_maskz_loadu_ps(kmask, s);
+                    /* many rows are streamed at once: help the hardware prefetcher */
+                    if (k0 + PF_AHEAD < kc) _mm_prefetch((const char *)(s + PF_AHEAD), _MM_HINT_T0);
+                } else {
+                    r[i] = _mm512_setzero_ps();
+                }
+            }
             transpose16(r, w);
             float *d = dst + k0 * R + rb;
             if (kv == 16) {

@@ -11,6 +11,13 @@
 void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c,
               int64_t ldc, int m, int n, float alpha, float beta) {
     __m512 acc[UKR_MR][UKR_NV];
+    /* the C tile is needed only after the k loop: start fetching it now */
+#pragma GCC unroll 32
+    for (int i = 0; i < UKR_MR; ++i) {
+        if (i >= m) break;
+        _mm_prefetch((const char *)(c + (int64_t)i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (int64_t)i * ldc + 16 * UKR_NV - 1), _MM_HINT_T0);
+    }
 #pragma GCC unroll 32
     for (int i = 0; i < UKR_MR; ++i)
 #pragma GCC unroll 4

@@ -14,6 +14,11 @@
 typedef void (*st_sgemm_ukr_fn)(int64_t kc, const float *a, const float *b, float *c,
                                 int64_t ldc, int m, int n, float alpha, float beta);
 
+/* A "rows" micro-kernel reads a full MR-row block of A in place (row-major, row stride lda)
+ * instead of a packed panel; same contract otherwise, all MR rows valid. */
+typedef void (*st_sgemm_ukr_rows_fn)(int64_t kc, const float *a, int64_t lda, const float *b,
+                                     float *c, int64_t ldc, int n, float alpha, float beta);
+
 /* Pack one micro-panel of R rows (MR rows of op(A), or NR columns of op(B)) and kc steps:
  *     dst[k*R + r] = element (r, k)   for r < n,   0 for n <= r < R,   k < kc
  * where element (r, k) is src[r*ld + k] (row layout: A, or B transposed) or, when kmajor,
@@ -23,11 +28,13 @@ typedef void (*st_sgemm_pack_fn)(int kmajor, int64_t kc, int n, int R, const flo
 
 void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
                            float *dst);
+void st_sgemm_pack_avx2(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
+                        float *dst);
 void st_sgemm_pack_avx512(int kmajor, int64_t kc, int n, int R, const float *src, int64_t ld,
                           float *dst);
 
 /* generic C99 (always built) */
-void st_sgemm_ukr_generic_4x16(int64_t kc, const float *a, const float *b, float *c,
+void st_sgemm_ukr_generic_4x8(int64_t kc, const float *a, const float *b, float *c,
                                int64_t ldc, int m, int n, float alpha, float beta);
 /* AVX2 + FMA */
 void st_sgemm_ukr_avx2_6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
@@ -37,5 +44,7 @@ void st_sgemm_ukr_avx512_14x32(int64_t kc, const float *a, const float *b, float
                                int64_t ldc, int m, int n, float alpha, float beta);
 void st_sgemm_ukr_avx512_24x16(int64_t kc, const float *a, const float *b, float *c,
                                int64_t ldc, int m, int n, float alpha, float beta);
+void st_sgemm_ukr_avx512_24x16_rows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                    float *c, int64_t ldc, int n, float alpha, float beta);
 
 #endif

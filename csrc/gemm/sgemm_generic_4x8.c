@@ -1,12 +1,13 @@
-/* Portable C99 SGEMM micro-kernel, 4 x 16 tile: always built, the fallback path and the
+/* Portable C99 SGEMM micro-kernel, 4 x 8 tile: always built, the fallback path and the
  * reference the SIMD kernels are tested against.  Written so a compiler can vectorise the
- * inner j loop with the baseline ISA (SSE2 on x86-64). */
+ * inner j loop with the baseline ISA: on x86-64, 8 SSE2 accumulators + B + A fit the 16 xmm
+ * registers (a 4 x 16 tile would spill). */
 #include "sgemm_kernels.h"
 
 #define MR 4
-#define NR 16
+#define NR 8
 
-void st_sgemm_ukr_generic_4x16(int64_t kc, const float *restrict a, const float *restrict b,
+void st_sgemm_ukr_generic_4x8(int64_t kc, const float *restrict a, const float *restrict b,
                                float *restrict c, int64_t ldc, int m, int n, float alpha,
                                float beta) {
     float acc[MR][NR] = {{0.f}};
