@@ -433,9 +433,10 @@ static void transpose_dw(const conv_plan *pl, const float *accT, float *dw, int6
 
 /* Run `op` over the batch in chunks of pl->nb images.  Batch-parallel: each thread takes
  * whole chunks (static schedule) with its own workspaces and single-threaded GEMMs; with
- * `reduce`, each thread accumulates into its own zeroed dW (slot ST_WS_AUX) and the
- * accumulators are summed in thread order into A->out.  Otherwise chunks run in order with
- * the GEMM and im2col/col2im threaded inside. */
+ * `reduce` (backward-weight), each thread accumulates dW^T into its own zeroed buffer (slot
+ * ST_WS_AUX), the buffers are summed in thread order and transposed into A->out.  Otherwise
+ * chunks run in order with the GEMM and im2col/col2im threaded inside (dW^T in the calling
+ * thread's ST_WS_AUX, transposed at the end). */
 static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
     const st_conv_desc *d = A->d;
     const conv_plan *pl = A->pl;
