@@ -5,7 +5,7 @@
  *
  * for o in [0, DIRECT_OB) and i in [0, n): 8 output channels times up to 48 positions held
  * in registers while the reduction runs over input channels and taps.  Blocks of 48
- * positions, then one block of 1, 2 or 3 vectors for the rest, the last vector masked so
+ * positions, then blocks of 1, 2 or 3 vectors for the rest, the last vector masked so
  * nothing past src[c * cstride + n - 1 + off[t]] is read and nothing past y[o*ldy + n - 1]
  * is written. */
 #include <immintrin.h>
@@ -87,12 +87,25 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
                                  int64_t cstride, int64_t Cn, const int64_t *restrict off,
                                  int64_t taps, const float *restrict wp,
                                  const float *restrict bias, int64_t n) {
-    int64_t i = 0;
-    for (; i + 48 <= n; i += 48) block3_full(y, ldy, src, cstride, Cn, off, taps, wp, bias, i);
-    const int64_t rest = n - i;
-    if (rest > 32) block3(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
-    else if (rest > 16) block2(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
-    else if (rest > 0) block1(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
+    int64_t full = n / 48, rest = n % 48, i = 0;
+    /* a short tail (<= 16) after full blocks: do the last 48 + rest as two 2-vector blocks
+     * (16 FMAs per 10 loads) rather than a 1-vector block (8 per 9) */
+    if (rest > 0 && rest <= 16 && full > 0) {
+        full -= 1;
+        rest += 48;
+    }
+    for (; full > 0; --full, i += 48)
+        block3_full(y, ldy, src, cstride, Cn, off, taps, wp, bias, i);
+    if (rest > 48) {
+        block2(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, i + 32);
+        block2(y, ldy, src, cstride, Cn, off, taps, wp, bias, i + 32, n);
+    } else if (rest > 32) {
+        block3(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
+    } else if (rest > 16) {
+        block2(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
+    } else if (rest > 0) {
+        block1(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
+    }
 }
 
 /* ---- im2col rows for stride_w == 1 (the GEMM path) ------------------------------------ */
