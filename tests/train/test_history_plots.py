@@ -82,3 +82,10 @@ def test_atomic_write_permissions_follow_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "x.txt").read_text() == "hi"
     assert os.stat(tmp_path / "x.txt").st_mode & 0o777 == 0o644
+
+
+def test_plots_leave_pyplot_alone(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    before = matplotlib.get_backend()
+    plots.plot_history(_hist(), tmp_path / "c.png")
+    assert matplotlib.get_backend() == before

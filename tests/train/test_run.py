@@ -16,9 +16,11 @@ def _weights(path):
 
 
 def test_fit_resume_equals_uninterrupted(tmp_path):
-    a = fit(RunConfig(epochs=2, schedule="none", out_dir=str(tmp_path / "a"), **SMALL),
+    a = fit(RunConfig(epochs=2, schedule="none", augment="standard", out_dir=str(tmp_path / "a"),
+                      **SMALL),
             progress=False, verbose=False, plots=False)
-    fit(RunConfig(epochs=1, schedule="none", out_dir=str(tmp_path / "b"), **SMALL),
+    fit(RunConfig(epochs=1, schedule="none", augment="standard", out_dir=str(tmp_path / "b"),
+                  **SMALL),
         progress=False, verbose=False, plots=False)
     b = fit(resume=str(tmp_path / "b" / "last.safetensors"), epochs=2, progress=False,
             verbose=False, plots=False)

@@ -159,7 +159,7 @@ def test_callbacks(tiny_data, tmp_path):
     assert rec.events == ["begin", "e1", "/e1", "e2", "/e2", "e3", "/e3", "end"]
     assert len(lrlog.batch_lrs) == 3 * len(tl)
     assert lrlog.batch_lrs[0] < 0.01 and lrlog.batch_lrs == sorted(lrlog.batch_lrs)[::-1]
-    assert tr.history["lr"][0] == pytest.approx(lrlog.batch_lrs[len(tl) - 1])
+    assert tr.history["lr"][0] == pytest.approx(lrlog.batch_lrs[len(tl) - 2])
     assert tr.history["lr_max"][1] == pytest.approx(lrlog.batch_lrs[len(tl)])
     assert os.path.exists(ck.best_path) and os.path.exists(ck.last_path)
     assert ck.best == max(tr.history["val_accuracy"])

@@ -189,7 +189,7 @@ class LRLogger(Callback):
     over the epoch's steps, with ``per_batch=True``) and ``logs["lr_group<i>"]`` for every
     group when there are several; with ``per_batch=True`` also the list :attr:`batch_lrs` of
     group 0's rate after every step. (The Trainer itself logs ``lr``: group 0's rate at the
-    end of the epoch.)"""
+    epoch's last step.)"""
 
     def __init__(self, per_batch: bool = False) -> None:
         self.per_batch = per_batch

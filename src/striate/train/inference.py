@@ -72,7 +72,7 @@ def load_images(paths: Sequence[str | os.PathLike], input_shape: Sequence[int],
         ValueError: a file is not a readable image; Pillow missing.
     """
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError as e:  # pragma: no cover
         raise ValueError("predict needs Pillow to read images: pip install 'striate[vision]'") \
             from e
@@ -87,6 +87,7 @@ def load_images(paths: Sequence[str | os.PathLike], input_shape: Sequence[int],
         try:
             with Image.open(p) as im:
                 im.load()
+                im = ImageOps.exif_transpose(im)  # camera photos: upright as displayed
                 if im.mode in ("RGBA", "LA", "P") and c == 3:
                     im = im.convert("RGBA")
                     bg = Image.new("RGBA", im.size, (255, 255, 255, 255))

@@ -1,7 +1,8 @@
 """PNG plots of a run (matplotlib, optional): curves, confusion matrix, misclassified images.
 
 Each function returns the path written, or ``None`` when matplotlib is not installed (a run
-never fails for want of plots). The non-interactive Agg backend is used; nothing is shown.
+never fails for want of plots). Figures are drawn with the Agg renderer on ``Figure`` objects,
+without pyplot: nothing is shown and the caller's pyplot backend and state are left alone.
 """
 
 from __future__ import annotations
@@ -15,23 +16,21 @@ import numpy as np
 from striate.train._io import atomic_write
 
 
-def _pyplot():
-    """matplotlib.pyplot on the Agg backend, or None when matplotlib is missing."""
+def _figure(**kw: Any):
+    """A new matplotlib ``Figure`` on an Agg canvas, or None when matplotlib is missing."""
     try:
-        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         return None
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(**kw)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _save(fig, path: str) -> str:
-    plt = _pyplot()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110,
                                                bbox_inches="tight"))
-    plt.close(fig)
     return path
 
 
@@ -43,12 +42,12 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | os.PathLike) -> 
             ``train_accuracy``, ``val_accuracy`` (a :class:`~striate.train.History` works).
         path: PNG file to write.
     """
-    plt = _pyplot()
-    if plt is None:
+    fig = _figure(figsize=(10, 3.8))
+    if fig is None:
         return None
     records = list(history)
     epochs = [r.get("epoch", i + 1) for i, r in enumerate(records)]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    axes = fig.subplots(1, 2)
     for ax, what in zip(axes, ("loss", "accuracy")):
         for split, style in (("train", "-o"), ("val", "-s")):
             key = f"{split}_{what}"
@@ -69,15 +68,15 @@ def plot_history(history: Sequence[dict[str, Any]], path: str | os.PathLike) -> 
 def plot_confusion_matrix(confusion: np.ndarray, class_names: Sequence[str] | None,
                           path: str | os.PathLike, normalize: bool = True) -> str | None:
     """Heat map of ``confusion[true, pred]`` (rows normalised to recall when ``normalize``)."""
-    plt = _pyplot()
-    if plt is None:
-        return None
     cm = np.asarray(confusion, dtype=np.float64)
     c = cm.shape[0]
+    size = max(4.0, 0.55 * c + 2)
+    fig = _figure(figsize=(size, size))
+    if fig is None:
+        return None
     names = list(class_names) if class_names else [str(i) for i in range(c)]
     shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
-    size = max(4.0, 0.55 * c + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
+    ax = fig.subplots()
     im = ax.imshow(shown, cmap="Blues", vmin=0)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     ax.set_xticks(range(c))
@@ -124,14 +123,14 @@ def plot_misclassified(images: np.ndarray, true: Sequence[int], pred: Sequence[i
         path: PNG file to write.
         max_images: at most this many are drawn.
     """
-    plt = _pyplot()
-    if plt is None:
-        return None
     n = min(len(true), max_images)
     names = list(class_names) if class_names else None
     cols = max(1, min(6, n))
     rows = max(1, -(-n // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 2.1 * rows), squeeze=False)
+    fig = _figure(figsize=(1.9 * cols, 2.1 * rows))
+    if fig is None:
+        return None
+    axes = fig.subplots(rows, cols, squeeze=False)
     disp = to_display(np.asarray(images[:n]), mean, std) if n else []
     for i, ax in enumerate(axes.ravel()):
         ax.axis("off")

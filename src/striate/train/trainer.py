@@ -225,13 +225,15 @@ class Trainer:
 
     def train_epoch(self, loader: Iterable, epoch: int) -> dict[str, float]:
         """One pass of training over ``loader``; returns ``train_loss``, ``train_accuracy``,
-        ``images_per_second`` and ``epoch_seconds``."""
+        ``images_per_second``, ``epoch_seconds`` and ``lr`` (the learning rate of the last
+        step)."""
         self.model.train()
         total = _num_batches(loader)
         if self.max_batches is not None:
             total = min(total, self.max_batches) if total is not None else self.max_batches
         bar = Progress(total, f"epoch {epoch}", enabled=self.progress, log_every=self.log_every)
         loss_sum, correct, seen = 0.0, 0, 0
+        last_lr: float | None = None
         t0 = time.perf_counter()
         try:
             for i, (x, y) in enumerate(loader):
@@ -247,6 +249,7 @@ class Trainer:
                         clip_grad_norm_(self.model.parameters(), self.grad_clip)
                     self.optimizer.step()
                     self.global_step += 1
+                    last_lr = float(self.optimizer.param_groups[0]["lr"])
                     if self.scheduler is not None and self.scheduler_interval == "batch":
                         self.scheduler.step()
                 lv = float(loss.item())
@@ -266,8 +269,11 @@ class Trainer:
         finally:
             bar.close()
         dt = time.perf_counter() - t0
-        return {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                "images_per_second": seen / dt if dt > 0 else 0.0, "epoch_seconds": dt}
+        out = {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
+               "images_per_second": seen / dt if dt > 0 else 0.0, "epoch_seconds": dt}
+        if last_lr is not None:
+            out["lr"] = last_lr   # the rate of the epoch's last optimizer step
+        return out
 
     def evaluate(self, loader: Iterable, collect_misclassified: int = 0,
                  progress: bool = False) -> dict[str, Any]:
@@ -364,8 +370,6 @@ class Trainer:
             self._call("on_epoch_begin", epoch)
             logs: dict[str, Any] = {"epoch": epoch}
             logs.update(self.train_epoch(train_loader, epoch))
-            if self.optimizer is not None:   # the rate in effect at the end of the epoch
-                logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
             if val_loader is not None:
                 v = self.evaluate(val_loader)
                 logs["val_loss"] = v["loss"]
