@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_MODELS = ["resnet20", "resnet56", "resnet18_small", "se_resnet18_small", "vgg11_small",
+DEFAULT_MODELS = ["resnet20", "resnet56", "resnet18_small", "se_resnet18_small",
+                  "cbam_resnet18_small", "vgg11_small",
                   "densenet_bc", "mobilenet_v2", "efficientnet_b0", "vit_tiny"]
 FASHION = "/usr/share/datasets/fashion-mnist"
 
