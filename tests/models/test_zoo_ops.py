@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import striate
+from striate.functional import scaled_dot_product_attention
 from striate.functional._zoo_ops import (
     channel_pool,
     dense_concat,
     global_max_pool2d,
     pad_shortcut,
     prepend_class_token,
-    scaled_dot_product_attention,
     stochastic_depth,
 )
 
@@ -160,7 +160,7 @@ def test_sdpa_values_and_gradcheck(rng):
                              (q, k, v))
     assert striate.gradcheck(
         lambda a, b, c: scaled_dot_product_attention(
-            a, b, c, dropout_p=0.3, training=True, generator=striate.Generator(5)), (q, k, v))
+            a, b, c, dropout_p=0.3, generator=striate.Generator(5)), (q, k, v))
 
 
 def test_sdpa_errors(rng):

@@ -10,15 +10,12 @@ returning one gradient per input) behind a validating function:
 * :func:`channel_pool` -- mean and max over channels (CBAM's spatial attention input).
 * :func:`global_max_pool2d` -- max over H x W (CBAM's channel attention).
 * :func:`prepend_class_token` -- the ViT class token in front of a token sequence.
-* :func:`scaled_dot_product_attention` -- ``softmax(q k^T / sqrt(d) + mask) v`` with the
-  softmax computed inside (one node, saves only the attention probabilities).
 
 All are checked by finite differences in tests/models/test_zoo_ops.py.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -28,7 +25,7 @@ from striate.random import Generator, get_generator
 
 __all__ = [
     "channel_pool", "dense_concat", "global_max_pool2d", "pad_shortcut", "prepend_class_token",
-    "scaled_dot_product_attention", "stochastic_depth",
+    "stochastic_depth",
 ]
 
 
@@ -263,82 +260,3 @@ def prepend_class_token(x: Any, token: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- attention
-class _SDPA(Function):
-    __slots__ = ("drop", "k", "p", "q", "scale", "v")
-
-    def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
-                scale: float, drop: np.ndarray | None) -> np.ndarray:
-        s = np.matmul(q, np.swapaxes(k, -1, -2))
-        s *= scale
-        if mask is not None:
-            s += mask
-        s -= s.max(axis=-1, keepdims=True)
-        np.exp(s, out=s)
-        s /= s.sum(axis=-1, keepdims=True)
-        p = s if drop is None else s * drop
-        self.q, self.k, self.v, self.p, self.drop, self.scale = q, k, v, s, drop, scale
-        return np.matmul(p, v)
-
-    def backward(self, grad: np.ndarray) -> tuple:
-        q, k, v, p, drop, scale = self.q, self.k, self.v, self.p, self.drop, self.scale
-        pd = p if drop is None else p * drop
-        gv = np.matmul(np.swapaxes(pd, -1, -2), grad) if self.needs_input_grad[2] else None
-        gp = np.matmul(grad, np.swapaxes(v, -1, -2))
-        if drop is not None:
-            gp *= drop
-        gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True))
-        gs *= scale
-        gq = np.matmul(gs, k) if self.needs_input_grad[0] else None
-        gk = np.matmul(np.swapaxes(gs, -1, -2), q) if self.needs_input_grad[1] else None
-        return gq, gk, gv
-
-
-def scaled_dot_product_attention(query: Any, key: Any, value: Any,
-                                 attn_mask: np.ndarray | None = None, dropout_p: float = 0.0,
-                                 training: bool = False, scale: float | None = None,
-                                 generator: Generator | None = None) -> Any:
-    """``softmax(query @ key^T * scale + attn_mask) @ value`` over the last two dims.
-
-    Args:
-        query: (..., L, E) tensor.
-        key: (..., S, E) tensor.
-        value: (..., S, Ev) tensor.
-        attn_mask: additive float mask broadcastable to (..., L, S) (``-inf`` blocks), or a
-            boolean mask where True means "may not attend" (as ``nn.MultiheadAttention``).
-        dropout_p: dropout on the attention probabilities (applied only when ``training``).
-        scale: default ``1 / sqrt(E)``.
-        generator: a :class:`striate.Generator` for the dropout draw (default: global).
-
-    Shape:
-        -> (..., L, Ev)
-    """
-    qs, ks, vs = _shape(query), _shape(key), _shape(value)
-    if len(qs) < 2 or len(ks) != len(qs) or len(vs) != len(qs):
-        raise ValueError(f"scaled_dot_product_attention: query, key, value must have the same "
-                         f"number (>= 2) of dims, got shapes {qs}, {ks}, {vs}")
-    if qs[-1] != ks[-1] or ks[-2] != vs[-2] or qs[:-2] != ks[:-2] or ks[:-2] != vs[:-2]:
-        raise ValueError(f"scaled_dot_product_attention: expected query (..., L, E), key "
-                         f"(..., S, E), value (..., S, Ev), got {qs}, {ks}, {vs}")
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1), got "
-                         f"{dropout_p}")
-    dtype = query.data.dtype
-    mask = None
-    if attn_mask is not None:
-        m = np.asarray(getattr(attn_mask, "data", attn_mask))
-        if m.dtype == np.bool_:
-            mask = np.where(m, -np.inf, 0.0).astype(dtype)
-        else:
-            mask = m.astype(dtype, copy=False)
-        try:
-            np.broadcast_shapes(mask.shape, qs[:-1] + (ks[-2],))
-        except ValueError:
-            raise ValueError(f"scaled_dot_product_attention: attn_mask shape {mask.shape} does "
-                             f"not broadcast to {qs[:-1] + (ks[-2],)}") from None
-    drop = None
-    if training and dropout_p > 0.0:
-        shape = qs[:-1] + (ks[-2],)
-        draw = get_generator(generator).random(shape)
-        drop = ((draw >= dropout_p) / (1.0 - dropout_p)).astype(dtype)
-    sc = 1.0 / math.sqrt(qs[-1]) if scale is None else float(scale)
-    return _SDPA.apply(query, key, value, mask=mask, scale=sc, drop=drop)

@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 
 import striate.functional as F
-from striate.functional._zoo_ops import scaled_dot_product_attention
-from striate.nn import Linear, Module, Parameter, init
+from striate.nn import init
+from striate.nn.linear import Linear
+from striate.nn.module import Module
+from striate.nn.parameter import Parameter
 
 __all__ = ["MultiheadAttention"]
 
@@ -109,8 +111,8 @@ class MultiheadAttention(Module):
                 p = F.dropout(p, p=self.dropout, training=True)
             out = p @ v
         else:
-            out = scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                               dropout_p=self.dropout, training=self.training)
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
         out = out.permute(0, 2, 1, 3).reshape(n * length, E)
         out = self.out_proj(out).reshape(n, length, E)
         if not self.batch_first:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from striate.functional._zoo_ops import stochastic_depth
-from striate.nn import Module
+from striate.nn.module import Module
 
 __all__ = ["StochasticDepth"]
 
