@@ -1,15 +1,13 @@
 /* Normalisation kernels: drivers, threading and the generic C path.
  *
  * Batch norm works on N x C x S tensors split into blocks of at most ST_NORM_BLOCK elements
- * of one (n, c) plane.  Each block's mean and M2 come from two passes over the block (in L1)
- * and blocks are merged in double by Chan's formula, always in the order (n, block) per
- * channel, so the statistics do not depend on the thread count or on which of the two
- * schedules below runs:
- *   - many channels: one task per channel (statistics, then the output while the channel is
- *     still in cache);
- *   - few channels: one task per block for the statistics (partials in a workspace), a
- *     serial merge, then one task per block for the output.
- * An (N, C) input (S = 1) runs on column chunks with double accumulators.
+ * of one (n, c) plane, visited in memory order by parallel tasks (a channel-major walk jumps
+ * between planes C * S apart and ran several times slower).  Each block's mean and M2 come
+ * from two passes over the block (in L1) into a workspace; a serial pass merges each
+ * channel's blocks in double by Chan's formula, always in (n, block) order, so the statistics
+ * do not depend on the thread count; a second parallel pass writes the output.  The backward
+ * works the same way with the sums of gy and gy * (x - mean).  An (N, C) input (S = 1) runs
+ * on column chunks with double accumulators.
  * Layer norm runs one task per row; its weight/bias gradients are summed per fixed group of
  * rows into a workspace and the groups reduced in order.  Small problems run serially. */
 #include <math.h>
@@ -20,12 +18,11 @@
 #include "striate/runtime.h"
 
 /* Elements below which a call stays on one thread; elements per elementwise task; channels
- * per thread for the per-channel schedule; channels per column chunk (S = 1); layer-norm
- * gradient groups (at most) and rows per group (at least); row tasks per thread. */
+ * per column chunk (S = 1); layer-norm gradient groups (at most) and rows per group (at
+ * least); row tasks per thread. */
 enum {
     ST_NORM_PAR_MIN = 32768,
     ST_NORM_CHUNK = 16384,
-    ST_NORM_CH_PER_THREAD = 4,
     ST_NORM_COLS = 64,
     ST_LN_GROUPS = 64,
     ST_LN_GROUP_ROWS = 32,
@@ -95,14 +92,23 @@ typedef struct {
     int64_t N, C, S, bps; /* bps: blocks per plane */
 } st_bn_geom;
 
-/* Offset and length of block t (t = (c * N + n) * bps + k). */
-static int64_t bn_block(const st_bn_geom *g, int64_t t, int64_t *c, int64_t *len) {
-    const int64_t k = t % g->bps, p = t / g->bps;
-    const int64_t cc = p / g->N, n = p % g->N;
-    const int64_t s0 = k * ST_NORM_BLOCK;
-    *c = cc;
+/* Blocks per dynamic-schedule chunk: about ST_NORM_CHUNK elements. */
+static int64_t bn_chunk(int64_t S) {
+    const int64_t len = S < ST_NORM_BLOCK ? S : ST_NORM_BLOCK;
+    return (int64_t)ST_NORM_CHUNK / len + 1;
+}
+
+/* Offset and length of block t in memory order (t = (n * C + c) * bps + k). */
+static int64_t bn_mblock(const st_bn_geom *g, int64_t t, int64_t *c, int64_t *len) {
+    const int64_t p = t / g->bps, s0 = (t % g->bps) * ST_NORM_BLOCK;
+    *c = p % g->C;
     *len = g->S - s0 < ST_NORM_BLOCK ? g->S - s0 : ST_NORM_BLOCK;
-    return (n * g->C + cc) * g->S + s0;
+    return p * g->S + s0;
+}
+
+/* Index in memory order of the j-th block of channel c (j = n * bps + k). */
+static int64_t bn_mindex(const st_bn_geom *g, int64_t c, int64_t j) {
+    return ((j / g->bps) * g->C + c) * g->bps + j % g->bps;
 }
 
 static void bn_finish(const st_moments *mo, int64_t c, const float *weight, const float *bias,
@@ -156,52 +162,34 @@ int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x,
     const st_norm_ops *o = ops();
     const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK)};
     const int64_t total = N * C * S;
-    const int nt = st_get_num_threads();
-    if (total <= ST_NORM_PAR_MIN || C >= (int64_t)ST_NORM_CH_PER_THREAD * nt) {
-#pragma omp parallel for schedule(dynamic) if (total > ST_NORM_PAR_MIN)
-        for (int64_t c = 0; c < C; ++c) {
-            st_moments mo = {0.0, 0.0, 0.0};
-            for (int64_t t = c * N * g.bps; t < (c + 1) * N * g.bps; ++t) {
-                int64_t cc, len;
-                const int64_t off = bn_block(&g, t, &cc, &len);
-                double mb, m2b;
-                block_moments(o, x + off, len, &mb, &m2b);
-                moments_add(&mo, (double)len, mb, m2b);
-            }
-            float a, b;
-            bn_finish(&mo, c, weight, bias, eps, mean, invstd, var, &a, &b);
-            for (int64_t t = c * N * g.bps; t < (c + 1) * N * g.bps; ++t) {
-                int64_t cc, len;
-                const int64_t off = bn_block(&g, t, &cc, &len);
-                o->affine(x + off, len, mean[c], a, b, y + off);
-            }
-        }
-        return ST_OK;
-    }
-    /* Few channels: block-parallel statistics, serial merge, block-parallel output. */
-    const int64_t T = C * N * g.bps;
+    /* Block-parallel statistics in memory order, serial merge per channel, block-parallel
+     * output in memory order. */
+    const int64_t T = C * N * g.bps, J = N * g.bps, bc = bn_chunk(S);
+    (void)bc;
     double *part = (double *)st_workspace(ST_WS_AUX, (size_t)T * 2 * sizeof(double));
     float *ab = (float *)st_workspace(ST_WS_AUX2, (size_t)C * 2 * sizeof(float));
     if (!part || !ab) return ST_ENOMEM;
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, bc) if (total > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
-        const int64_t off = bn_block(&g, t, &c, &len);
+        const int64_t off = bn_mblock(&g, t, &c, &len);
         block_moments(o, x + off, len, &part[2 * t], &part[2 * t + 1]);
     }
+#pragma omp parallel for schedule(static) if (total > ST_NORM_PAR_MIN)
     for (int64_t c = 0; c < C; ++c) {
         st_moments mo = {0.0, 0.0, 0.0};
-        for (int64_t t = c * N * g.bps; t < (c + 1) * N * g.bps; ++t) {
+        for (int64_t j = 0; j < J; ++j) {
+            const int64_t t = bn_mindex(&g, c, j);
             int64_t cc, len;
-            bn_block(&g, t, &cc, &len);
+            bn_mblock(&g, t, &cc, &len);
             moments_add(&mo, (double)len, part[2 * t], part[2 * t + 1]);
         }
         bn_finish(&mo, c, weight, bias, eps, mean, invstd, var, &ab[2 * c], &ab[2 * c + 1]);
     }
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, bc) if (total > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
-        const int64_t off = bn_block(&g, t, &c, &len);
+        const int64_t off = bn_mblock(&g, t, &c, &len);
         o->affine(x + off, len, mean[c], ab[2 * c], ab[2 * c + 1], y + off);
     }
     return ST_OK;
@@ -220,13 +208,14 @@ int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, cons
                 y[n * C + c] = (x[n * C + c] - mean[c]) * scale[c] + shift[c];
         return ST_OK;
     }
-    const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK)};
-    const int64_t T = C * N * g.bps;
-#pragma omp parallel for schedule(dynamic, 4) if (total > ST_NORM_PAR_MIN)
+    /* Blocks in memory order (channel-major order would jump between planes). */
+    const int64_t bps = ceil_div(S, ST_NORM_BLOCK), T = N * C * bps, bc = bn_chunk(S);
+    (void)bc;
+#pragma omp parallel for schedule(dynamic, bc) if (total > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < T; ++t) {
-        int64_t c, len;
-        const int64_t off = bn_block(&g, t, &c, &len);
-        o->affine(x + off, len, mean[c], scale[c], shift[c], y + off);
+        const int64_t p = t / bps, s0 = (t % bps) * ST_NORM_BLOCK, c = p % C;
+        const int64_t len = S - s0 < ST_NORM_BLOCK ? S - s0 : ST_NORM_BLOCK;
+        o->affine(x + p * S + s0, len, mean[c], scale[c], shift[c], y + p * S + s0);
     }
     return ST_OK;
 }
@@ -281,53 +270,32 @@ int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
     const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK)};
     const int64_t total = N * C * S;
     const double M = (double)N * (double)S;
-    const int nt = st_get_num_threads();
-    if (total <= ST_NORM_PAR_MIN || C >= (int64_t)ST_NORM_CH_PER_THREAD * nt) {
-#pragma omp parallel for schedule(dynamic) if (total > ST_NORM_PAR_MIN)
-        for (int64_t c = 0; c < C; ++c) {
-            double sg = 0.0, sgx = 0.0;
-            for (int64_t t = c * N * g.bps; t < (c + 1) * N * g.bps; ++t) {
-                int64_t cc, len;
-                const int64_t off = bn_block(&g, t, &cc, &len);
-                float a, b;
-                o->dot(gy + off, x + off, len, mean[c], &a, &b);
-                sg += a;
-                sgx += b;
-            }
-            float k[3];
-            bn_bwd_finish(c, M, sg, sgx, weight, invstd, dweight, dbias, k);
-            if (!gx) continue;
-            for (int64_t t = c * N * g.bps; t < (c + 1) * N * g.bps; ++t) {
-                int64_t cc, len;
-                const int64_t off = bn_block(&g, t, &cc, &len);
-                o->lincomb(gy + off, x + off, len, k[0], k[1], mean[c], k[2], gx + off);
-            }
-        }
-        return ST_OK;
-    }
-    const int64_t T = C * N * g.bps;
+    const int64_t T = C * N * g.bps, J = N * g.bps, bc = bn_chunk(S);
+    (void)bc;
     float *part = (float *)st_workspace(ST_WS_AUX, (size_t)T * 2 * sizeof(float));
     float *k = (float *)st_workspace(ST_WS_AUX2, (size_t)C * 3 * sizeof(float));
     if (!part || !k) return ST_ENOMEM;
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, bc) if (total > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
-        const int64_t off = bn_block(&g, t, &c, &len);
+        const int64_t off = bn_mblock(&g, t, &c, &len);
         o->dot(gy + off, x + off, len, mean[c], &part[2 * t], &part[2 * t + 1]);
     }
+#pragma omp parallel for schedule(static) if (total > ST_NORM_PAR_MIN)
     for (int64_t c = 0; c < C; ++c) {
         double sg = 0.0, sgx = 0.0;
-        for (int64_t t = c * N * g.bps; t < (c + 1) * N * g.bps; ++t) {
+        for (int64_t j = 0; j < J; ++j) {
+            const int64_t t = bn_mindex(&g, c, j);
             sg += part[2 * t];
             sgx += part[2 * t + 1];
         }
         bn_bwd_finish(c, M, sg, sgx, weight, invstd, dweight, dbias, &k[3 * c]);
     }
     if (!gx) return ST_OK;
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, bc) if (total > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
-        const int64_t off = bn_block(&g, t, &c, &len);
+        const int64_t off = bn_mblock(&g, t, &c, &len);
         o->lincomb(gy + off, x + off, len, k[3 * c], k[3 * c + 1], mean[c], k[3 * c + 2],
                    gx + off);
     }

@@ -14,7 +14,7 @@ from striate import kernels as K
 from striate.backend import reference as R
 
 # (N, C, *spatial): batch 1, odd/prime sizes, (N, C) BatchNorm1d, planes longer than one
-# statistics block (4096), few channels (block-parallel schedule) and many (per channel).
+# statistics block (4096), few and many channels.
 BN_SHAPES = [(1, 1, 2), (2, 1), (1, 3, 5, 7), (3, 5), (2, 7, 1, 1), (5, 130), (4, 3, 17, 19),
              (1, 2, 70, 67), (2, 3, 4099), (3, 17, 6, 6), (16, 64, 8, 8), (2, 2, 3, 4, 5)]
 LN_SHAPES = [(1, 1), (1, 2), (3, 7), (5, 33), (17, 384), (200, 65), (2, 4099), (3, 9000)]
@@ -105,8 +105,8 @@ def test_statistics_are_stable(arch):
 
 
 def test_thread_invariance(arch, rng):
-    """Same bits on 1 and 2 threads, and on both batch-norm schedules (many channels: one task
-    per channel; few channels: block tasks)."""
+    """Same bits on 1, 2 and 8 threads (batch norm with planes shorter and longer than a
+    statistics block, the (N, C) column path, layer norm with its gradient groups, GELU)."""
     cases = [_data(rng, (8, 16, 20, 20)), _data(rng, (4, 2, 90, 90)), _data(rng, (256, 200))]
     ln = _data(rng, (300, 384))
     gel = _data(rng, 100000)
