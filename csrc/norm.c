@@ -162,6 +162,7 @@ int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x,
     const st_norm_ops *o = ops();
     const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK)};
     const int64_t total = N * C * S;
+    (void)total;
     /* Block-parallel statistics in memory order, serial merge per channel, block-parallel
      * output in memory order. */
     const int64_t T = C * N * g.bps, J = N * g.bps, bc = bn_chunk(S);
@@ -199,6 +200,7 @@ int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, cons
                            const float *scale, const float *shift, float *y) {
     const st_norm_ops *o = ops();
     const int64_t total = N * C * S;
+    (void)total;
     if (S == 1) {
         const int64_t rt = N / ((int64_t)ST_NORM_TASKS_PER_THREAD * st_get_num_threads()) + 1;
         (void)rt;
@@ -269,6 +271,7 @@ int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
     const st_norm_ops *o = ops();
     const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK)};
     const int64_t total = N * C * S;
+    (void)total;
     const double M = (double)N * (double)S;
     const int64_t T = C * N * g.bps, J = N * g.bps, bc = bn_chunk(S);
     (void)bc;
