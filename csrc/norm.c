@@ -17,12 +17,14 @@
 #include "striate/norm.h"
 #include "striate/runtime.h"
 
-/* Elements below which a call stays on one thread; elements per elementwise task; channels
+/* Elements below which a call stays on one thread; elements per elementwise task; blocks
+ * below which the per-channel merge stays serial (one parallel region less); channels
  * per column chunk (S = 1); layer-norm gradient groups (at most) and rows per group (at
  * least); row tasks per thread. */
 enum {
     ST_NORM_PAR_MIN = 32768,
     ST_NORM_CHUNK = 16384,
+    ST_NORM_MERGE_PAR_MIN = 65536, /* statistics blocks below which the merge is serial */
     ST_NORM_COLS = 64,
     ST_LN_GROUPS = 64,
     ST_LN_GROUP_ROWS = 32,
@@ -176,7 +178,7 @@ int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x,
         const int64_t off = bn_mblock(&g, t, &c, &len);
         block_moments(o, x + off, len, &part[2 * t], &part[2 * t + 1]);
     }
-#pragma omp parallel for schedule(static) if (total > ST_NORM_PAR_MIN)
+#pragma omp parallel for schedule(static) if (T > ST_NORM_MERGE_PAR_MIN)
     for (int64_t c = 0; c < C; ++c) {
         st_moments mo = {0.0, 0.0, 0.0};
         for (int64_t j = 0; j < J; ++j) {
@@ -284,7 +286,7 @@ int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
         const int64_t off = bn_mblock(&g, t, &c, &len);
         o->dot(gy + off, x + off, len, mean[c], &part[2 * t], &part[2 * t + 1]);
     }
-#pragma omp parallel for schedule(static) if (total > ST_NORM_PAR_MIN)
+#pragma omp parallel for schedule(static) if (T > ST_NORM_MERGE_PAR_MIN)
     for (int64_t c = 0; c < C; ++c) {
         double sg = 0.0, sgx = 0.0;
         for (int64_t j = 0; j < J; ++j) {
