@@ -187,7 +187,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
             F.batch_norm(txg, None, None, tw, tb, training=True).backward(tg)
 
     def s_bn_fb():
-        y, m, s = K.batch_norm_train_forward(x, w, b)
+        _, m, s = K.batch_norm_train_forward(x, w, b)
         return K.batch_norm_backward(g, x, w, m, s)
 
     name = "batch_norm train 64x64x32x32"
@@ -196,7 +196,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     row(f"{name} fwd+bwd", s_bn_fb, lambda: np_bn_fwd_bwd(x, w, b, g), t_fb,
         "dx, dweight, dbias")
     rm, rv = np.zeros(c, np.float32), np.ones(c, np.float32)
-    row(f"batch_norm eval 64x64x32x32 fwd",
+    row("batch_norm eval 64x64x32x32 fwd",
         lambda: K.batch_norm_eval_forward(x, rm, rv, w, b),
         lambda: x * (w / np.sqrt(rv + 1e-5))[:, None, None] + (b - rm)[:, None, None],
         (lambda: F.batch_norm(tx, torch.from_numpy(rm), torch.from_numpy(rv), tw.detach(),
@@ -225,7 +225,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
             F.layer_norm(txg, (m,), tw, tb).backward(tg)
 
     def s_ln_fb():
-        y, mu, s = K.layer_norm_forward(x2, w, b)
+        _, mu, s = K.layer_norm_forward(x2, w, b)
         return K.layer_norm_backward(g2, x2, w, mu, s)
 
     name = "layer_norm 64x197x384"

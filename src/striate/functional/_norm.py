@@ -35,7 +35,7 @@ class BatchNormTrain(Function):
     Works on the ``(N, C, M)`` view of the input; per-channel sums are einsum contractions
     (no temporaries) and the input gradient is built in one buffer."""
 
-    __slots__ = ("xhat", "invstd", "w", "x", "mean")
+    __slots__ = ("invstd", "mean", "w", "x", "xhat")
 
     def forward(self, x, w=None, b=None, eps=1e-5, stats=None):
         if _f32(x, w, b):
@@ -190,7 +190,7 @@ class LayerNorm(Function):
     """Normalise over the trailing ``nd`` axes, working on the ``(rows, M)`` view; row sums
     are einsum contractions and the input gradient is built in one buffer."""
 
-    __slots__ = ("xhat", "invstd", "w", "nshape", "x2", "mean")
+    __slots__ = ("invstd", "mean", "nshape", "w", "x2", "xhat")
 
     def forward(self, x, w=None, b=None, nd=1, eps=1e-5):
         m = math.prod(x.shape[x.ndim - nd:])

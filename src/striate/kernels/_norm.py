@@ -287,7 +287,7 @@ def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
         TypeError: non-floating ``x``.  ValueError: unknown approximation, bad ``out``.
 
     Example:
-        >>> gelu(np.array([0.0, 1.0], np.float32)).round(4).tolist()
+        >>> [round(float(v), 4) for v in gelu(np.array([0.0, 1.0], np.float32))]
         [0.0, 0.8413]
     """
     fn = "gelu"
