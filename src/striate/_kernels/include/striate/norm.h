@@ -49,8 +49,9 @@ int st_layer_norm_backward_f32(int64_t R, int64_t M, const float *gy, const floa
                                const float *weight, const float *mean, const float *invstd,
                                float *gx, float *dweight, float *dbias);
 
-/* GELU over n elements: approx ST_GELU_NONE is x * Phi(x) (Phi the normal CDF, through erfc:
- * accurate to a few 1e-7 relative, tails included), ST_GELU_TANH_APPROX is
+/* GELU over n elements: approx ST_GELU_NONE is x * Phi(x) (Phi the normal CDF, through erfc
+ * so the negative tail keeps its relative accuracy: about 1e-6 relative for |x| <= 5, 1e-5
+ * beyond), ST_GELU_TANH_APPROX is
  * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).  y may equal x.  Returns ST_OK. */
 int st_gelu_f32(int64_t n, const float *x, int approx, float *y);
 /* gx = gy * gelu'(x).  gx may equal gy.  Returns ST_OK. */
