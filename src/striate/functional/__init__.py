@@ -57,6 +57,7 @@ from striate.functional._sampling import (
     upsample,
 )
 from striate.functional._shape import flatten, pad, unflatten
+from striate.functional._zoo_ops import stochastic_depth
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "alpha_dropout", "avg_pool2d", "batch_norm",
@@ -67,5 +68,5 @@ __all__ = [
     "log_softmax", "logsigmoid", "max_pool2d", "max_pool2d_with_indices", "mish", "mse_loss",
     "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6", "relu_",
     "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus",
-    "tanh", "unflatten", "upsample",
+    "stochastic_depth", "tanh", "unflatten", "upsample",
 ]

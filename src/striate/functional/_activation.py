@@ -227,7 +227,10 @@ class GELU(Function):
 
     def forward(self, x, approximate="none"):
         xp = get_array_module(x)
-        self.x, self.approx = x, approximate
+        self.x, self.approx, self.cdf = x, approximate, None
+        f = kfn(x, "gelu")
+        if f is not None:
+            return f(x, approximate)  # compiled kernel; the backward needs only x
         if approximate == "tanh":
             k = math.sqrt(2.0 / math.pi)
             t = x * x
@@ -249,6 +252,13 @@ class GELU(Function):
     def backward(self, g):
         xp = get_array_module(g)
         x = self.x
+        if g.dtype == x.dtype and g.shape == x.shape:
+            f = kfn(x, "gelu_backward")
+            if f is not None:
+                return (f(x, g, self.approx),)
+        if self.cdf is None:  # the kernel ran the forward: the formulas below need cdf
+            self.forward(x.astype(np.float64), self.approx)
+            self.cdf, self.x = self.cdf.astype(x.dtype), x
         if self.approx == "tanh":
             k = math.sqrt(2.0 / math.pi)
             t = self.cdf  # tanh(...)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from striate.autograd import Function, get_array_module
+from striate.functional._util import kfn
 from striate.tensor import Tensor
 
 __all__ = ["batch_norm", "group_norm", "layer_norm", "normalize"]
@@ -18,15 +19,33 @@ def _arr(t: Any) -> Any:
     return None if t is None else (t.data if isinstance(t, Tensor) else t)
 
 
+def _f32(*arrays: Any) -> bool:
+    """True when every given array (``None`` skipped) is a float32 NumPy array: the compiled
+    kernels then run (float64, e.g. under gradcheck, and CuPy keep the array formulas)."""
+    return all(a is None or kfn(a, "gelu") is not None for a in arrays)
+
+
+def _grads(needs: tuple) -> tuple:
+    return (needs[0], len(needs) > 1 and needs[1], len(needs) > 2 and needs[2])
+
+
 class BatchNormTrain(Function):
     """Batch statistics over every axis but 1; gradient through the statistics.
 
     Works on the ``(N, C, M)`` view of the input; per-channel sums are einsum contractions
     (no temporaries) and the input gradient is built in one buffer."""
 
-    __slots__ = ("xhat", "invstd", "w")
+    __slots__ = ("invstd", "mean", "w", "x", "xhat")
 
     def forward(self, x, w=None, b=None, eps=1e-5, stats=None):
+        if _f32(x, w, b):
+            # compiled kernel: statistics in double, the output in one pass; the backward
+            # recomputes xhat from x, mean and invstd
+            k = kfn(x, "batch_norm_train_forward")
+            y, mean, invstd, var = k(x, w, b, eps, return_var=True)
+            stats.append((mean, var))
+            self.x, self.mean, self.invstd, self.w, self.xhat = x, mean, invstd, w, None
+            return y
         xp = get_array_module(x)
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, -1)
@@ -48,8 +67,11 @@ class BatchNormTrain(Function):
         return y.reshape(x.shape)
 
     def backward(self, g):
-        xp = get_array_module(g)
         n = self.needs_input_grad
+        if self.xhat is None:
+            k = kfn(self.x, "batch_norm_backward")
+            return k(g, self.x, self.w, self.mean, self.invstd, grads=_grads(n))
+        xp = get_array_module(g)
         xhat = self.xhat
         g3 = g.reshape(xhat.shape)
         gsum = xp.einsum("ncm->c", g3)
@@ -87,6 +109,8 @@ class BatchNormEval(Function):
         self.scale = scale.reshape(bshape)
         self.xhat = ((x - mean.reshape(bshape)) * invstd.reshape(bshape)
                      if len(n) > 1 and n[1] else None)
+        if x.ndim >= 2 and _f32(x, w, b, mean, var):
+            return kfn(x, "batch_norm_eval_forward")(x, mean, var, w, b, eps)
         return x * self.scale + shift.astype(x.dtype, copy=False).reshape(bshape)
 
     def backward(self, g):
@@ -166,11 +190,21 @@ class LayerNorm(Function):
     """Normalise over the trailing ``nd`` axes, working on the ``(rows, M)`` view; row sums
     are einsum contractions and the input gradient is built in one buffer."""
 
-    __slots__ = ("xhat", "invstd", "w", "nshape")
+    __slots__ = ("invstd", "mean", "nshape", "w", "x2", "xhat")
 
     def forward(self, x, w=None, b=None, nd=1, eps=1e-5):
-        xp = get_array_module(x)
         m = math.prod(x.shape[x.ndim - nd:])
+        self.nshape = x.shape[x.ndim - nd:]
+        if m > 0 and _f32(x, w, b):
+            # compiled kernel: one task per row; the backward recomputes xhat
+            k = kfn(x, "layer_norm_forward")
+            x2 = x.reshape(-1, m)
+            self.w = None if w is None else w.reshape(-1)
+            y, self.mean, self.invstd = k(x2, self.w, None if b is None else b.reshape(-1),
+                                          eps)
+            self.x2, self.xhat = x2, None
+            return y.reshape(x.shape)
+        xp = get_array_module(x)
         x2 = x.reshape(-1, m)
         inv_m = 1.0 / m
         mean = xp.einsum("rm->r", x2) * inv_m
@@ -190,8 +224,15 @@ class LayerNorm(Function):
         return y.reshape(x.shape)
 
     def backward(self, g):
-        xp = get_array_module(g)
         n = self.needs_input_grad
+        if self.xhat is None:
+            k = kfn(self.x2, "layer_norm_backward")
+            gx, gw, gb = k(g.reshape(self.x2.shape), self.x2, self.w, self.mean, self.invstd,
+                           grads=_grads(n))
+            return (None if gx is None else gx.reshape(g.shape),
+                    None if gw is None else gw.reshape(self.nshape),
+                    None if gb is None else gb.reshape(self.nshape))
+        xp = get_array_module(g)
         xhat = self.xhat
         g2 = g.reshape(xhat.shape)
         gx = gw = gb = None

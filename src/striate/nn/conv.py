@@ -159,7 +159,7 @@ class Conv2d(_ConvNd):
         super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding,
                          dilation, False, 0, groups, bias, padding_mode, dtype)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
 
@@ -204,14 +204,14 @@ class ConvTranspose2d(_ConvNd):
                          padding, dilation, True, output_padding, groups, bias, padding_mode,
                          dtype)
 
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         output_padding = self.output_padding
         if output_size is not None:
             output_padding = self._output_padding(input, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)
 
-    def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, int]:  # noqa: A002
+    def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, int]:
         size = tuple(output_size)[-2:]
         out = []
         for d in range(2):

@@ -37,10 +37,10 @@ class RemovableHandle:
     def remove(self) -> None:
         self.hooks_dict.pop(self.id, None)
 
-    def __enter__(self) -> "RemovableHandle":
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
@@ -192,7 +192,7 @@ class Module:
             self._non_persistent_buffers_set.add(name)
         self.__dict__[name] = tensor
 
-    def add_module(self, name: str, module: "Module | None") -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         """Add a sub-module (also done by attribute assignment)."""
         self._check_name(name, "module")
         if module is not None and not isinstance(module, Module):
@@ -261,7 +261,7 @@ class Module:
     # -- traversal ------------------------------------------------------------------------------
 
     def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """Yield ``(name, module)`` for this module and all its descendants (depth first)."""
         if memo is None:
             memo = set()
@@ -276,12 +276,12 @@ class Module:
             sub = prefix + ("." if prefix else "") + name
             yield from module.named_modules(memo, sub, remove_duplicate)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         """This module and all its descendants."""
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """Yield ``(name, module)`` for the direct sub-modules."""
         seen = set()
         for name, m in self._modules.items():
@@ -289,7 +289,7 @@ class Module:
                 seen.add(id(m))
                 yield name, m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         """The direct sub-modules."""
         for _, m in self.named_children():
             yield m
@@ -334,7 +334,7 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_submodule(self, target: str) -> "Module":
+    def get_submodule(self, target: str) -> Module:
         """The sub-module at dotted path ``target`` (``""`` is this module).
 
         Raises:
@@ -368,7 +368,7 @@ class Module:
 
     # -- modes, gradients -----------------------------------------------------------------------
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Set training mode on this module and its descendants; returns ``self``."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -376,11 +376,11 @@ class Module:
             m.__dict__["training"] = mode
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Set evaluation mode (``train(False)``); returns ``self``."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` of every parameter (``False`` freezes the module); returns
         ``self``."""
         for p in self.parameters():
@@ -397,7 +397,7 @@ class Module:
             else:
                 p.grad.data.fill(0)
 
-    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and then on ``self``; returns
         ``self`` (e.g. ``model.apply(init_weights)``)."""
         for m in self.children():
@@ -405,7 +405,7 @@ class Module:
         fn(self)
         return self
 
-    def _apply_to_arrays(self, fn: Callable[[np.ndarray], np.ndarray]) -> "Module":
+    def _apply_to_arrays(self, fn: Callable[[np.ndarray], np.ndarray]) -> Module:
         for m in self.modules():
             for p in m._parameters.values():
                 if p is not None:
@@ -417,7 +417,7 @@ class Module:
                     b.data = fn(b.data)
         return self
 
-    def to(self, dtype: Any = None, *args: Any) -> "Module":
+    def to(self, dtype: Any = None, *args: Any) -> Module:
         """Convert floating-point parameters and buffers to ``dtype`` in place (the Parameter
         objects are kept); ``"cpu"`` is accepted and ignored. Returns ``self``."""
         targets = [a for a in (dtype, *args) if a is not None and not (isinstance(a, str)
@@ -430,15 +430,15 @@ class Module:
         return self._apply_to_arrays(lambda a: a.astype(dt) if a.dtype.kind == "f"
                                      and a.dtype != dt else a)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         """Convert floating-point parameters and buffers to float32; returns ``self``."""
         return self.to(np.float32)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         """Convert floating-point parameters and buffers to float64; returns ``self``."""
         return self.to(np.float64)
 
-    def cpu(self) -> "Module":
+    def cpu(self) -> Module:
         return self
 
     # -- hooks ----------------------------------------------------------------------------------
@@ -486,7 +486,7 @@ class Module:
                 destination[prefix + name] = b if keep_vars else b.data
 
     def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> "OrderedDict[str, Any]":
+                   keep_vars: bool = False) -> OrderedDict[str, Any]:
         """All persistent state: parameters and persistent buffers, by dotted name.
 
         Args:
@@ -608,7 +608,7 @@ class _ModuleHookHandle(RemovableHandle):
 class _BackwardHookIdentity(Function):
     """Identity on one module input; its backward hands ``grad_input`` to the hooks."""
 
-    __slots__ = ("state", "index")
+    __slots__ = ("index", "state")
 
     def forward(self, x: Any, state: Any = None, index: int = 0) -> Any:
         self.state = state

@@ -73,7 +73,7 @@ class _BatchNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:
             dims = " or ".join(f"{d}D" for d in self._expected_dims)
             raise ValueError(f"{type(self).__name__}: expected {dims} input, got "
@@ -82,7 +82,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected input with {self.num_features} "
                              f"channels (dimension 1), got input shape {tuple(input.shape)}")
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -208,7 +208,7 @@ class LayerNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
