@@ -12,7 +12,18 @@ from striate.models.registry import (  # noqa: F401
     model_config,
     register_model,
 )
-from striate.models import lenet, small_cnn  # noqa: F401,E402
+from striate.models import (  # noqa: F401,E402
+    attention,
+    densenet,
+    efficientnet,
+    fuse,
+    lenet,
+    mobilenet,
+    resnet,
+    small_cnn,
+    vgg,
+    vit,
+)
 from striate.models.lenet import LeNet5  # noqa: E402
 from striate.models.small_cnn import SmallCNN, WorkloadCNN  # noqa: E402
 
