@@ -37,6 +37,7 @@ typedef struct {
     const char *name;
     st_sgemm_ukr_rows_fn ukr_rows; /* optional: full MR-row tiles of a non-transposed A read
                                       in place, without packing */
+    const st_sgemm_ukr_fn *edge;   /* optional: edge[m] computes only m < MR rows of a panel */
 } gemm_cfg;
 
 /* Main kernel of each ISA path. */
@@ -47,7 +48,7 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
     [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16"},
     [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
-                        "sgemm_avx512_14x32"},
+                        "sgemm_avx512_14x32", NULL, st_sgemm_ukr_avx512_14x32_edge},
 };
 
 /* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16. */
@@ -177,9 +178,12 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf) {
                     for (int64_t ip = 0; ip < mdir; ip += mr)
                         cf->ukr_rows(kc, a_at(J, ic + ip, pc), J->lda, bp, cp + ip * J->ldc,
                                      J->ldc, n, J->alpha, beta);
-                    for (int64_t ip = mdir; ip < mc; ip += mr)
-                        cf->ukr(kc, pack_a_buf + ip * kc, bp, cp + ip * J->ldc, J->ldc,
-                                (int)min64(mr, mc - ip), n, J->alpha, beta);
+                    for (int64_t ip = mdir; ip < mc; ip += mr) {
+                        const int m = (int)min64(mr, mc - ip);
+                        const st_sgemm_ukr_fn ukr = (m < mr && cf->edge) ? cf->edge[m] : cf->ukr;
+                        ukr(kc, pack_a_buf + ip * kc, bp, cp + ip * J->ldc, J->ldc, m, n,
+                            J->alpha, beta);
+                    }
                 }
             }
         }

@@ -1,6 +1,8 @@
-/* Body of an AVX-512 SGEMM micro-kernel, instantiated by sgemm_avx512_<MR>x<NR>.c with
- * UKR_MR (rows), UKR_NV (16-float vectors per row, NR = 16 * UKR_NV) and UKR_NAME defined.
- * Include only from files compiled with AVX-512 flags.
+/* Body of an AVX-512 SGEMM micro-kernel, instantiated by sgemm_avx512_<MR>x<NR>*.c with
+ * UKR_MR (rows), UKR_NV (16-float vectors per row, NR = 16 * UKR_NV) and UKR_NAME defined, and
+ * optionally UKR_LINKAGE (e.g. static) and UKR_AS, the row stride of the packed A panel when it differs from UKR_MR (edge
+ * kernels computing only the first UKR_MR rows of a wider panel).  Include only from files
+ * compiled with AVX-512 flags; the macros are undefined at the end.
  *
  * The accumulators live in registers (MR * NV <= 28 zmm); the k loop loads NV vectors of the
  * B micro-panel and broadcasts one A element per row.  Partial tiles use masked loads and
@@ -8,7 +10,14 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c,
+#ifndef UKR_AS
+#define UKR_AS UKR_MR
+#endif
+#ifndef UKR_LINKAGE
+#define UKR_LINKAGE
+#endif
+
+UKR_LINKAGE void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c,
               int64_t ldc, int m, int n, float alpha, float beta) {
     __m512 acc[UKR_MR][UKR_NV];
     /* the C tile is needed only after the k loop: start fetching it now */
@@ -27,14 +36,14 @@ void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b, floa
         __m512 bv[UKR_NV];
 #pragma GCC unroll 4
         for (int v = 0; v < UKR_NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
-        _mm_prefetch((const char *)(a + 8 * UKR_MR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 8 * UKR_AS), _MM_HINT_T0);
 #pragma GCC unroll 32
         for (int i = 0; i < UKR_MR; ++i) {
             __m512 av = _mm512_set1_ps(a[i]);
 #pragma GCC unroll 4
             for (int v = 0; v < UKR_NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
         }
-        a += UKR_MR;
+        a += UKR_AS;
         b += 16 * UKR_NV;
     }
 
@@ -68,3 +77,9 @@ void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b, floa
         }
     }
 }
+
+#undef UKR_MR
+#undef UKR_NV
+#undef UKR_AS
+#undef UKR_NAME
+#undef UKR_LINKAGE

@@ -42,6 +42,8 @@ void st_sgemm_ukr_avx2_6x16(int64_t kc, const float *a, const float *b, float *c
 /* AVX-512F */
 void st_sgemm_ukr_avx512_14x32(int64_t kc, const float *a, const float *b, float *c,
                                int64_t ldc, int m, int n, float alpha, float beta);
+/* [m] (m = 1..13): m x 32 tile from the first m rows of a 14-row panel; [0] unused */
+extern const st_sgemm_ukr_fn st_sgemm_ukr_avx512_14x32_edge[14];
 void st_sgemm_ukr_avx512_24x16(int64_t kc, const float *a, const float *b, float *c,
                                int64_t ldc, int m, int n, float alpha, float beta);
 void st_sgemm_ukr_avx512_24x16_rows(int64_t kc, const float *a, int64_t lda, const float *b,
