@@ -201,15 +201,24 @@ static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc) {
     }
 }
 
-/* Choose the tm x tn grid (tm * tn == nt) minimising the largest per-thread tile area; ties
- * go to more row blocks (threads then share B and pack disjoint parts of A). */
+/* Choose the tm x tn grid (tm * tn == nt) minimising the largest per-thread cost.  A thread
+ * with r rows and c columns costs about r * (c + PACK_COST): its tiles (the edge kernels make
+ * a partial row panel cost its rows; columns come in whole NR panels) plus packing its rows of
+ * A, which threads of one grid row repeat.  Ties go to more row blocks (threads share B). */
+#define PACK_COST 5
 static void thread_grid(const gemm_cfg *cf, int64_t M, int64_t N, int nt, int *tm, int *tn) {
     const int64_t mp = cdiv(M, cf->mr), np = cdiv(min64(N, cf->nc), cf->nr);
     int64_t best = -1;
     for (int a = nt; a >= 1; --a) {
         if (nt % a) continue;
         const int b = nt / a;
-        const int64_t cost = cdiv(mp, a) * cf->mr * cdiv(np, b) * cf->nr;
+        int64_t rows = 0;
+        for (int t = 0; t < a; ++t) {
+            const int64_t r0 = (t * mp / a) * cf->mr, r1 = min64(M, ((t + 1) * mp / a) * cf->mr);
+            if (r1 - r0 > rows) rows = r1 - r0;
+        }
+        const int64_t cols = cdiv(np, b) * cf->nr;
+        const int64_t cost = rows * (cols + PACK_COST);
         if (best < 0 || cost < best) {
             best = cost;
             *tm = a;
