@@ -46,7 +46,7 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
     [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
                          "sgemm_generic_4x8"},
     [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
-                      "sgemm_avx2_6x16"},
+                      "sgemm_avx2_6x16", NULL, st_sgemm_ukr_avx2_6x16_edge},
     [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
                         "sgemm_avx512_14x32", NULL, st_sgemm_ukr_avx512_14x32_edge},
 };
@@ -57,7 +57,7 @@ static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
     [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
                          "sgemm_generic_4x8"},
     [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
-                      "sgemm_avx2_6x16"},
+                      "sgemm_avx2_6x16", NULL, st_sgemm_ukr_avx2_6x16_edge},
     [ST_ARCH_AVX512] = {24, 16, 240, 512, 4096, st_sgemm_ukr_avx512_24x16, st_sgemm_pack_avx512,
                         "sgemm_avx512_24x16", st_sgemm_ukr_avx512_24x16_rows},
 };
