@@ -1,1 +1,61 @@
 # Python-facing bindings of the eltwise kernels (included into _C.pyx).
+from striate._kernels.eltwise cimport *
+
+
+def bias_act(int64_t N, int64_t C, int64_t S, const float[::1] x, const float[::1] bias,
+             bint relu, float[::1] y):
+    """y = act(x + bias[c]) on flat N*C*S buffers; bias may be None; y may be x.  No checks."""
+    cdef const float *pb = &bias[0] if bias is not None else NULL
+    cdef int status
+    with nogil:
+        status = st_bias_act_f32(N, C, S, &x[0], pb, ST_ACT_RELU if relu else ST_ACT_NONE,
+                                 &y[0])
+    _check(status)
+
+
+def relu_backward(const float[::1] gy, const float[::1] y, float[::1] gx):
+    cdef int status
+    with nogil:
+        status = st_relu_backward_f32(gy.shape[0], &gy[0], &y[0], &gx[0])
+    _check(status)
+
+
+def softmax(const float[:, ::1] x, float[:, ::1] y, bint log):
+    cdef int status
+    with nogil:
+        if log:
+            status = st_log_softmax_f32(x.shape[0], x.shape[1], &x[0, 0], &y[0, 0])
+        else:
+            status = st_softmax_f32(x.shape[0], x.shape[1], &x[0, 0], &y[0, 0])
+    _check(status)
+
+
+def softmax_backward(const float[:, ::1] y, const float[:, ::1] gy, float[:, ::1] gx,
+                     bint log):
+    cdef int status
+    with nogil:
+        if log:
+            status = st_log_softmax_backward_f32(y.shape[0], y.shape[1], &y[0, 0], &gy[0, 0],
+                                                 &gx[0, 0])
+        else:
+            status = st_softmax_backward_f32(y.shape[0], y.shape[1], &y[0, 0], &gy[0, 0],
+                                             &gx[0, 0])
+    _check(status)
+
+
+def softmax_xent(const float[:, ::1] logits, const int64_t[::1] target, float[::1] loss,
+                 float[:, ::1] prob):
+    cdef int status
+    with nogil:
+        status = st_softmax_xent_f32(logits.shape[0], logits.shape[1], &logits[0, 0],
+                                     &target[0], &loss[0], &prob[0, 0])
+    _check(status)
+
+
+def softmax_xent_backward(const float[:, ::1] prob, const int64_t[::1] target,
+                          const float[::1] gloss, float[:, ::1] glogits):
+    cdef int status
+    with nogil:
+        status = st_softmax_xent_backward_f32(prob.shape[0], prob.shape[1], &prob[0, 0],
+                                              &target[0], &gloss[0], &glogits[0, 0])
+    _check(status)

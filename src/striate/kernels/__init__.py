@@ -4,6 +4,44 @@ C-contiguous float32, and has a NumPy twin of the same signature in
 ``striate.backend.reference``."""
 
 from striate._kernels._C import cache_bytes, empty_cache
+from striate.kernels._conv import (
+    conv2d,
+    conv2d_backward_bias,
+    conv2d_backward_data,
+    conv2d_backward_weight,
+    conv2d_output_shape,
+    conv_chunk_bytes,
+    conv_transpose2d,
+    conv_transpose2d_backward_weight,
+    set_conv_chunk_bytes,
+)
+from striate.kernels._eltwise import (
+    bias_act,
+    log_softmax,
+    log_softmax_backward,
+    relu_backward,
+    softmax,
+    softmax_backward,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
 from striate.kernels._gemm import gemm
+from striate.kernels._pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    pool2d_output_shape,
+)
 
-__all__ = ["cache_bytes", "empty_cache", "gemm"]
+__all__ = [
+    "avg_pool2d", "avg_pool2d_backward", "bias_act", "cache_bytes", "conv2d",
+    "conv2d_backward_bias", "conv2d_backward_data", "conv2d_backward_weight",
+    "conv2d_output_shape", "conv_chunk_bytes", "conv_transpose2d",
+    "conv_transpose2d_backward_weight", "empty_cache", "gemm", "global_avg_pool2d",
+    "global_avg_pool2d_backward", "log_softmax", "log_softmax_backward", "max_pool2d",
+    "max_pool2d_backward", "pool2d_output_shape", "relu_backward", "set_conv_chunk_bytes",
+    "softmax", "softmax_backward", "softmax_cross_entropy", "softmax_cross_entropy_backward"
+]

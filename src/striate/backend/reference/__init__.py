@@ -1,6 +1,41 @@
 """Plain NumPy implementations of every kernel in ``striate.kernels``, with the same
 signatures.  Readable rather than fast: they are the oracle the tests compare against."""
 
+from striate.backend.reference._conv import (
+    conv2d,
+    conv2d_backward_bias,
+    conv2d_backward_data,
+    conv2d_backward_weight,
+    conv2d_output_shape,
+    conv_transpose2d,
+    conv_transpose2d_backward_weight,
+)
+from striate.backend.reference._eltwise import (
+    bias_act,
+    log_softmax,
+    log_softmax_backward,
+    relu_backward,
+    softmax,
+    softmax_backward,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
 from striate.backend.reference._gemm import gemm
+from striate.backend.reference._pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    pool2d_output_shape,
+)
 
-__all__ = ["gemm"]
+__all__ = [
+    "avg_pool2d", "avg_pool2d_backward", "bias_act", "conv2d", "conv2d_backward_bias",
+    "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape",
+    "conv_transpose2d", "conv_transpose2d_backward_weight", "gemm", "global_avg_pool2d",
+    "global_avg_pool2d_backward", "log_softmax", "log_softmax_backward", "max_pool2d",
+    "max_pool2d_backward", "pool2d_output_shape", "relu_backward", "softmax",
+    "softmax_backward", "softmax_cross_entropy", "softmax_cross_entropy_backward"
+]

@@ -1,0 +1,96 @@
+/* Direct stride-1 convolution block for AVX-512 (see conv.c, direct_*):
+ *
+ *   y[o * ldy + i] = bias[o] + sum_{c < Cn} sum_{t < taps} wp[(c * taps + t) * DIRECT_OB + o]
+ *                                                        * src[c * cstride + i + off[t]]
+ *
+ * for o in [0, DIRECT_OB) and i in [0, n): 8 output channels times up to 48 positions held
+ * in registers while the reduction runs over input channels and taps.  Blocks of 48
+ * positions, then one block of 1, 2 or 3 vectors for the rest, the last vector masked so
+ * nothing past src[c * cstride + n - 1 + off[t]] is read and nothing past y[o*ldy + n - 1]
+ * is written. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#define DIRECT_OB 8
+
+static inline __mmask16 mask_of(int64_t len) {
+    if (len <= 0) return 0;
+    return len >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << len) - 1u);
+}
+
+#define DECL1(o) __m512 a##o##0 = _mm512_set1_ps(bias[o]);
+#define DECL2(o) DECL1(o) __m512 a##o##1 = a##o##0;
+#define DECL3(o) DECL2(o) __m512 a##o##2 = a##o##0;
+#define FMA1(o) const __m512 w##o = _mm512_set1_ps(wt[o]); \
+    a##o##0 = _mm512_fmadd_ps(w##o, x0, a##o##0);
+#define FMA2(o) FMA1(o) a##o##1 = _mm512_fmadd_ps(w##o, x1, a##o##1);
+#define FMA3(o) FMA2(o) a##o##2 = _mm512_fmadd_ps(w##o, x2, a##o##2);
+#define ST1(o) _mm512_mask_storeu_ps(y + (o) * ldy + i, m0, a##o##0);
+#define ST2(o) ST1(o) _mm512_mask_storeu_ps(y + (o) * ldy + i + 16, m1, a##o##1);
+#define ST3(o) ST2(o) _mm512_mask_storeu_ps(y + (o) * ldy + i + 32, m2, a##o##2);
+#define LD1 const __m512 x0 = _mm512_maskz_loadu_ps(m0, s);
+#define LD2 LD1 const __m512 x1 = _mm512_maskz_loadu_ps(m1, s + 16);
+#define LD3 LD2 const __m512 x2 = _mm512_maskz_loadu_ps(m2, s + 32);
+#define ALL8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+
+#define BLOCK(NV)                                                                  \
+    static void block##NV(float *restrict y, int64_t ldy, const float *restrict src, \
+                          int64_t cstride, int64_t Cn, const int64_t *restrict off,  \
+                          int64_t taps, const float *restrict wp,                    \
+                          const float *restrict bias, int64_t i, int64_t n) {        \
+        const __mmask16 m0 = mask_of(n - i), m1 = mask_of(n - i - 16),               \
+                        m2 = mask_of(n - i - 32);                                    \
+        (void)m1;                                                                    \
+        (void)m2;                                                                    \
+        ALL8(DECL##NV)                                                               \
+        for (int64_t c = 0; c < Cn; ++c) {                                           \
+            const float *sc = src + c * cstride + i;                                 \
+            const float *wc = wp + c * taps * DIRECT_OB;                             \
+            for (int64_t t = 0; t < taps; ++t) {                                     \
+                const float *s = sc + off[t];                                        \
+                const float *wt = wc + t * DIRECT_OB;                                \
+                LD##NV ALL8(FMA##NV)                                                 \
+            }                                                                        \
+        }                                                                            \
+        ALL8(ST##NV)                                                                 \
+    }
+
+BLOCK(1)
+BLOCK(2)
+BLOCK(3)
+
+/* Full 48-position blocks: unmasked loads and stores. */
+static void block3_full(float *restrict y, int64_t ldy, const float *restrict src,
+                        int64_t cstride, int64_t Cn, const int64_t *restrict off, int64_t taps,
+                        const float *restrict wp, const float *restrict bias, int64_t i) {
+    ALL8(DECL3)
+    for (int64_t c = 0; c < Cn; ++c) {
+        const float *sc = src + c * cstride + i;
+        const float *wc = wp + c * taps * DIRECT_OB;
+        for (int64_t t = 0; t < taps; ++t) {
+            const float *s = sc + off[t];
+            const float *wt = wc + t * DIRECT_OB;
+            const __m512 x0 = _mm512_loadu_ps(s), x1 = _mm512_loadu_ps(s + 16),
+                         x2 = _mm512_loadu_ps(s + 32);
+            ALL8(FMA3)
+        }
+    }
+#define STF(o)                                           \
+    _mm512_storeu_ps(y + (o) * ldy + i, a##o##0);        \
+    _mm512_storeu_ps(y + (o) * ldy + i + 16, a##o##1);   \
+    _mm512_storeu_ps(y + (o) * ldy + i + 32, a##o##2);
+    ALL8(STF)
+#undef STF
+}
+
+void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *restrict src,
+                                 int64_t cstride, int64_t Cn, const int64_t *restrict off,
+                                 int64_t taps, const float *restrict wp,
+                                 const float *restrict bias, int64_t n) {
+    int64_t i = 0;
+    for (; i + 48 <= n; i += 48) block3_full(y, ldy, src, cstride, Cn, off, taps, wp, bias, i);
+    const int64_t rest = n - i;
+    if (rest > 32) block3(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
+    else if (rest > 16) block2(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
+    else if (rest > 0) block1(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n);
+}

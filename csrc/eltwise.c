@@ -1,0 +1,185 @@
+/* Elementwise and row-wise kernels: drivers, threading and the generic C path.
+ * Every output element (or row) is computed by one thread in a fixed order, so results do not
+ * depend on the thread count.  Small problems run serially. */
+#include <math.h>
+#include <string.h>
+
+#include "eltwise_isa.h"
+#include "striate/eltwise.h"
+#include "striate/runtime.h"
+
+/* Elements below which a call stays on one thread; elements per parallel task; row tasks per
+ * thread.  Schedules are dynamic: a thread the OS preempts on a busy machine then delays a
+ * call by one small task, not by its whole static share. */
+enum { ST_ELTW_PAR_MIN = 32768, ST_ELTW_CHUNK = 16384, ST_ELTW_TASKS_PER_THREAD = 8 };
+
+static int64_t row_task(int64_t n) {
+    return n / ((int64_t)ST_ELTW_TASKS_PER_THREAD * st_get_num_threads()) + 1;
+}
+
+#define ST_SFX generic
+#include "eltwise_body.inc"
+
+static float rowmax_generic(const float *x, int64_t n) {
+    float m = x[0];
+    for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+static float expsum_generic(const float *x, float shift, float *y, int64_t n) {
+    float s = 0.f;
+    for (int64_t i = 0; i < n; ++i) {
+        const float e = expf(x[i] - shift);
+        if (y) y[i] = e;
+        s += e;
+    }
+    return s;
+}
+
+const st_eltwise_ops st_eltwise_ops_generic = {bias_run_generic, bias_vec_generic,
+                                               relu_bwd_generic, rowmax_generic,
+                                               expsum_generic};
+
+static const st_eltwise_ops *ops(void) {
+    switch (st_arch_get()) {
+    case ST_ARCH_AVX512: return &st_eltwise_ops_avx512;
+    case ST_ARCH_AVX2: return &st_eltwise_ops_avx2;
+    default: return &st_eltwise_ops_generic;
+    }
+}
+
+int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float *bias,
+                    int act, float *y) {
+    const st_eltwise_ops *o = ops();
+    const int relu = act == ST_ACT_RELU;
+    const int64_t total = N * C * S;
+    if (S == 1) { /* (N, C): bias along rows */
+        const int64_t rt = row_task(N);
+        (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (total > ST_ELTW_PAR_MIN)
+        for (int64_t n = 0; n < N; ++n) o->bias_vec(x + n * C, bias, relu, y + n * C, C);
+        return ST_OK;
+    }
+    /* Planes of S elements, split in chunks so a few big planes still use every thread. */
+    const int64_t P = N * C, nch = (S + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
+#pragma omp parallel for schedule(dynamic) if (total > ST_ELTW_PAR_MIN)
+    for (int64_t t = 0; t < P * nch; ++t) {
+        const int64_t p = t / nch, c0 = (t % nch) * ST_ELTW_CHUNK;
+        const int64_t len = S - c0 < ST_ELTW_CHUNK ? S - c0 : ST_ELTW_CHUNK;
+        const float b = bias ? bias[p % C] : 0.f;
+        o->bias_run(x + p * S + c0, b, relu, y + p * S + c0, len);
+    }
+    return ST_OK;
+}
+
+int st_relu_backward_f32(int64_t n, const float *gy, const float *y, float *gx) {
+    const st_eltwise_ops *o = ops();
+    const int64_t nch = (n + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
+#pragma omp parallel for schedule(dynamic) if (n > ST_ELTW_PAR_MIN)
+    for (int64_t t = 0; t < nch; ++t) {
+        const int64_t c0 = t * ST_ELTW_CHUNK;
+        const int64_t len = n - c0 < ST_ELTW_CHUNK ? n - c0 : ST_ELTW_CHUNK;
+        o->relu_bwd(gy + c0, y + c0, gx + c0, len);
+    }
+    return ST_OK;
+}
+
+int st_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
+    const st_eltwise_ops *o = ops();
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
+    for (int64_t n = 0; n < N; ++n) {
+        const float *xr = x + n * C;
+        float *yr = y + n * C;
+        const float s = o->expsum(xr, o->rowmax(xr, C), yr, C);
+        const float inv = 1.f / s;
+        for (int64_t c = 0; c < C; ++c) yr[c] *= inv;
+    }
+    return ST_OK;
+}
+
+int st_log_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
+    const st_eltwise_ops *o = ops();
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
+    for (int64_t n = 0; n < N; ++n) {
+        const float *xr = x + n * C;
+        float *yr = y + n * C;
+        const float m = o->rowmax(xr, C);
+        const float lse = m + logf(o->expsum(xr, m, NULL, C));
+        for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] - lse;
+    }
+    return ST_OK;
+}
+
+int st_softmax_backward_f32(int64_t N, int64_t C, const float *y, const float *gy, float *gx) {
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
+    for (int64_t n = 0; n < N; ++n) {
+        const float *yr = y + n * C, *gr = gy + n * C;
+        float *o = gx + n * C;
+        float dot = 0.f;
+        for (int64_t c = 0; c < C; ++c) dot += gr[c] * yr[c];
+        for (int64_t c = 0; c < C; ++c) o[c] = yr[c] * (gr[c] - dot);
+    }
+    return ST_OK;
+}
+
+int st_log_softmax_backward_f32(int64_t N, int64_t C, const float *y, const float *gy,
+                                float *gx) {
+    const st_eltwise_ops *o = ops();
+    int status = ST_OK;
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
+    for (int64_t n = 0; n < N; ++n) {
+        const float *yr = y + n * C, *gr = gy + n * C;
+        float *out = gx + n * C;
+        float *e = (float *)st_workspace(ST_WS_AUX, (size_t)C * sizeof(float));
+        if (!e) {
+            status = ST_ENOMEM;
+            continue;
+        }
+        float s = 0.f;
+        for (int64_t c = 0; c < C; ++c) s += gr[c];
+        o->expsum(yr, 0.f, e, C);
+        for (int64_t c = 0; c < C; ++c) out[c] = gr[c] - e[c] * s;
+    }
+    return status;
+}
+
+int st_softmax_xent_f32(int64_t N, int64_t C, const float *logits, const int64_t *target,
+                        float *loss, float *prob) {
+    const st_eltwise_ops *o = ops();
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
+    for (int64_t n = 0; n < N; ++n) {
+        const float *xr = logits + n * C;
+        float *pr = prob + n * C;
+        const float m = o->rowmax(xr, C);
+        const float s = o->expsum(xr, m, pr, C);
+        loss[n] = m + logf(s) - xr[target[n]];
+        const float inv = 1.f / s;
+        for (int64_t c = 0; c < C; ++c) pr[c] *= inv;
+    }
+    return ST_OK;
+}
+
+int st_softmax_xent_backward_f32(int64_t N, int64_t C, const float *prob,
+                                 const int64_t *target, const float *gloss, float *glogits) {
+    const int64_t rt = row_task(N);
+    (void)rt;
+#pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
+    for (int64_t n = 0; n < N; ++n) {
+        const float *pr = prob + n * C;
+        float *o = glogits + n * C;
+        const float gl = gloss[n], pt = pr[target[n]]; /* read first: o may alias pr */
+        for (int64_t c = 0; c < C; ++c) o[c] = pr[c] * gl;
+        o[target[n]] = (pt - 1.f) * gl;
+    }
+    return ST_OK;
+}

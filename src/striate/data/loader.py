@@ -1,0 +1,243 @@
+"""DataLoader: seeded batching over a dataset's array view with background prefetch.
+
+Each batch is one gather from the dataset's uint8 NCHW array, converted to float32 on the
+[0, 1] scale in one vectorised step, then passed through the batch ``transform`` (with its
+own seeded generator) and finally normalised with ``mean``/``std``. No Python loop runs over
+samples or pixels on this path.
+
+Determinism: the order of epoch ``e`` is ``default_rng([seed, e]).permutation(N)``, and batch
+``b`` of epoch ``e`` gets the augmentation generator ``default_rng([seed, e, b, 1])``. A batch
+therefore depends only on (seed, epoch, batch index): results are identical with or without
+prefetch, with any number of workers, and after resuming from :meth:`DataLoader.state_dict`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+Batch = tuple[np.ndarray, np.ndarray]
+
+
+def _as_channel_vector(v: float | Sequence[float] | None, name: str) -> np.ndarray | None:
+    if v is None:
+        return None
+    a = np.asarray(v, dtype=np.float32).reshape(-1)
+    if a.size == 0:
+        raise ValueError(f"DataLoader: {name} must be a number or a per-channel sequence")
+    return a
+
+
+class DataLoader:
+    """Iterate over a dataset in float32 NCHW batches.
+
+    Args:
+        dataset: an :class:`~striate.data.ArrayDataset` (anything with ``arrays()`` returning
+            ``(images uint8/float (N, C, H, W), labels (N,))``), or any object with ``len`` and
+            ``__getitem__ -> (image (C, H, W), label)`` (stacked per batch: slower).
+        batch_size: samples per batch (> 0).
+        shuffle: a new seeded permutation each epoch.
+        seed: base seed of shuffling and augmentation.
+        drop_last: drop the final incomplete batch.
+        transform: batch-level callable ``transform(images, labels, rng=...)`` returning
+            ``(images, targets)``, e.g. :func:`~striate.data.transforms.augmentation_preset`;
+            it receives float32 images on the [0, 1] scale.
+        mean, std: normalisation applied after ``transform``: ``(x - mean) / std``, scalars or
+            per channel (on the [0, 1] scale). None leaves the [0, 1] scale.
+        num_workers: background threads preparing batches (0: prepare in the caller's
+            thread). NumPy releases the GIL in its copies and arithmetic, so threads overlap
+            with training.
+        prefetch: batches prepared ahead (bounded; >= 1 when ``num_workers > 0``).
+
+    Yields:
+        ``(images float32 (B, C, H, W), labels int64 (B,))``, or ``(images, soft targets
+        float32 (B, num_classes))`` when the transform mixes samples (MixUp/CutMix).
+
+    Example:
+        >>> import numpy as np
+        >>> from striate.data import ArrayDataset
+        >>> ds = ArrayDataset(np.zeros((10, 1, 4, 4), np.uint8), np.arange(10) % 2)
+        >>> loader = DataLoader(ds, batch_size=4, shuffle=True, seed=0)
+        >>> [x.shape[0] for x, y in loader], len(loader)
+        ([4, 4, 2], 3)
+    """
+
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, seed: int = 0,
+                 drop_last: bool = False, transform: Callable[..., Any] | None = None,
+                 mean: float | Sequence[float] | None = None,
+                 std: float | Sequence[float] | None = None,
+                 num_workers: int = 1, prefetch: int = 2) -> None:
+        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
+        if num_workers > 0 and prefetch < 1:
+            raise ValueError(f"DataLoader: prefetch must be >= 1 with workers, got {prefetch}")
+        if (mean is None) != (std is None):
+            raise ValueError("DataLoader: give both mean and std, or neither")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.drop_last = bool(drop_last)
+        self.transform = transform
+        self.num_workers = int(num_workers)
+        self.prefetch = int(prefetch)
+        self._mean = _as_channel_vector(mean, "mean")
+        self._std = _as_channel_vector(std, "std")
+        if self._std is not None and np.any(self._std <= 0):
+            raise ValueError(f"DataLoader: std must be > 0, got {std}")
+        self._images, self._labels = self._array_view(dataset)
+        if self._images is not None and self._mean is not None:
+            c = self._images.shape[1]
+            for name, v in (("mean", self._mean), ("std", self._std)):
+                if v.size not in (1, c):
+                    raise ValueError(f"DataLoader: {name} has {v.size} values, images have "
+                                     f"{c} channels")
+        self.epoch = 0
+        self.position = 0  # batches already yielded in the current epoch
+
+    @staticmethod
+    def _array_view(dataset: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+        arrays = getattr(dataset, "arrays", None)
+        if arrays is None:
+            return None, None
+        images, labels = arrays()
+        images = np.asarray(images)
+        if images.ndim != 4:
+            raise ValueError(f"DataLoader: dataset.arrays() images must be (N, C, H, W), got "
+                             f"shape {images.shape}")
+        labels = np.asarray(labels).astype(np.int64, copy=False)
+        if labels.shape != (images.shape[0],):
+            raise ValueError(f"DataLoader: {images.shape[0]} images but labels of shape "
+                             f"{labels.shape}")
+        return images, labels
+
+    # ---------------------------------------------------------------- sizes and state
+    def _n(self) -> int:
+        return len(self.dataset) if self._labels is None else int(self._labels.shape[0])
+
+    def __len__(self) -> int:
+        n = self._n()
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Start epoch ``epoch`` (from its first batch) at the next iteration."""
+        self.epoch = int(epoch)
+        self.position = 0
+
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch", "position", "seed"}``: where the next iteration resumes."""
+        return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume exactly: the next iteration yields batch ``position`` of ``epoch``."""
+        self.seed = int(state.get("seed", self.seed))
+        self.epoch = int(state["epoch"])
+        self.position = int(state["position"])
+        if not 0 <= self.position <= len(self):
+            raise ValueError(f"DataLoader: position {self.position} out of range "
+                             f"[0, {len(self)}]")
+
+    def order(self, epoch: int | None = None) -> np.ndarray:
+        """The sample order of ``epoch`` (default: the current one)."""
+        e = self.epoch if epoch is None else int(epoch)
+        n = self._n()
+        if not self.shuffle:
+            return np.arange(n)
+        return np.random.default_rng([self.seed, e]).permutation(n)
+
+    # ---------------------------------------------------------------- batch making
+    def _make_batch(self, idx: np.ndarray, epoch: int, b: int) -> Batch:
+        if self._images is not None:
+            raw = self._images[idx]
+            labels = self._labels[idx]
+        else:
+            items = [self.dataset[int(i)] for i in idx]
+            raw = np.stack([np.asarray(it[0]) for it in items])
+            if raw.ndim == 3:
+                raw = raw[:, None]
+            labels = np.asarray([int(it[1]) for it in items], dtype=np.int64)
+        if raw.dtype == np.uint8:
+            x = np.divide(raw, np.float32(255.0), dtype=np.float32)  # exactly v / 255
+        else:
+            x = raw.astype(np.float32, copy=True)
+        y: np.ndarray = labels
+        if self.transform is not None:
+            rng = np.random.default_rng([self.seed, epoch, b, 1])
+            x, y = self.transform(x, labels, rng=rng)
+            x = np.asarray(x, dtype=np.float32)
+        if self._mean is not None:
+            c = x.shape[1]
+            mean = self._mean.reshape(-1, 1, 1) if self._mean.size == c else self._mean[0]
+            inv = (1.0 / self._std).astype(np.float32)
+            inv = inv.reshape(-1, 1, 1) if inv.size == c else inv[0]
+            x = np.subtract(x, mean, out=x if x.flags.writeable else None)
+            x *= inv
+        return x, y
+
+    def _batches(self, epoch: int, start: int) -> list[np.ndarray]:
+        order = self.order(epoch)
+        nb = len(self)
+        return [order[b * self.batch_size:(b + 1) * self.batch_size] for b in range(start, nb)]
+
+    def __iter__(self) -> Iterator[Batch]:
+        epoch, start = self.epoch, self.position
+        if start >= len(self):  # a finished epoch resumes at the next one
+            epoch, start = epoch + 1, 0
+            self.epoch, self.position = epoch, 0
+        index_lists = self._batches(epoch, start)
+        if self.num_workers == 0:
+            gen = self._iter_sync(epoch, start, index_lists)
+        else:
+            gen = self._iter_prefetch(epoch, start, index_lists)
+        return gen
+
+    def _advance(self, epoch: int, b: int) -> None:
+        self.position = b + 1
+        if self.position >= len(self):
+            self.epoch, self.position = epoch + 1, 0
+
+    def _iter_sync(self, epoch: int, start: int, lists: list[np.ndarray]) -> Iterator[Batch]:
+        for k, idx in enumerate(lists):
+            batch = self._make_batch(idx, epoch, start + k)
+            self._advance(epoch, start + k)
+            yield batch
+
+    def _iter_prefetch(self, epoch: int, start: int,
+                       lists: list[np.ndarray]) -> Iterator[Batch]:
+        pool = ThreadPoolExecutor(max_workers=self.num_workers,
+                                  thread_name_prefix="striate-loader")
+        pending: deque[Future[Batch]] = deque()
+        nxt = 0
+        try:
+            while nxt < len(lists) and len(pending) < self.prefetch:
+                pending.append(pool.submit(self._make_batch, lists[nxt], epoch, start + nxt))
+                nxt += 1
+            k = 0
+            while pending:
+                batch = pending.popleft().result()  # re-raises a worker's exception here
+                if nxt < len(lists):
+                    pending.append(pool.submit(self._make_batch, lists[nxt], epoch,
+                                               start + nxt))
+                    nxt += 1
+                self._advance(epoch, start + k)
+                k += 1
+                yield batch
+        finally:
+            for f in pending:
+                f.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __repr__(self) -> str:
+        return (f"DataLoader(n={self._n()}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, seed={self.seed}, drop_last={self.drop_last}, "
+                f"num_workers={self.num_workers}, prefetch={self.prefetch})")
+
+
+__all__ = ["DataLoader"]

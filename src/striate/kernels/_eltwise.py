@@ -1,0 +1,235 @@
+"""Elementwise and row-wise kernels on the compiled core: bias + activation, the ReLU
+gradient, softmax / log-softmax over rows and softmax cross-entropy, forward and backward."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from striate._kernels import _C
+from striate.kernels._validate import as_f32, check_out
+
+ACTIVATIONS = ("none", "relu")
+
+
+def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "none",
+             out: np.ndarray | None = None) -> np.ndarray:
+    """``out = activation(x + bias[c])`` with the bias broadcast along the channel axis 1.
+
+    Args:
+        x: ``(N, C, *spatial)`` or ``(N, C)`` floating array.
+        bias: optional ``(C,)`` floating array.
+        activation: ``"none"`` or ``"relu"`` (``max(v, 0)``; NaN stays NaN as in PyTorch).
+        out: optional C-contiguous float32 array of ``x``'s shape; may be ``x`` itself
+            (in place).
+
+    Returns:
+        ``out`` (a new array when not given).
+
+    Raises:
+        TypeError: non-floating ``x`` or ``bias``, ``out`` not float32.
+        ValueError: ``x`` with fewer than 2 dimensions, ``bias`` not ``(C,)``, unknown
+            activation, ``out`` of the wrong shape.
+
+    Example:
+        >>> import numpy as np
+        >>> bias_act(np.array([[-1.0, 1.0]], np.float32), np.array([0.5, 0.5], np.float32),
+        ...          "relu").tolist()
+        [[0.0, 1.5]]
+    """
+    fn = "bias_act"
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{fn}: expected activation in {ACTIVATIONS}, got {activation!r}")
+    x = as_f32("x", x, fn)
+    if x.ndim < 2:
+        raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, ...), "
+                         f"got shape {x.shape}")
+    n, c = x.shape[:2]
+    s = int(np.prod(x.shape[2:], dtype=np.int64))
+    b = None
+    if bias is not None:
+        b = as_f32("bias", bias, fn)
+        if b.shape != (c,):
+            raise ValueError(f"{fn}: expected bias with shape ({c},) for x of shape {x.shape}, "
+                             f"got {b.shape}")
+    if out is None:
+        out = np.empty_like(x)
+    else:
+        check_out("out", out, x.shape, fn)
+    if x.size:
+        _C.bias_act(n, c, s, x.reshape(-1), b, activation == "relu", out.reshape(-1))
+    return out
+
+
+def relu_backward(grad_out: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Gradient of ReLU from its output: ``grad_out`` where ``out > 0``, else 0 (a NaN
+    ``out`` passes the gradient, as PyTorch's ``threshold_backward``).
+
+    Raises:
+        TypeError: non-floating input.  ValueError: shapes that differ.
+    """
+    fn = "relu_backward"
+    gy = as_f32("grad_out", grad_out, fn)
+    y = as_f32("out", out, fn)
+    if gy.shape != y.shape:
+        raise ValueError(f"{fn}: expected grad_out and out of the same shape, got "
+                         f"{gy.shape} and {y.shape}")
+    gx = np.empty_like(gy)
+    if gx.size:
+        _C.relu_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+def _rows(name: str, x, fn: str) -> np.ndarray:
+    return as_f32(name, x, fn, ndim=2)
+
+
+def _same(fn: str, a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{fn}: expected {na} and {nb} of the same shape, got {a.shape} "
+                         f"and {b.shape}")
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis of a 2-D array (the row maximum is subtracted first).
+
+    Shape: ``(N, C) -> (N, C)``.
+
+    Raises:
+        TypeError: non-floating ``x``.  ValueError: ``x`` not 2-D.
+    """
+    x = _rows("x", x, "softmax")
+    y = np.empty_like(x)
+    if x.size:
+        _C.softmax(x, y, False)
+    return y
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    """Log-softmax over the last axis of a 2-D array: ``x - logsumexp(x)`` per row.
+
+    Shape: ``(N, C) -> (N, C)``.
+
+    Raises:
+        TypeError: non-floating ``x``.  ValueError: ``x`` not 2-D.
+    """
+    x = _rows("x", x, "log_softmax")
+    y = np.empty_like(x)
+    if x.size:
+        _C.softmax(x, y, True)
+    return y
+
+
+def softmax_backward(y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """Gradient of :func:`softmax` from its output ``y``: ``y * (g - sum(g * y))`` per row.
+
+    Raises:
+        TypeError: non-floating input.  ValueError: not 2-D or shapes that differ.
+    """
+    fn = "softmax_backward"
+    y = _rows("y", y, fn)
+    gy = _rows("grad_out", grad_out, fn)
+    _same(fn, y, gy, "y", "grad_out")
+    gx = np.empty_like(y)
+    if y.size:
+        _C.softmax_backward(y, gy, gx, False)
+    return gx
+
+
+def log_softmax_backward(y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """Gradient of :func:`log_softmax` from its output ``y``: ``g - exp(y) * sum(g)`` per row.
+
+    Raises:
+        TypeError: non-floating input.  ValueError: not 2-D or shapes that differ.
+    """
+    fn = "log_softmax_backward"
+    y = _rows("y", y, fn)
+    gy = _rows("grad_out", grad_out, fn)
+    _same(fn, y, gy, "y", "grad_out")
+    gx = np.empty_like(y)
+    if y.size:
+        _C.softmax_backward(y, gy, gx, True)
+    return gx
+
+
+def _target(fn: str, target, n: int, c: int) -> np.ndarray:
+    if not isinstance(target, np.ndarray):
+        raise TypeError(f"{fn}: expected target to be a numpy.ndarray, "
+                        f"got {type(target).__name__}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: expected target with an integer dtype (class indices), "
+                        f"got dtype {target.dtype}")
+    if target.shape != (n,):
+        raise ValueError(f"{fn}: expected target with shape ({n},), got {target.shape}")
+    t = np.ascontiguousarray(target, dtype=np.int64)
+    if n:
+        lo, hi = int(t.min()), int(t.max())
+        if lo < 0 or hi >= c:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{fn}: target values must lie in [0, {c}) for {c} classes, "
+                             f"got {bad}")
+    return t
+
+
+def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample softmax cross-entropy and the softmax itself.
+
+    ``loss[n] = logsumexp(logits[n]) - logits[n, target[n]]`` (numerically stable).
+
+    Args:
+        logits: ``(N, C)`` floating array.
+        target: ``(N,)`` integer class indices in ``[0, C)``.
+
+    Returns:
+        ``(loss, prob)``: float32 ``(N,)`` and ``(N, C)``.
+
+    Raises:
+        TypeError: non-floating ``logits``, non-integer ``target``.
+        ValueError: ``logits`` not 2-D, ``target`` not ``(N,)``, a target out of range.
+
+    Example:
+        >>> import numpy as np
+        >>> loss, prob = softmax_cross_entropy(np.zeros((1, 4), np.float32), np.array([2]))
+        >>> round(float(loss[0]), 4), prob.tolist()
+        (1.3863, [[0.25, 0.25, 0.25, 0.25]])
+    """
+    fn = "softmax_cross_entropy"
+    x = _rows("logits", logits, fn)
+    n, c = x.shape
+    t = _target(fn, target, n, c)
+    loss = np.empty(n, dtype=np.float32)
+    prob = np.empty_like(x)
+    if x.size:
+        _C.softmax_xent(x, t, loss, prob)
+    return loss, prob
+
+
+def softmax_cross_entropy_backward(prob: np.ndarray, target: np.ndarray,
+                                   grad_loss: np.ndarray) -> np.ndarray:
+    """Gradient of :func:`softmax_cross_entropy` with respect to the logits:
+    ``(prob - onehot(target)) * grad_loss[:, None]``.
+
+    Args:
+        prob: ``(N, C)`` softmax from the forward pass.
+        target: ``(N,)`` integer class indices.
+        grad_loss: ``(N,)`` gradient of the per-sample losses.
+
+    Returns:
+        ``grad_logits`` float32 ``(N, C)``.
+
+    Raises:
+        TypeError: non-floating ``prob``/``grad_loss``, non-integer ``target``.
+        ValueError: shapes that do not match, a target out of range.
+    """
+    fn = "softmax_cross_entropy_backward"
+    p = _rows("prob", prob, fn)
+    n, c = p.shape
+    t = _target(fn, target, n, c)
+    gl = as_f32("grad_loss", grad_loss, fn)
+    if gl.shape != (n,):
+        raise ValueError(f"{fn}: expected grad_loss with shape ({n},) for prob of shape "
+                         f"{p.shape}, got {gl.shape}")
+    g = np.empty_like(p)
+    if p.size:
+        _C.softmax_xent_backward(p, t, gl, g)
+    return g

@@ -1,0 +1,321 @@
+"""Convolution kernels vs the NumPy reference, on every ISA path and 1/2 threads; the
+reference's backward vs finite differences; chunk and thread invariance; bad input."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import striate
+from striate import kernels as K
+from striate.backend import reference as R
+
+# (N, Cin, H, W, Cout, kh, kw, stride, padding, dilation, groups)
+NAMED = [
+    (1, 3, 7, 7, 4, 3, 3, 1, 1, 1, 1),               # batch 1, prime size
+    (3, 5, 11, 13, 7, 3, 3, 1, 1, 1, 1),             # odd batch, prime H/W, prime channels
+    (2, 4, 9, 8, 6, 5, 5, 2, 2, 1, 1),               # 5x5, stride 2
+    (2, 3, 13, 11, 5, 7, 7, 3, 3, 1, 1),             # 7x7, stride 3
+    (2, 4, 10, 9, 5, 2, 3, 1, (1, 0, 2, 1), 1, 1),   # non-square kernel, asymmetric padding
+    (2, 4, 12, 11, 6, 3, 3, 1, 2, 2, 1),             # dilation 2
+    (2, 4, 11, 10, 6, 3, 2, 2, (1, 2), (2, 1), 2),   # groups 2, mixed stride/dilation
+    (3, 6, 9, 9, 6, 3, 3, 1, 1, 1, 6),               # depthwise
+    (2, 4, 10, 7, 12, 3, 3, 2, 1, 1, 4),             # depthwise, channel multiplier 3
+    (2, 5, 8, 9, 10, 5, 3, 1, (2, 1), (1, 2), 5),    # depthwise, multiplier 2, dilated
+    (3, 8, 7, 5, 17, 1, 1, 1, 0, 1, 1),              # 1x1 fast path, Cout 17
+    (2, 8, 6, 6, 6, 1, 1, 1, 0, 1, 2),               # 1x1 fast path, grouped
+    (2, 8, 7, 7, 5, 1, 1, 2, 0, 1, 1),               # 1x1 strided (im2col path)
+    (2, 6, 5, 5, 3, 1, 1, 1, 1, 1, 1),               # 1x1 padded (im2col path)
+    (2, 3, 5, 6, 4, 5, 6, 1, 0, 1, 1),               # kernel == input
+    (2, 3, 4, 5, 4, 6, 7, 1, 1, 1, 1),               # kernel == padded input
+    (1, 1, 28, 28, 33, 3, 3, 1, 1, 1, 1),            # first layer (Cin 1), Cout 33
+    (2, 70, 5, 4, 35, 3, 3, 1, 1, 1, 1),             # deep reduction, Cout 35
+    (1, 2, 17, 3, 3, 3, 1, (2, 1), (1, 1, 0, 0), 1, 1),  # tall thin
+    (3, 2, 23, 24, 3, 3, 3, 1, 1, 1, 1),             # >= 512 outputs per image (no batching)
+    (2, 9, 12, 10, 17, 3, 3, 1, 1, 1, 1),            # direct kernel: partial 8-blocks
+    (2, 16, 9, 11, 16, 3, 2, 1, (2, 0, 1, 1), (2, 1), 2),  # direct, grouped, dilated, asym.
+    (3, 3, 13, 17, 10, 3, 3, 1, 1, 1, 1),            # RGB first layer
+    (1, 8, 5, 40, 8, 5, 5, 1, (0, 0, 4, 0), 1, 1),   # direct: tall kernel, one-sided pad
+]
+
+
+def _random_cases(count: int, seed: int) -> list[tuple]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    while len(cases) < count:
+        groups = int(rng.choice([1, 1, 2, 3]))
+        cin = groups * int(rng.integers(1, 5))
+        cout = groups * int(rng.integers(1, 5))
+        kh, kw = int(rng.choice([1, 2, 3, 5])), int(rng.choice([1, 3, 4]))
+        sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        dh, dw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pad = tuple(int(v) for v in rng.integers(0, 3, size=4))
+        h, w = int(rng.integers(1, 14)), int(rng.integers(1, 14))
+        if (kh - 1) * dh + 1 > h + pad[0] + pad[1] or (kw - 1) * dw + 1 > w + pad[2] + pad[3]:
+            continue
+        n = int(rng.integers(1, 4))
+        cases.append((n, cin, h, w, cout, kh, kw, (sh, sw), pad, (dh, dw), groups))
+    return cases
+
+
+CASES = NAMED + _random_cases(16, seed=2024)
+
+
+def _ids(case):
+    n, c, h, w, k, kh, kw, s, p, d, g = case
+    return f"n{n}c{c}h{h}w{w}k{k}_{kh}x{kw}_s{s}p{p}d{d}g{g}".replace(" ", "")
+
+
+@functools.lru_cache(maxsize=None)
+def _data(case):
+    n, c, h, w, k, kh, kw, s, p, d, g = case
+    rng = np.random.default_rng(abs(hash(case)) % 2**32)
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    wt = rng.standard_normal((k, c // g, kh, kw)).astype(np.float32)
+    b = rng.standard_normal(k).astype(np.float32)
+    y_shape = K.conv2d_output_shape(x.shape, wt.shape, s, p, d, g)
+    gy = rng.standard_normal(y_shape).astype(np.float32)
+    ref = (R.conv2d(x, wt, b, s, p, d, g),
+           R.conv2d_backward_data(gy, wt, x.shape, s, p, d, g),
+           R.conv2d_backward_weight(gy, x, wt.shape, s, p, d, g),
+           R.conv2d_backward_bias(gy))
+    return x, wt, b, gy, ref
+
+
+def _close(got, want, what):
+    scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * scale, err_msg=what)
+
+
+def _all(case, x, wt, b, gy):
+    _, _, _, _, _, _, _, s, p, d, g = case
+    return (K.conv2d(x, wt, b, s, p, d, g),
+            K.conv2d_backward_data(gy, wt, x.shape, s, p, d, g),
+            K.conv2d_backward_weight(gy, x, wt.shape, s, p, d, g),
+            K.conv2d_backward_bias(gy))
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_conv2d_vs_reference(case, arch, threads):
+    x, wt, b, gy, ref = _data(case)
+    got = _all(case, x, wt, b, gy)
+    for name, a, r in zip(("forward", "backward_data", "backward_weight", "bias"), got, ref):
+        assert a.dtype == np.float32 and a.shape == r.shape, name
+        _close(a, r, f"{name} {case}")
+    # no bias
+    _close(K.conv2d(x, wt, None, *case[7:]), ref[0] - b[None, :, None, None], "no bias")
+
+
+# (N, Cin, H, W, Cout/groups, kh, kw, stride, padding, output_padding, dilation, groups)
+TRANSPOSED = [
+    (2, 4, 5, 6, 3, 3, 3, 2, 1, 1, 1, 1),
+    (1, 6, 4, 5, 2, 3, 2, 3, (1, 0), (2, 1), 1, 2),
+    (2, 4, 5, 5, 1, 3, 3, 1, 0, 1, 2, 4),        # depthwise, output_padding < dilation
+    (3, 3, 3, 4, 2, 2, 2, 2, 0, 0, 1, 1),
+    (2, 5, 4, 3, 3, 4, 4, 2, (1, 2, 0, 1), 1, 1, 1),
+    (2, 8, 3, 3, 4, 1, 1, 1, 0, 0, 1, 2),        # 1x1
+]
+
+
+@pytest.mark.parametrize("case", TRANSPOSED, ids=[str(i) for i in range(len(TRANSPOSED))])
+def test_conv_transpose2d_vs_reference(case, arch, threads):
+    n, cin, h, w, cog, kh, kw, s, p, op, d, g = case
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((n, cin, h, w)).astype(np.float32)
+    wt = rng.standard_normal((cin, cog, kh, kw)).astype(np.float32)
+    b = rng.standard_normal(cog * g).astype(np.float32)
+    y = K.conv_transpose2d(x, wt, b, s, p, op, d, g)
+    yr = R.conv_transpose2d(x, wt, b, s, p, op, d, g)
+    assert y.shape == yr.shape
+    _close(y, yr, "transposed forward")
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    dw = K.conv_transpose2d_backward_weight(gy, x, wt.shape, s, p, op, d, g)
+    _close(dw, R.conv_transpose2d_backward_weight(gy, x, wt.shape, s, p, op, d, g),
+           "transposed backward weight")
+    # its input gradient is a plain conv2d of grad_out
+    pads = K.conv2d_output_shape(gy.shape, wt.shape, s, p, d)  # validates
+    assert pads[0] == n
+
+
+@pytest.mark.parametrize("parity_case", [NAMED[4], NAMED[6], NAMED[8], TRANSPOSED[1]],
+                         ids=["asym", "groups", "mult", "transposed"])
+@pytest.mark.parity
+def test_parity_with_torch(parity_case):
+    torch = pytest.importorskip("torch")
+    f = torch.nn.functional
+    rng = np.random.default_rng(3)
+    if len(parity_case) == 12:
+        n, cin, h, w, cog, kh, kw, s, p, op, d, g = parity_case
+        x = rng.standard_normal((n, cin, h, w)).astype(np.float32)
+        wt = rng.standard_normal((cin, cog, kh, kw)).astype(np.float32)
+        want = f.conv_transpose2d(torch.tensor(x), torch.tensor(wt), None, s, p, op, g, d)
+        _close(K.conv_transpose2d(x, wt, None, s, p, op, d, g), want.numpy(), "torch")
+        return
+    x, wt, b, gy, _ = _data(parity_case)
+    s, p, d, g = parity_case[7:]
+    tx = torch.tensor(x)
+    if isinstance(p, tuple) and len(p) == 4:  # F.pad order is (left, right, top, bottom)
+        tx = f.pad(tx, (p[2], p[3], p[0], p[1]))
+        p = 0
+    want = f.conv2d(tx, torch.tensor(wt), torch.tensor(b), s, p, d, g)
+    _close(K.conv2d(x, wt, b, *parity_case[7:]), want.numpy(), "torch")
+
+
+def _numgrad(f, a, eps=1e-6):
+    g = np.zeros_like(a)
+    it = np.nditer(a, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = a[i]
+        a[i] = old + eps
+        fp = f()
+        a[i] = old - eps
+        fm = f()
+        a[i] = old
+        g[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("case", [
+    (1, 2, 4, 5, 3, 2, 3, (1, 2), (1, 0, 1, 2), (2, 1), 1),
+    (2, 4, 5, 4, 4, 3, 3, 2, 1, 1, 2),
+    (1, 2, 5, 5, 4, 3, 2, 1, 1, (1, 2), 2),
+])
+def test_reference_backward_finite_differences(case):
+    n, c, h, w, k, kh, kw, s, p, d, g = case
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((n, c, h, w))
+    wt = rng.standard_normal((k, c // g, kh, kw))
+    gy = rng.standard_normal(R.conv2d_output_shape(x.shape, wt.shape, s, p, d))
+
+    def loss():
+        return float((R.conv2d(x, wt, None, s, p, d, g) * gy).sum())
+
+    np.testing.assert_allclose(R.conv2d_backward_data(gy, wt, x.shape, s, p, d, g),
+                               _numgrad(loss, x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(R.conv2d_backward_weight(gy, x, wt.shape, s, p, d, g),
+                               _numgrad(loss, wt), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(R.conv2d_backward_bias(gy), gy.sum((0, 2, 3)))
+
+
+def test_reference_transposed_finite_differences():
+    rng = np.random.default_rng(12)
+    s, p, op, d, g = (2, 3), (1, 0, 0, 1), (1, 2), 1, 2
+    x = rng.standard_normal((1, 4, 3, 2))
+    wt = rng.standard_normal((4, 1, 3, 2))
+    gy = rng.standard_normal(R.conv_transpose2d(x, wt, None, s, p, op, d, g).shape)
+
+    def loss():
+        return float((R.conv_transpose2d(x, wt, None, s, p, op, d, g) * gy).sum())
+
+    np.testing.assert_allclose(R.conv_transpose2d_backward_weight(gy, x, wt.shape, s, p, op,
+                                                                  d, g),
+                               _numgrad(loss, wt), rtol=1e-6, atol=1e-7)
+    # the input gradient of a transposed conv is the conv2d of grad_out
+    np.testing.assert_allclose(R.conv2d(gy, wt, None, s, p, d, g), _numgrad(loss, x),
+                               rtol=1e-6, atol=1e-7)
+
+
+@pytest.fixture
+def chunk_bytes():
+    saved = K.conv_chunk_bytes()
+    yield K.set_conv_chunk_bytes
+    K.set_conv_chunk_bytes(saved)
+
+
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19]],
+                         ids=_ids)
+def test_chunking_invariance(case, chunk_bytes, threads):
+    x, wt, b, gy, _ = _data(case)
+    want = _all(case, x, wt, b, gy)
+    for budget in (1, 4096, 1 << 16):
+        chunk_bytes(budget)
+        got = _all(case, x, wt, b, gy)
+        # tiles change only the order of float32 sums (col2im, the dW reduction)
+        for name, a, r in zip(("forward", "backward_data", "backward_weight", "bias"), got,
+                              want):
+            _close(a, r, f"{name} budget={budget}")
+    chunk_bytes(0)
+    assert K.conv_chunk_bytes() == 8 << 20
+
+
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[7], NAMED[10], NAMED[16]], ids=_ids)
+def test_thread_invariance(case):
+    x, wt, b, gy, _ = _data(case)
+    saved = striate.get_num_threads()
+    try:
+        striate.set_num_threads(1)
+        one = _all(case, x, wt, b, gy)
+        striate.set_num_threads(2)
+        two = _all(case, x, wt, b, gy)
+        two_again = _all(case, x, wt, b, gy)
+    finally:
+        striate.set_num_threads(saved)
+    for a, c, c2 in zip(one, two, two_again):
+        _close(c, a, "threads 1 vs 2")
+        np.testing.assert_array_equal(c, c2)  # deterministic for a thread count
+
+
+def test_noncontiguous_and_float64_inputs():
+    x, wt, b, gy, ref = _data(NAMED[1])
+    xf = np.asfortranarray(x.astype(np.float64))
+    _close(K.conv2d(xf, wt[:, :, ::-1, ::-1].copy()[:, :, ::-1, ::-1], b, 1, 1), ref[0], "nc")
+
+
+def test_output_shape_helper():
+    assert K.conv2d_output_shape((8, 3, 32, 32), (16, 3, 3, 3), 2, 1, 1) == (8, 16, 16, 16)
+    assert K.conv2d_output_shape((1, 1, 5, 7), (2, 1, 3, 3), 1, (0, 1, 2, 0), 2) == (1, 2, 2, 5)
+    assert R.conv2d_output_shape((1, 1, 5, 7), (2, 1, 3, 3), 1, (0, 1, 2, 0), 2) == (1, 2, 2, 5)
+
+
+def test_empty_batch():
+    y = K.conv2d(np.zeros((0, 3, 5, 5), np.float32), np.ones((2, 3, 3, 3), np.float32))
+    assert y.shape == (0, 2, 3, 3)
+    dw = K.conv2d_backward_weight(np.zeros((0, 2, 3, 3), np.float32),
+                                  np.zeros((0, 3, 5, 5), np.float32), (2, 3, 3, 3))
+    assert dw.shape == (2, 3, 3, 3) and not dw.any()
+
+
+X = np.zeros((8, 32, 28, 28), np.float32)
+W = np.zeros((128, 64, 3, 3), np.float32)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: K.conv2d(X, W), ValueError,
+     r"conv2d: expected input with 64 channels \(groups=1, weight shape \(128, 64, 3, 3\)\), "
+     r"got input shape \(8, 32, 28, 28\)"),
+    (lambda: K.conv2d(X[0], W), ValueError, "input with 4 dimensions"),
+    (lambda: K.conv2d(X, W[:, :16], groups=3), ValueError, "divisible by groups=3"),
+    (lambda: K.conv2d(X, W[:, :16], groups=0), ValueError, "groups"),
+    (lambda: K.conv2d(X, W[:, :32], padding=-1), ValueError, "padding >= 0"),
+    (lambda: K.conv2d(X, W[:, :32], padding=(1, 2, 3)), ValueError, "padding"),
+    (lambda: K.conv2d(X, W[:, :32], stride=0), ValueError, "stride >= 1"),
+    (lambda: K.conv2d(X, W[:, :32], dilation=(1, 0)), ValueError, "dilation >= 1"),
+    (lambda: K.conv2d(X[:, :, :2], W[:, :32]), ValueError,
+     r"kernel size \(dilated\) \(3, 3\) is larger than the padded input \(2, 28\)"),
+    (lambda: K.conv2d(X, W[:, :32], dilation=14), ValueError, "larger than the padded input"),
+    (lambda: K.conv2d(X, W[:, :32], np.zeros(127, np.float32)), ValueError,
+     r"bias with shape \(128,\)"),
+    (lambda: K.conv2d(X.astype(np.int32), W[:, :32]), TypeError, "floating dtype"),
+    (lambda: K.conv2d(X.tolist(), W[:, :32]), TypeError, "numpy.ndarray"),
+    (lambda: K.conv2d_backward_data(np.zeros((8, 128, 27, 28), np.float32), W[:, :32],
+                                    X.shape, padding=1), ValueError,
+     r"grad_out with shape \(8, 128, 28, 28\)"),
+    (lambda: K.conv2d_backward_weight(np.zeros((8, 128, 26, 26), np.float32), X,
+                                      (128, 32, 3)), ValueError, "weight_shape"),
+    (lambda: K.conv2d_backward_bias(np.zeros((3, 4), np.float32)), ValueError, "4 dimensions"),
+    (lambda: K.conv_transpose2d(X, np.zeros((32, 4, 3, 3), np.float32), stride=2,
+                                output_padding=2), ValueError, "output_padding smaller"),
+    (lambda: K.conv_transpose2d(X, np.zeros((16, 4, 3, 3), np.float32)), ValueError,
+     "expected input with 16 channels"),
+    (lambda: K.conv_transpose2d(X, np.zeros((32, 4, 3, 3), np.float32), groups=3),
+     ValueError, "divisible by groups=3"),
+    (lambda: K.conv_transpose2d(X[:, :, :1, :1], np.zeros((32, 4, 1, 1), np.float32),
+                                padding=1), ValueError, "not positive"),
+    (lambda: K.set_conv_chunk_bytes(-1), ValueError, "set_conv_chunk_bytes"),
+])
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -1,0 +1,194 @@
+"""Elementwise / row-wise kernels vs the NumPy reference (every ISA path, 1 and 2 threads),
+reference backward vs finite differences, thread invariance, bad input, PyTorch parity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import striate
+from striate import kernels as K
+from striate.backend import reference as R
+
+ACT_SHAPES = [(1, 1), (3, 7), (2, 17), (1, 5, 1, 1), (2, 3, 5, 7), (4, 16, 13, 13),
+              (2, 3, 4, 5, 6), (1, 2, 160, 130), (129, 1000)]
+ROW_SHAPES = [(1, 1), (1, 2), (3, 7), (5, 16), (4, 17), (128, 10), (17, 1000), (2, 4099)]
+
+
+def test_bias_act_matches_reference(arch, threads, rng):
+    for shape in ACT_SHAPES:
+        x = rng.standard_normal(shape).astype(np.float32)
+        b = rng.standard_normal(shape[1]).astype(np.float32)
+        for bias in (None, b):
+            for act in ("none", "relu"):
+                y = K.bias_act(x, bias, act)
+                np.testing.assert_allclose(y, R.bias_act(x, bias, act), rtol=1e-6, atol=1e-7)
+                z = x.copy()
+                assert K.bias_act(z, bias, act, out=z) is z  # in place
+                np.testing.assert_array_equal(z, y)
+    assert (K.bias_act(-np.ones((2, 3), np.float32), None, "relu") == 0).all()
+
+
+def test_relu_nan_and_backward(arch, threads, rng):
+    x = np.array([[np.nan, -1.0, 0.0, 2.0]], np.float32)
+    y = K.bias_act(x, None, "relu")
+    assert np.isnan(y[0, 0]) and y[0, 1:].tolist() == [0.0, 0.0, 2.0]
+    g = np.array([[1.0, 2.0, 3.0, 4.0]], np.float32)
+    np.testing.assert_array_equal(K.relu_backward(g, y), R.relu_backward(g, y))
+    for shape in ACT_SHAPES:
+        gy = rng.standard_normal(shape).astype(np.float32)
+        out = np.maximum(rng.standard_normal(shape), 0).astype(np.float32)
+        np.testing.assert_array_equal(K.relu_backward(gy, out), R.relu_backward(gy, out))
+
+
+def test_softmax_family_matches_reference(arch, threads, rng):
+    for shape in ROW_SHAPES:
+        x = (rng.standard_normal(shape) * 5).astype(np.float32)
+        y = K.softmax(x)
+        np.testing.assert_allclose(y, R.softmax(x), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+        ly = K.log_softmax(x)
+        np.testing.assert_allclose(ly, R.log_softmax(x), rtol=1e-5, atol=1e-5)
+        g = rng.standard_normal(shape).astype(np.float32)
+        np.testing.assert_allclose(K.softmax_backward(y, g), R.softmax_backward(y, g),
+                                   rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(K.log_softmax_backward(ly, g), R.log_softmax_backward(ly, g),
+                                   rtol=1e-4, atol=1e-5)
+        t = rng.integers(0, shape[1], size=shape[0])
+        loss, prob = K.softmax_cross_entropy(x, t)
+        rl, rp = R.softmax_cross_entropy(x, t)
+        np.testing.assert_allclose(loss, rl, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(prob, rp, rtol=1e-5, atol=1e-7)
+        gl = rng.standard_normal(shape[0]).astype(np.float32)
+        np.testing.assert_allclose(K.softmax_cross_entropy_backward(prob, t, gl),
+                                   R.softmax_cross_entropy_backward(prob, t, gl), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_softmax_extreme_values(arch):
+    x = np.array([[1e4, -1e4, 0.0, -np.inf] + [3.0] * 13,
+                  [-np.inf] * 16 + [-1e30]], np.float32)
+    y = K.softmax(x)
+    np.testing.assert_allclose(y, R.softmax(x), atol=1e-7)
+    assert y[0, 3] == 0.0 and y[0, 0] == 1.0 and y[1, 16] == 1.0 and (y[1, :16] == 0).all()
+    loss, _ = K.softmax_cross_entropy(x, np.array([1, 16]))
+    np.testing.assert_allclose(loss, [2e4, 0.0], rtol=1e-6)
+    assert np.isnan(K.softmax(np.array([[1.0, np.nan, 2.0]], np.float32))).all()
+
+
+def test_thread_invariance(arch, rng):
+    x = rng.standard_normal((64, 1000)).astype(np.float32)
+    a = rng.standard_normal((8, 32, 20, 20)).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    t = rng.integers(0, 1000, size=64)
+    saved = striate.get_num_threads()
+    res = []
+    try:
+        for n in (1, 2):
+            striate.set_num_threads(n)
+            loss, prob = K.softmax_cross_entropy(x, t)
+            res.append((loss, prob, K.log_softmax(x), K.bias_act(a, b, "relu"),
+                        K.softmax_backward(prob, x), K.log_softmax_backward(prob, x)))
+    finally:
+        striate.set_num_threads(saved)
+    for u, v in zip(*res):
+        np.testing.assert_array_equal(u, v)
+
+
+def _numgrad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for j in np.ndindex(x.shape):
+        old = x[j]
+        x[j] = old + eps
+        fp = f(x)
+        x[j] = old - eps
+        fm = f(x)
+        x[j] = old
+        g[j] = (fp - fm) / (2 * eps)
+    return g
+
+
+def test_reference_backward_finite_differences(rng):
+    x = rng.standard_normal((3, 5))
+    w = rng.standard_normal((3, 5))
+    t = np.array([4, 0, 2])
+    gl = rng.standard_normal(3)
+    checks = [
+        (R.softmax_backward(R.softmax(x), w), lambda z: float((R.softmax(z) * w).sum())),
+        (R.log_softmax_backward(R.log_softmax(x), w),
+         lambda z: float((R.log_softmax(z) * w).sum())),
+        (R.softmax_cross_entropy_backward(R.softmax_cross_entropy(x, t)[1], t, gl),
+         lambda z: float((R.softmax_cross_entropy(z, t)[0] * gl).sum())),
+    ]
+    for analytic, f in checks:
+        np.testing.assert_allclose(analytic, _numgrad(f, x), atol=1e-7)
+    xr = rng.standard_normal((2, 3, 4))
+    xr[np.abs(xr) < 1e-3] = 0.5  # keep away from the kink
+    wr = rng.standard_normal(xr.shape)
+    np.testing.assert_allclose(
+        R.relu_backward(wr, R.bias_act(xr, None, "relu")),
+        _numgrad(lambda z: float((R.bias_act(z, None, "relu") * wr).sum()), xr), atol=1e-7)
+
+
+F32 = np.zeros((2, 3), np.float32)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: K.bias_act(np.zeros(3, np.float32)), ValueError, "at least 2 dimensions"),
+    (lambda: K.bias_act(np.zeros((2, 3), np.int32)), TypeError, "floating"),
+    (lambda: K.bias_act(F32, np.zeros(4, np.float32)), ValueError, r"bias with shape \(3,\)"),
+    (lambda: K.bias_act(F32, None, "gelu"), ValueError, "activation"),
+    (lambda: K.bias_act(F32, out=np.zeros((3, 2), np.float32)), ValueError, "out with shape"),
+    (lambda: K.bias_act(F32, out=np.zeros((2, 3))), TypeError, "float32"),
+    (lambda: K.relu_backward(F32, np.zeros((3, 2), np.float32)), ValueError, "same shape"),
+    (lambda: K.softmax(np.zeros(3, np.float32)), ValueError, "2 dimensions"),
+    (lambda: K.log_softmax(np.zeros((2, 3), np.int64)), TypeError, "floating"),
+    (lambda: K.softmax_backward(F32, np.zeros((2, 4), np.float32)), ValueError, "same shape"),
+    (lambda: K.softmax_cross_entropy(F32, np.array([0, 3])), ValueError, r"\[0, 3\).*got 3"),
+    (lambda: K.softmax_cross_entropy(F32, np.array([-1, 0])), ValueError, "got -1"),
+    (lambda: K.softmax_cross_entropy(F32, np.array([0.0, 1.0])), TypeError, "integer dtype"),
+    (lambda: K.softmax_cross_entropy(F32, [0, 1]), TypeError, "numpy.ndarray"),
+    (lambda: K.softmax_cross_entropy(F32, np.array([0, 1, 1])), ValueError, r"shape \(2,\)"),
+    (lambda: K.softmax_cross_entropy_backward(F32, np.array([0, 1]), np.zeros(3, np.float32)),
+     ValueError, r"grad_loss with shape \(2,\)"),
+    (lambda: K.softmax_cross_entropy_backward(F32, np.array([0]), np.zeros(2, np.float32)),
+     ValueError, r"target with shape \(2,\)"),
+    (lambda: K.softmax_cross_entropy_backward(F32, np.array([0, 5]), np.zeros(2, np.float32)),
+     ValueError, "got 5"),
+])
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_empty_and_unsigned_target():
+    loss, prob = K.softmax_cross_entropy(np.zeros((0, 4), np.float32), np.zeros(0, np.int64))
+    assert loss.shape == (0,) and prob.shape == (0, 4)
+    loss, _ = K.softmax_cross_entropy(np.zeros((2, 4), np.float32), np.array([1, 3], np.uint8))
+    np.testing.assert_allclose(loss, np.log(4.0), rtol=1e-6)
+
+
+@pytest.mark.parity
+def test_parity_with_torch(rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for n, c in ((1, 1), (128, 10), (7, 1000), (3, 33)):
+        x = (rng.standard_normal((n, c)) * 4).astype(np.float32)
+        t = rng.integers(0, c, size=n)
+        tx = torch.from_numpy(x).requires_grad_()
+        tl = F.cross_entropy(tx, torch.from_numpy(t), reduction="none")
+        loss, prob = K.softmax_cross_entropy(x, t)
+        np.testing.assert_allclose(loss, tl.detach().numpy(), rtol=1e-5, atol=1e-6)
+        gl = rng.standard_normal(n).astype(np.float32)
+        tl.backward(torch.from_numpy(gl))
+        np.testing.assert_allclose(K.softmax_cross_entropy_backward(prob, t, gl),
+                                   tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(K.softmax(x), F.softmax(torch.from_numpy(x), 1).numpy(),
+                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(K.log_softmax(x),
+                                   F.log_softmax(torch.from_numpy(x), 1).numpy(), rtol=1e-5,
+                                   atol=1e-5)
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    want = F.relu(torch.from_numpy(x) + torch.from_numpy(b)[None, :, None, None]).numpy()
+    np.testing.assert_allclose(K.bias_act(x, b, "relu"), want, rtol=1e-6)
