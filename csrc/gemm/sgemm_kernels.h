@@ -39,6 +39,8 @@ void st_sgemm_ukr_generic_4x8(int64_t kc, const float *a, const float *b, float 
 /* AVX2 + FMA */
 void st_sgemm_ukr_avx2_6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                             int m, int n, float alpha, float beta);
+void st_sgemm_ukr_avx2_6x16_rows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                 float *c, int64_t ldc, int n, float alpha, float beta);
 /* [m] (m = 1..5): m x 16 tile from the first m rows of a 6-row panel; [0] unused */
 extern const st_sgemm_ukr_fn st_sgemm_ukr_avx2_6x16_edge[6];
 /* AVX-512F */
@@ -46,9 +48,5 @@ void st_sgemm_ukr_avx512_14x32(int64_t kc, const float *a, const float *b, float
                                int64_t ldc, int m, int n, float alpha, float beta);
 /* [m] (m = 1..13): m x 32 tile from the first m rows of a 14-row panel; [0] unused */
 extern const st_sgemm_ukr_fn st_sgemm_ukr_avx512_14x32_edge[14];
-void st_sgemm_ukr_avx512_24x16(int64_t kc, const float *a, const float *b, float *c,
-                               int64_t ldc, int m, int n, float alpha, float beta);
-void st_sgemm_ukr_avx512_24x16_rows(int64_t kc, const float *a, int64_t lda, const float *b,
-                                    float *c, int64_t ldc, int n, float alpha, float beta);
 
 #endif
