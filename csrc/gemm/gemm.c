@@ -38,7 +38,13 @@ typedef struct {
     st_sgemm_ukr_rows_fn ukr_rows; /* optional: full MR-row tiles of a non-transposed A read
                                       in place, without packing */
     const st_sgemm_ukr_fn *edge;   /* optional: edge[m] computes only m < MR rows of a panel */
+    st_sgemm_ukr_bdir_fn ukr_bdir; /* optional: reads a non-transposed B in place, used when
+                                      M <= BDIR_MAX_M (B packing would not be amortised) */
 } gemm_cfg;
+
+/* Products with at most this many rows read a non-transposed B in place when the path has a
+ * kernel for it: each B element is used only M times, so packing it costs too much. */
+#define BDIR_MAX_M 64
 
 /* Main kernel of each ISA path. */
 static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
@@ -48,7 +54,8 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
     [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16", NULL, st_sgemm_ukr_avx2_6x16_edge},
     [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
-                        "sgemm_avx512_14x32", NULL, st_sgemm_ukr_avx512_14x32_edge},
+                        "sgemm_avx512_14x32", NULL, st_sgemm_ukr_avx512_14x32_edge,
+                        st_sgemm_ukr_avx512_14x32_bdirect},
 };
 
 /* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16: each element of A is used
@@ -131,7 +138,16 @@ typedef struct {
     float *pack_b;  /* shared KC x round_up(min(N, NC), NR) buffer (two of them when threaded) */
     int64_t b_stride; /* floats between the two B buffers (0: a single buffer) */
     int tm, tn;     /* thread grid */
+    int bmode;      /* B_SHARED, B_JIT or B_DIRECT */
 } gemm_job;
+
+/* How B reaches the micro-kernel:
+ *   B_SHARED  each k block of B is packed by all threads into one shared buffer (barrier)
+ *   B_JIT     each thread packs a B micro-panel just before its tiles use it (own buffer, no
+ *             barrier): when every thread's rows fit one MC block, a shared block would only
+ *             round-trip through L3
+ *   B_DIRECT  a non-transposed B is read in place by cfg->ukr_bdir (no packing) */
+enum { B_SHARED = 0, B_JIT = 1, B_DIRECT = 2 };
 
 static inline const float *a_at(const gemm_job *J, int64_t i, int64_t k) {
     return J->ta ? J->A + k * J->lda + i : J->A + i * J->lda + k;
@@ -141,44 +157,64 @@ static inline const float *b_at(const gemm_job *J, int64_t k, int64_t j) {
     return J->tb ? J->B + j * J->ldb + k : J->B + k * J->ldb + j;
 }
 
-/* The share of thread `tid` of `nt`; pack_a is that thread's own workspace.  Barriers only
- * when nt > 1, so the serial path may run inside a caller's parallel region. */
-static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf) {
+/* The share of thread `tid` of `nt`; pack_a (and, in B_JIT mode, pack_b_own) is that thread's
+ * own workspace.  Barriers only in B_SHARED mode with nt > 1, so the serial path may run
+ * inside a caller's parallel region. */
+static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
+                        float *pack_b_own) {
     const gemm_cfg *cf = J->cfg;
     const int mr = cf->mr, nr = cf->nr;
     const int ti = tid / J->tn, tj = tid % J->tn;
     const int64_t mp = cdiv(J->M, mr);
     const int64_t m0 = (ti * mp / J->tm) * mr, m1 = min64(J->M, ((ti + 1) * mp / J->tm) * mr);
 
-    int64_t step = 0; /* k blocks done: selects the B buffer */
+    int64_t step = 0; /* k blocks done: selects the shared B buffer */
     for (int64_t jc = 0; jc < J->N; jc += cf->nc) {
         const int64_t nc = min64(cf->nc, J->N - jc), np = cdiv(nc, nr);
         const int64_t q0 = tj * np / J->tn, q1 = (tj + 1) * np / J->tn;
         for (int64_t pc = 0; pc < J->K; pc += cf->kc) {
             const int64_t kc = min64(cf->kc, J->K - pc);
             const float beta = pc == 0 ? J->beta : 1.f;
-            /* Every thread packs its share of the B panels, then waits for the others.  B
-             * alternates between two buffers, so one barrier per k block suffices: a thread
-             * past this barrier knows all have finished the block before last, the previous
-             * user of the buffer it will pack next. */
-            float *pb = J->pack_b + (step++ & 1) * J->b_stride;
-            for (int64_t q = tid * np / nt; q < (tid + 1) * np / nt; ++q)
-                cf->pack(!J->tb, kc, (int)min64(nr, nc - q * nr), nr,
-                         b_at(J, pc, jc + q * nr), J->ldb, pb + q * nr * kc);
-            if (nt > 1) {
+            /* B_SHARED: every thread packs its share of the B panels, then waits for the
+             * others.  B alternates between two buffers, so one barrier per k block suffices:
+             * a thread past this barrier knows all have finished the block before last, the
+             * previous user of the buffer it will pack next. */
+            float *pb = NULL;
+            if (J->bmode == B_SHARED) {
+                pb = J->pack_b + (step++ & 1) * J->b_stride;
+                for (int64_t q = tid * np / nt; q < (tid + 1) * np / nt; ++q)
+                    cf->pack(!J->tb, kc, (int)min64(nr, nc - q * nr), nr,
+                             b_at(J, pc, jc + q * nr), J->ldb, pb + q * nr * kc);
+                if (nt > 1) {
 #pragma omp barrier
+                }
             }
             for (int64_t ic = m0; ic < m1; ic += cf->mc) {
                 const int64_t mc = min64(cf->mc, m1 - ic);
                 /* rows [0, mdir) of the block are read in place, the rest packed */
-                const int64_t mdir = (cf->ukr_rows && !J->ta) ? mc / mr * mr : 0;
+                const int64_t mdir =
+                    (cf->ukr_rows && !J->ta && J->bmode != B_DIRECT) ? mc / mr * mr : 0;
                 for (int64_t ip = mdir; ip < mc; ip += mr)
                     cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
                              J->lda, pack_a_buf + ip * kc);
                 for (int64_t q = q0; q < q1; ++q) {
-                    const float *bp = pb + q * nr * kc;
                     const int n = (int)min64(nr, nc - q * nr);
                     float *cp = J->C + ic * J->ldc + jc + q * nr;
+                    if (J->bmode == B_DIRECT) {
+                        const float *bq = b_at(J, pc, jc + q * nr);
+                        for (int64_t ip = 0; ip < mc; ip += mr)
+                            cf->ukr_bdir(kc, pack_a_buf + ip * kc, bq, J->ldb, cp + ip * J->ldc,
+                                         J->ldc, (int)min64(mr, mc - ip), n, J->alpha, beta);
+                        continue;
+                    }
+                    const float *bp;
+                    if (J->bmode == B_JIT) { /* pack this panel now, while it is hot */
+                        cf->pack(!J->tb, kc, n, nr, b_at(J, pc, jc + q * nr), J->ldb,
+                                 pack_b_own);
+                        bp = pack_b_own;
+                    } else {
+                        bp = pb + q * nr * kc;
+                    }
                     for (int64_t ip = 0; ip < mdir; ip += mr)
                         cf->ukr_rows(kc, a_at(J, ic + ip, pc), J->lda, bp, cp + ip * J->ldc,
                                      J->ldc, n, J->alpha, beta);
@@ -245,30 +281,42 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         int cap = (int)(flops / PAR_MIN_FLOPS);
         nt = cap < 1 ? 1 : cap;
     }
-    gemm_job J = {cf, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, NULL, 0, 1, 1};
+    gemm_job J = {cf, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, NULL, 0, 1, 1,
+                  B_SHARED};
+    if (nt > 1) thread_grid(cf, M, N, nt, &J.tm, &J.tn);
+    if (cf->ukr_bdir && !tb && M <= BDIR_MAX_M)
+        J.bmode = B_DIRECT;
+    else if (cdiv(cdiv(M, cf->mr), J.tm) * cf->mr <= cf->mc)
+        J.bmode = B_JIT;
     const size_t a_bytes = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
-    const size_t b_bytes =
-        (size_t)min64(cf->kc, K) * (size_t)(cdiv(min64(N, cf->nc), cf->nr) * cf->nr) *
-        sizeof(float);
-    if (nt > 1) J.b_stride = (int64_t)(b_bytes / sizeof(float));
-    J.pack_b = (float *)st_workspace(ST_WS_PACK_B, nt > 1 ? 2 * b_bytes : b_bytes);
-    if (!J.pack_b) return ST_ENOMEM;
-    if (nt <= 1) {
+    const size_t jit_bytes = (size_t)cf->kc * (size_t)cf->nr * sizeof(float);
+    if (J.bmode == B_SHARED) {
+        const size_t b_bytes = (size_t)min64(cf->kc, K) *
+                               (size_t)(cdiv(min64(N, cf->nc), cf->nr) * cf->nr) * sizeof(float);
+        if (nt > 1) J.b_stride = (int64_t)(b_bytes / sizeof(float));
+        J.pack_b = (float *)st_workspace(ST_WS_PACK_B, nt > 1 ? 2 * b_bytes : b_bytes);
+        if (!J.pack_b) return ST_ENOMEM;
+    }
+    if (nt <= 1 || !STRIATE_OPENMP) {
         float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        if (!pa) return ST_ENOMEM;
-        gemm_thread(&J, 0, 1, pa);
+        float *pbj = J.bmode == B_JIT ? (float *)st_workspace(ST_WS_PACK_B, jit_bytes) : NULL;
+        if (!pa || (J.bmode == B_JIT && !pbj)) return ST_ENOMEM;
+        J.tm = J.tn = 1;
+        gemm_thread(&J, 0, 1, pa, pbj);
         return ST_OK;
     }
-    thread_grid(cf, M, N, nt, &J.tm, &J.tn);
     int failed = 0;
 #if STRIATE_OPENMP
 #pragma omp parallel num_threads(nt)
     {
         const int tid = omp_get_thread_num(), team = omp_get_num_threads();
         gemm_job Jt = J;
-        if (team != nt) thread_grid(cf, M, N, team, &Jt.tm, &Jt.tn);
+        if (team != nt) { /* fewer threads than asked (nested region): one thread does all */
+            Jt.tm = Jt.tn = 1;
+        }
         float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        if (!pa) {
+        float *pbj = J.bmode == B_JIT ? (float *)st_workspace(ST_WS_PACK_B, jit_bytes) : NULL;
+        if (!pa || (J.bmode == B_JIT && !pbj)) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -276,12 +324,13 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         int f;
 #pragma omp atomic read
         f = failed;
-        if (!f) gemm_thread(&Jt, tid, team, pa);
+        if (!f) {
+            if (team == nt)
+                gemm_thread(&Jt, tid, team, pa, pbj);
+            else if (tid == 0)
+                gemm_thread(&Jt, 0, 1, pa, pbj);
+        }
     }
-#else
-    float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-    if (!pa) return ST_ENOMEM;
-    gemm_thread(&J, 0, 1, pa);
 #endif
     return failed ? ST_ENOMEM : ST_OK;
 }
