@@ -40,6 +40,7 @@ typedef struct {
     const st_sgemm_ukr_fn *edge;   /* optional: edge[m] computes only m < MR rows of a panel */
     st_sgemm_ukr_bdir_fn ukr_bdir; /* optional: reads a non-transposed B in place, used when
                                       M <= BDIR_MAX_M (B packing would not be amortised) */
+    const st_sgemm_ukr_bdir_fn *bdir_edge; /* its m-row edges, like edge */
 } gemm_cfg;
 
 /* Products with at most this many rows read a non-transposed B in place when the path has a
@@ -55,7 +56,8 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
                       "sgemm_avx2_6x16", NULL, st_sgemm_ukr_avx2_6x16_edge},
     [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
                         "sgemm_avx512_14x32", NULL, st_sgemm_ukr_avx512_14x32_edge,
-                        st_sgemm_ukr_avx512_14x32_bdirect},
+                        st_sgemm_ukr_avx512_14x32_bdirect,
+                        st_sgemm_ukr_avx512_14x32_bdirect_edge},
 };
 
 /* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16: each element of A is used
@@ -202,9 +204,13 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                     float *cp = J->C + ic * J->ldc + jc + q * nr;
                     if (J->bmode == B_DIRECT) {
                         const float *bq = b_at(J, pc, jc + q * nr);
-                        for (int64_t ip = 0; ip < mc; ip += mr)
-                            cf->ukr_bdir(kc, pack_a_buf + ip * kc, bq, J->ldb, cp + ip * J->ldc,
-                                         J->ldc, (int)min64(mr, mc - ip), n, J->alpha, beta);
+                        for (int64_t ip = 0; ip < mc; ip += mr) {
+                            const int m = (int)min64(mr, mc - ip);
+                            const st_sgemm_ukr_bdir_fn ukr =
+                                (m < mr && cf->bdir_edge) ? cf->bdir_edge[m] : cf->ukr_bdir;
+                            ukr(kc, pack_a_buf + ip * kc, bq, J->ldb, cp + ip * J->ldc, J->ldc, m,
+                                n, J->alpha, beta);
+                        }
                         continue;
                     }
                     const float *bp;

@@ -20,6 +20,9 @@
 #ifndef UKR_LINKAGE
 #define UKR_LINKAGE
 #endif
+#ifndef UKR_PF_ROWS
+#define UKR_PF_ROWS 64 /* in-place B: rows fetched ahead (the stride defeats the prefetchers) */
+#endif
 
 #ifdef UKR_BLD
 UKR_LINKAGE void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b,
@@ -54,8 +57,11 @@ UKR_LINKAGE void UKR_NAME(int64_t kc, const float *restrict a, const float *rest
 #ifdef UKR_BLD
 #pragma GCC unroll 4
         for (int v = 0; v < UKR_NV; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], b + 16 * v);
-        _mm_prefetch((const char *)(b + 8 * ldb), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + 8 * ldb + 16 * UKR_NV - 1), _MM_HINT_T0);
+        /* every line of the row piece UKR_PF_ROWS ahead (3 lines when rows are unaligned) */
+#pragma GCC unroll 4
+        for (int v = 0; v < UKR_NV; ++v)
+            _mm_prefetch((const char *)(b + UKR_PF_ROWS * ldb + 16 * v), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + UKR_PF_ROWS * ldb + 16 * UKR_NV - 1), _MM_HINT_T0);
         b += ldb;
 #else
 #pragma GCC unroll 4

@@ -55,6 +55,7 @@ void st_sgemm_ukr_avx512_14x32(int64_t kc, const float *a, const float *b, float
 void st_sgemm_ukr_avx512_14x32_bdirect(int64_t kc, const float *a, const float *b,
                                        int64_t ldb, float *c, int64_t ldc, int m, int n,
                                        float alpha, float beta);
+extern const st_sgemm_ukr_bdir_fn st_sgemm_ukr_avx512_14x32_bdirect_edge[14]; /* [m], m < 14 */
 /* [m] (m = 1..13): m x 32 tile from the first m rows of a 14-row panel; [0] unused */
 extern const st_sgemm_ukr_fn st_sgemm_ukr_avx512_14x32_edge[14];
 
