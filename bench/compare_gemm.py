@@ -6,9 +6,9 @@ Workloads from WORKLOADS.md: C[M,N] = A[M,K] @ B[K,N], float32.  Run through ben
 
 from __future__ import annotations
 
-import numpy as np
-
 import time
+
+import numpy as np
 
 try:
     from _timing import set_threads, torch_or_none
@@ -70,11 +70,12 @@ def rows(threads: int, repeat: int) -> list[dict]:
         flop = 2.0 * m * n * k
         # bigger products need fewer repeats for a stable median
         rep = max(3, min(repeat, int(repeat * 2e9 / max(flop, 1.0))))
-        fns = {"striate": lambda: gemm(a, b, out=c), "numpy": lambda: np.matmul(a, b, out=c)}
+        fns = {"striate": lambda a=a, b=b, c=c: gemm(a, b, out=c),
+               "numpy": lambda a=a, b=b, c=c: np.matmul(a, b, out=c)}
         if torch is not None:
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)
             tc = torch.empty((m, n), dtype=torch.float32)
-            fns["torch"] = lambda: torch.mm(ta, tb, out=tc)
+            fns["torch"] = lambda ta=ta, tb=tb, tc=tc: torch.mm(ta, tb, out=tc)
         ms = interleaved_ms(fns, rep)
         out.append({"family": "gemm", "workload": name, "striate_ms": ms["striate"],
                     "numpy_ms": ms["numpy"], "torch_ms": ms.get("torch"), "flop": flop,
