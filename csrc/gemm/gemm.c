@@ -5,16 +5,24 @@
  *   jc over N in NC blocks      packed B block (KC x NC) shared by all threads (L3)
  *    pc over K in KC blocks     B packed cooperatively into NR-column micro-panels
  *     ic over M in MC blocks    A block (MC x KC) packed per thread into MR-row micro-panels (L2)
- *      jr over NR panels        B micro-panel (KC x NR) stays in L1
+ *      jr over NR panels        B micro-panel (KC x NR)
  *       ir over MR panels       micro-kernel: MR x NR tile in registers
  * Partial panels are zero-padded when packed; the micro-kernels write only the valid part of a
- * partial tile (masked stores), so nothing outside A, B or C is touched.
+ * partial tile (masked stores), and a partial last row panel runs an m-row edge kernel, so
+ * nothing outside A, B or C is touched and M % MR rows cost only their share.
+ *
+ * Shape-dependent variants (chosen from the shape only, never from the thread count):
+ *   - few rows (M <= BDIR_MAX_M, B not transposed): B is read in place, not packed;
+ *   - each thread's rows fit one MC block: B micro-panels are packed just in time by the thread
+ *     that uses them (B_JIT), no shared block, no barrier;
+ *   - narrow products (N <= SKINNY_N): a 16-wide tile that reads full row tiles of A in place.
  *
  * Threads: one parallel region per call.  C is partitioned on a tm x tn grid of MR-row and
- * NR-column panels (the grid minimising the largest share); each k block of B is packed by all
- * threads into one buffer taken from the master's workspace, then each thread packs its rows of
- * A into its own workspace and runs its tiles.  Every C element is summed in the same order
- * whatever the thread count, so results do not depend on it.  Small products run serially.
+ * NR-column panels (the grid minimising the largest share); in the shared mode each k block of
+ * B is packed by all threads into one double buffer taken from the master's workspace (one
+ * barrier per k block), then each thread packs its rows of A into its own workspace and runs
+ * its tiles.  Every C element is summed in the same order whatever the thread count, so
+ * results do not depend on it.  Small products run serially.
  *
  * Block sizes live in per-ISA tables (CFG_MAIN, CFG_SKINNY) measured on an AMD Zen 4 (32 KiB
  * L1d, 1 MiB L2 per core). */
