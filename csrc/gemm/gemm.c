@@ -11,7 +11,7 @@
  * partial tile (masked stores), and a partial last row panel runs an m-row edge kernel, so
  * nothing outside A, B or C is touched and M % MR rows cost only their share.
  *
- * Shape-dependent variants (chosen from the shape only, never from the thread count):
+ * Variants by shape (each sums every C element in the same order as the plain path):
  *   - few rows (M <= BDIR_MAX_M, B not transposed): B is read in place, not packed;
  *   - each thread's rows fit one MC block: B micro-panels are packed just in time by the thread
  *     that uses them (B_JIT), no shared block, no barrier;
