@@ -15,6 +15,8 @@
  *   - few rows (M <= BDIR_MAX_M, B not transposed): B is read in place, not packed;
  *   - each thread's rows fit one MC block: B micro-panels are packed just in time by the thread
  *     that uses them (B_JIT), no shared block, no barrier;
+ *   - threads that share no columns, or a narrow B: each thread packs its own columns of B
+ *     (B_PRIVATE), no barrier;
  *   - narrow products (N <= SKINNY_N): a 16-wide tile that reads full row tiles of A in place.
  *
  * Threads: one parallel region per call.  C is partitioned on a tm x tn grid of MR-row and
@@ -148,16 +150,20 @@ typedef struct {
     float *pack_b;  /* shared KC x round_up(min(N, NC), NR) buffer (two of them when threaded) */
     int64_t b_stride; /* floats between the two B buffers (0: a single buffer) */
     int tm, tn;     /* thread grid */
-    int bmode;      /* B_SHARED, B_JIT or B_DIRECT */
+    int bmode;      /* B_SHARED, B_PRIVATE, B_JIT or B_DIRECT */
 } gemm_job;
 
 /* How B reaches the micro-kernel:
  *   B_SHARED  each k block of B is packed by all threads into one shared buffer (barrier)
+ *   B_PRIVATE each thread packs the B panels of its own columns into its own buffer, no
+ *             barrier: when threads share no columns (tm == 1) or B is narrow (N <= SKINNY_N),
+ *             so repeating the packing costs little; a barrier per k block would make every
+ *             thread wait for any one that the OS has descheduled
  *   B_JIT     each thread packs a B micro-panel just before its tiles use it (own buffer, no
  *             barrier): when every thread's rows fit one MC block, a shared block would only
  *             round-trip through L3
  *   B_DIRECT  a non-transposed B is read in place by cfg->ukr_bdir (no packing) */
-enum { B_SHARED = 0, B_JIT = 1, B_DIRECT = 2 };
+enum { B_SHARED = 0, B_JIT = 1, B_DIRECT = 2, B_PRIVATE = 3 };
 
 static inline const float *a_at(const gemm_job *J, int64_t i, int64_t k) {
     return J->ta ? J->A + k * J->lda + i : J->A + i * J->lda + k;
@@ -167,8 +173,8 @@ static inline const float *b_at(const gemm_job *J, int64_t k, int64_t j) {
     return J->tb ? J->B + j * J->ldb + k : J->B + k * J->ldb + j;
 }
 
-/* The share of thread `tid` of `nt`; pack_a (and, in B_JIT mode, pack_b_own) is that thread's
- * own workspace.  Barriers only in B_SHARED mode with nt > 1, so the serial path may run
+/* The share of thread `tid` of `nt`; pack_a (and, in B_JIT and B_PRIVATE modes, pack_b_own) is
+ * that thread's own workspace.  Barriers only in B_SHARED mode with nt > 1, so the serial path may run
  * inside a caller's parallel region. */
 static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                         float *pack_b_own) {
@@ -190,7 +196,11 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
              * a thread past this barrier knows all have finished the block before last, the
              * previous user of the buffer it will pack next. */
             float *pb = NULL;
-            if (J->bmode == B_SHARED) {
+            if (J->bmode == B_PRIVATE) {
+                for (int64_t q = q0; q < q1; ++q)
+                    cf->pack(!J->tb, kc, (int)min64(nr, nc - q * nr), nr,
+                             b_at(J, pc, jc + q * nr), J->ldb, pack_b_own + (q - q0) * nr * kc);
+            } else if (J->bmode == B_SHARED) {
                 pb = J->pack_b + (step++ & 1) * J->b_stride;
                 for (int64_t q = tid * np / nt; q < (tid + 1) * np / nt; ++q)
                     cf->pack(!J->tb, kc, (int)min64(nr, nc - q * nr), nr,
@@ -226,6 +236,8 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                         cf->pack(!J->tb, kc, n, nr, b_at(J, pc, jc + q * nr), J->ldb,
                                  pack_b_own);
                         bp = pack_b_own;
+                    } else if (J->bmode == B_PRIVATE) {
+                        bp = pack_b_own + (q - q0) * nr * kc;
                     } else {
                         bp = pb + q * nr * kc;
                     }
@@ -303,7 +315,14 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
     else if (cdiv(cdiv(M, cf->mr), J.tm) * cf->mr <= cf->mc)
         J.bmode = B_JIT;
     const size_t a_bytes = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
-    const size_t jit_bytes = (size_t)cf->kc * (size_t)cf->nr * sizeof(float);
+    if (J.bmode == B_SHARED && nt > 1 && (J.tm == 1 || N <= SKINNY_N)) J.bmode = B_PRIVATE;
+    /* own B buffer: one panel (B_JIT) or the panels of the thread's columns (B_PRIVATE; all
+     * of them when one thread ends up doing the whole product) */
+    const size_t panel_bytes = (size_t)cf->kc * (size_t)cf->nr * sizeof(float);
+    const int64_t np_all = cdiv(min64(N, cf->nc), cf->nr);
+    const size_t jit_bytes = panel_bytes * (size_t)(J.bmode == B_PRIVATE ? cdiv(np_all, J.tn) : 1);
+    const size_t solo_bytes = panel_bytes * (size_t)(J.bmode == B_PRIVATE ? np_all : 1);
+    const int own_b = J.bmode == B_JIT || J.bmode == B_PRIVATE;
     if (J.bmode == B_SHARED) {
         const size_t b_bytes = (size_t)min64(cf->kc, K) *
                                (size_t)(cdiv(min64(N, cf->nc), cf->nr) * cf->nr) * sizeof(float);
@@ -313,8 +332,8 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
     }
     if (nt <= 1 || !STRIATE_OPENMP) {
         float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        float *pbj = J.bmode == B_JIT ? (float *)st_workspace(ST_WS_PACK_B, jit_bytes) : NULL;
-        if (!pa || (J.bmode == B_JIT && !pbj)) return ST_ENOMEM;
+        float *pbj = own_b ? (float *)st_workspace(ST_WS_PACK_B, solo_bytes) : NULL;
+        if (!pa || (own_b && !pbj)) return ST_ENOMEM;
         J.tm = J.tn = 1;
         gemm_thread(&J, 0, 1, pa, pbj);
         return ST_OK;
@@ -329,8 +348,10 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
             Jt.tm = Jt.tn = 1;
         }
         float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        float *pbj = J.bmode == B_JIT ? (float *)st_workspace(ST_WS_PACK_B, jit_bytes) : NULL;
-        if (!pa || (J.bmode == B_JIT && !pbj)) {
+        float *pbj = own_b ? (float *)st_workspace(ST_WS_PACK_B,
+                                                   team == nt ? jit_bytes : solo_bytes)
+                           : NULL;
+        if (!pa || (own_b && !pbj)) {
 #pragma omp atomic write
             failed = 1;
         }
