@@ -89,6 +89,7 @@ def extensions():
     checks = os.environ.get("STRIATE_CYTHON_CHECKS", "") == "1"
     csrc = sorted(glob.glob(os.path.join("csrc", "**", "*.c"), recursive=True))
     headers = sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
+                     + glob.glob(os.path.join("csrc", "**", "*.inc"), recursive=True)
                      + glob.glob(os.path.join(INCLUDE, "striate", "*.h")))
     ext = Extension(
         "striate._kernels._C",

@@ -15,7 +15,7 @@ import striate
 from striate import kernels as K
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_conv import WORKLOADS  # noqa: E402
+from compare_conv import WORKLOADS
 
 
 @pytest.fixture(params=[1, 2], ids=lambda t: f"{t}thr")

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_ms, set_threads, torch_or_none  # noqa: E402
+from _timing import median_ms, set_threads, torch_or_none
 
 POOL_SHAPE = (64, 64, 28, 28)   # WORKLOADS.md pooling row
 GAP_SHAPE = (64, 512, 7, 7)     # global average pool before a classifier head
@@ -21,8 +21,9 @@ GAP_SHAPE = (64, 512, 7, 7)     # global average pool before a classifier head
 # ---- NumPy peers ---------------------------------------------------------------------------
 
 def np_maxpool2(x):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    """Maximum of the four strided views (much faster than a reshape + max over axes)."""
+    return np.maximum(np.maximum(x[..., 0::2, 0::2], x[..., 0::2, 1::2]),
+                      np.maximum(x[..., 1::2, 0::2], x[..., 1::2, 1::2]))
 
 
 def np_maxpool2_fwd_bwd(x, gy):
@@ -45,8 +46,9 @@ def np_maxpool3s2p1(x):
 
 
 def np_avgpool2(x):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5))
+    """Mean of the four strided views."""
+    return ((x[..., 0::2, 0::2] + x[..., 0::2, 1::2]) + (x[..., 1::2, 0::2] + x[..., 1::2, 1::2])
+            ) * np.float32(0.25)
 
 
 def np_xent_fwd_bwd(x, t, gl):
@@ -106,11 +108,11 @@ def rows(threads: int, repeat: int) -> list[dict]:
     name = "maxpool 2x2 s2 64x64x28x28"
     y, i = K.max_pool2d(x, 2)
     s = row(f"{name} fwd", lambda: K.max_pool2d(x, 2), lambda: np_maxpool2(x),
-            t_fwd(tx, 2) if torch else None, "striate also writes int32 indices; numpy reshape-max")
+            t_fwd(tx, 2) if torch else None, "striate also writes int32 indices; numpy max of 4 strided views")
     if torch:
         row(f"{name} fwd [torch channels_last]", lambda: K.max_pool2d(x, 2), None,
             t_fwd(tcl, 2), "same striate NCHW kernel vs torch channels_last")
-    fb = lambda: K.max_pool2d_backward(gy2, K.max_pool2d(x, 2)[1], x.shape)  # noqa: E731
+    fb = lambda: K.max_pool2d_backward(gy2, K.max_pool2d(x, 2)[1], x.shape)
     row(f"{name} fwd+bwd", fb, lambda: np_maxpool2_fwd_bwd(x, gy2),
         t_fb(txg, 2) if torch else None, "numpy: window copy + argmax + scatter")
     if torch:
@@ -123,7 +125,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     if torch:
         row(f"{name} fwd [torch channels_last]", lambda: K.max_pool2d(x, 3, 2, 1), None,
             t_fwd(tcl, 3, 2, 1), "")
-    fb3 = lambda: K.max_pool2d_backward(  # noqa: E731
+    fb3 = lambda: K.max_pool2d_backward(
         gy2, K.max_pool2d(x, 3, 2, 1)[1], x.shape)
     row(f"{name} fwd+bwd", fb3, None, t_fb(txg, 3, 2, 1) if torch else None, "")
 
@@ -156,7 +158,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
         gl = np.full(128, 1.0 / 128, np.float32)
 
         def s_x(lg=lg, t=t, gl=gl):
-            loss, prob = K.softmax_cross_entropy(lg, t)
+            _loss, prob = K.softmax_cross_entropy(lg, t)
             return K.softmax_cross_entropy_backward(prob, t, gl)
 
         t_x = None

@@ -123,10 +123,23 @@ static int64_t tile_width(const st_conv_desc *d, int64_t rows) {
 /* col[row * ld + j] for j in [0, T) = x(c, p*sh - pt + r*dh, q*sw - pl + s*dw), where
  * (p, q) = divmod(t0 + j, Q) and row = (c*R + r)*S + s, c in [0, Cg).  `par`: spread the
  * rows over the OpenMP team (the caller is not inside a parallel region). */
+void st_conv_im2col_s1_avx512(const st_conv_desc *d, const float *x, int64_t t0, int64_t T,
+                              float *col, int64_t ld, int64_t row0, int64_t row1);
+
 static void im2col_tile(const st_conv_desc *d, const float *x, int64_t Cg, int64_t t0,
                         int64_t T, float *col, int64_t ld, int par) {
     const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
     const int64_t rows = Cg * R * S;
+    if (d->stride_w == 1 && st_arch_get() == ST_ARCH_AVX512) {
+        /* masked-vector row copies (conv_avx512_direct.c), rows split over the team */
+#pragma omp parallel if (par)
+        {
+            const int64_t nt = team_size(), id = thread_id();
+            st_conv_im2col_s1_avx512(d, x, t0, T, col, ld, rows * id / nt,
+                                     rows * (id + 1) / nt);
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t row = 0; row < rows; ++row) {
         const int64_t s = row % S, r = (row / S) % R, c = row / (R * S);
@@ -420,9 +433,10 @@ static void transpose_dw(const conv_plan *pl, const float *accT, float *dw, int6
 
 /* Run `op` over the batch in chunks of pl->nb images.  Batch-parallel: each thread takes
  * whole chunks (static schedule) with its own workspaces and single-threaded GEMMs; with
- * `reduce`, each thread accumulates into its own zeroed dW (slot ST_WS_AUX) and the
- * accumulators are summed in thread order into A->out.  Otherwise chunks run in order with
- * the GEMM and im2col/col2im threaded inside. */
+ * `reduce` (backward-weight), each thread accumulates dW^T into its own zeroed buffer (slot
+ * ST_WS_AUX), the buffers are summed in thread order and transposed into A->out.  Otherwise
+ * chunks run in order with the GEMM and im2col/col2im threaded inside (dW^T in the calling
+ * thread's ST_WS_AUX, transposed at the end). */
 static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
     const st_conv_desc *d = A->d;
     const conv_plan *pl = A->pl;

@@ -53,6 +53,7 @@ int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float
     const st_eltwise_ops *o = ops();
     const int relu = act == ST_ACT_RELU;
     const int64_t total = N * C * S;
+    (void)total;
     if (S == 1) { /* (N, C): bias along rows */
         const int64_t rt = row_task(N);
         (void)rt;
@@ -60,14 +61,26 @@ int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float
         for (int64_t n = 0; n < N; ++n) o->bias_vec(x + n * C, bias, relu, y + n * C, C);
         return ST_OK;
     }
-    /* Planes of S elements, split in chunks so a few big planes still use every thread. */
-    const int64_t P = N * C, nch = (S + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
+    /* Tasks of about ST_ELTW_CHUNK elements: several small planes, or a piece of a big one
+     * (so a few big planes still use every thread). */
+    const int64_t P = N * C;
+    if (S >= ST_ELTW_CHUNK) {
+        const int64_t nch = (S + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
 #pragma omp parallel for schedule(dynamic) if (total > ST_ELTW_PAR_MIN)
-    for (int64_t t = 0; t < P * nch; ++t) {
-        const int64_t p = t / nch, c0 = (t % nch) * ST_ELTW_CHUNK;
-        const int64_t len = S - c0 < ST_ELTW_CHUNK ? S - c0 : ST_ELTW_CHUNK;
-        const float b = bias ? bias[p % C] : 0.f;
-        o->bias_run(x + p * S + c0, b, relu, y + p * S + c0, len);
+        for (int64_t t = 0; t < P * nch; ++t) {
+            const int64_t p = t / nch, c0 = (t % nch) * ST_ELTW_CHUNK;
+            const int64_t len = S - c0 < ST_ELTW_CHUNK ? S - c0 : ST_ELTW_CHUNK;
+            const float b = bias ? bias[p % C] : 0.f;
+            o->bias_run(x + p * S + c0, b, relu, y + p * S + c0, len);
+        }
+    } else {
+        const int64_t ppt = ST_ELTW_CHUNK / S, tasks = (P + ppt - 1) / ppt;
+#pragma omp parallel for schedule(dynamic) if (total > ST_ELTW_PAR_MIN)
+        for (int64_t t = 0; t < tasks; ++t) {
+            const int64_t p1 = (t + 1) * ppt < P ? (t + 1) * ppt : P;
+            for (int64_t p = t * ppt; p < p1; ++p)
+                o->bias_run(x + p * S, bias ? bias[p % C] : 0.f, relu, y + p * S, S);
+        }
     }
     return ST_OK;
 }

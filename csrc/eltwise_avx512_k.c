@@ -36,7 +36,10 @@ static float rowmax_avx512(const float *x, int64_t n) {
     __m512 m = _mm512_set1_ps(x[0]);
     int64_t i = 0;
     for (; i + VL <= n; i += VL) m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
-    if (i < n) m = _mm512_mask_max_ps(m, lanes(n - i), m, _mm512_maskz_loadu_ps(lanes(n - i), x + i));
+    if (i < n) {
+        const __mmask16 k = lanes(n - i);
+        m = _mm512_mask_max_ps(m, k, m, _mm512_maskz_loadu_ps(k, x + i));
+    }
     return _mm512_reduce_max_ps(m);
 }
 

@@ -308,7 +308,30 @@ int st_avgpool2d_f32(const st_pool2d_geom *g, int64_t P, int count_include_pad,
 
 int st_avgpool2d_backward_f32(const st_pool2d_geom *g, int64_t P, int count_include_pad,
                               int64_t divisor_override, const float *gy, float *gx) {
-    const int64_t HW = g->H * g->W, HWo = g->Ho * g->Wo;
+    const int64_t HW = g->H * g->W, Ho = g->Ho, Wo = g->Wo, HWo = Ho * Wo;
+    /* Window bounds per output row / column and the reciprocal divisor per output, the same
+     * for every plane: tabulated once (one workspace, read by every thread). */
+    const size_t tab = (size_t)(2 * Ho + 2 * Wo) * sizeof(int64_t);
+    char *ws = (char *)st_workspace(ST_WS_AUX, tab + (size_t)HWo * sizeof(float));
+    if (!ws) return ST_ENOMEM;
+    int64_t *h0 = (int64_t *)ws, *h1 = h0 + Ho, *w0 = h1 + Ho, *w1 = w0 + Wo;
+    float *inv = (float *)(ws + tab);
+    for (int64_t oh = 0; oh < Ho; ++oh) {
+        const avg_win a = avg_window(g, oh, 0, count_include_pad, divisor_override);
+        h0[oh] = a.h0;
+        h1[oh] = a.h1;
+    }
+    for (int64_t ow = 0; ow < Wo; ++ow) {
+        const avg_win a = avg_window(g, 0, ow, count_include_pad, divisor_override);
+        w0[ow] = a.w0;
+        w1[ow] = a.w1;
+    }
+    for (int64_t oh = 0; oh < Ho; ++oh)
+        for (int64_t ow = 0; ow < Wo; ++ow)
+            inv[oh * Wo + ow] = avg_window(g, oh, ow, count_include_pad, divisor_override).inv_div;
+    int64_t lo, hi;
+    interior_cols(g, 1, &lo, &hi);
+    const int64_t sw = g->sw;
     const int64_t work = P * (HW + HWo * g->kh * g->kw);
     const int64_t chunk = task_size(P);
     (void)work;
@@ -318,15 +341,25 @@ int st_avgpool2d_backward_f32(const st_pool2d_geom *g, int64_t P, int count_incl
         float *gxp = gx + p * HW;
         const float *gyp = gy + p * HWo;
         memset(gxp, 0, (size_t)HW * sizeof(float));
-        for (int64_t oh = 0; oh < g->Ho; ++oh)
-            for (int64_t ow = 0; ow < g->Wo; ++ow) {
-                const avg_win a = avg_window(g, oh, ow, count_include_pad, divisor_override);
-                const float v = gyp[oh * g->Wo + ow] * a.inv_div;
-                for (int64_t ih = a.h0; ih < a.h1; ++ih) {
-                    float *r = gxp + ih * g->W;
-                    for (int64_t iw = a.w0; iw < a.w1; ++iw) r[iw] += v;
+        for (int64_t oh = 0; oh < Ho; ++oh) {
+            const float *gr = gyp + oh * Wo, *ir = inv + oh * Wo;
+            for (int64_t ih = h0[oh]; ih < h1[oh]; ++ih) {
+                float *r = gxp + ih * g->W;
+                for (int64_t ow = 0; ow < lo; ++ow) { /* border columns: clipped windows */
+                    const float v = gr[ow] * ir[ow];
+                    for (int64_t iw = w0[ow]; iw < w1[ow]; ++iw) r[iw] += v;
+                }
+                for (int64_t ow = hi; ow < Wo; ++ow) {
+                    const float v = gr[ow] * ir[ow];
+                    for (int64_t iw = w0[ow]; iw < w1[ow]; ++iw) r[iw] += v;
+                }
+                /* Interior columns: taps outer, a plain strided loop per tap. */
+                for (int kj = 0; kj < g->kw; ++kj) {
+                    float *rk = r - g->pw + kj;
+                    for (int64_t ow = lo; ow < hi; ++ow) rk[ow * sw] += gr[ow] * ir[ow];
                 }
             }
+        }
     }
     return ST_OK;
 }

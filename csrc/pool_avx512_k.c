@@ -1,8 +1,9 @@
 /* AVX-512 row kernels of the pooling family: 16 output columns per vector.
  * Column taps are loaded contiguously (stride 1), de-interleaved from two loads (stride 2)
- * or gathered (other strides); partial blocks use masked loads, so nothing past the last
- * valid element is read.  Same comparison order as the generic path (rows, then columns;
- * a later tap wins when greater or NaN), hence the same values and indices. */
+ * or gathered (other strides); partial blocks and windows over the border use masked loads,
+ * so nothing outside the input plane is read.  Max pooling follows PyTorch's rule (a later
+ * tap wins when greater or NaN; padding never wins), so values and indices equal the
+ * generic path's. */
 #include <immintrin.h>
 #include <math.h>
 

@@ -1,7 +1,9 @@
-/* Internal: per-ISA row kernels of the pooling family (not shipped).  Each "interior" row
- * kernel computes outputs ow in [ow0, ow1) of one output row whose window rows ki in
- * [ki0, ki1) lie inside the input and whose window columns all lie inside the input; the
- * driver in pool.c handles the border columns and picks the ISA with st_arch_get(). */
+/* Internal: per-ISA row kernels of the pooling family (not shipped).  The drivers in pool.c
+ * split the work in (plane, output-row range) tasks and pick the ISA with st_arch_get();
+ * the "rows" kernels below process such a task.  "Interior" columns are those whose window
+ * columns all lie inside the input; window rows outside the input are skipped by restricting
+ * ki to [ki0, ki1).  Every path takes the taps of a window in the same order (rows, then
+ * columns), so max pooling gives the same values and indices on every ISA. */
 #ifndef STRIATE_POOL_ISA_H
 #define STRIATE_POOL_ISA_H
 

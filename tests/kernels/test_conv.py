@@ -68,7 +68,7 @@ def _ids(case):
     return f"n{n}c{c}h{h}w{w}k{k}_{kh}x{kw}_s{s}p{p}d{d}g{g}".replace(" ", "")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _data(case):
     n, c, h, w, k, kh, kw, s, p, d, g = case
     rng = np.random.default_rng(abs(hash(case)) % 2**32)
@@ -153,7 +153,7 @@ def test_parity_with_torch(parity_case):
         want = f.conv_transpose2d(torch.tensor(x), torch.tensor(wt), None, s, p, op, g, d)
         _close(K.conv_transpose2d(x, wt, None, s, p, op, d, g), want.numpy(), "torch")
         return
-    x, wt, b, gy, _ = _data(parity_case)
+    x, wt, b, _gy, _ = _data(parity_case)
     s, p, d, g = parity_case[7:]
     tx = torch.tensor(x)
     if isinstance(p, tuple) and len(p) == 4:  # F.pad order is (left, right, top, bottom)
@@ -259,7 +259,7 @@ def test_thread_invariance(case):
 
 
 def test_noncontiguous_and_float64_inputs():
-    x, wt, b, gy, ref = _data(NAMED[1])
+    x, wt, b, _gy, ref = _data(NAMED[1])
     xf = np.asfortranarray(x.astype(np.float64))
     _close(K.conv2d(xf, wt[:, :, ::-1, ::-1].copy()[:, :, ::-1, ::-1], b, 1, 1), ref[0], "nc")
 
@@ -284,8 +284,8 @@ W = np.zeros((128, 64, 3, 3), np.float32)
 
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: K.conv2d(X, W), ValueError,
-     r"conv2d: expected input with 64 channels \(groups=1, weight shape \(128, 64, 3, 3\)\), "
-     r"got input shape \(8, 32, 28, 28\)"),
+     (r"conv2d: expected input with 64 channels \(groups=1, weight shape \(128, 64, 3, 3\)\), "
+      r"got input shape \(8, 32, 28, 28\)")),
     (lambda: K.conv2d(X[0], W), ValueError, "input with 4 dimensions"),
     (lambda: K.conv2d(X, W[:, :16], groups=3), ValueError, "divisible by groups=3"),
     (lambda: K.conv2d(X, W[:, :16], groups=0), ValueError, "groups"),

@@ -86,7 +86,7 @@ def _avg_cases():
                 continue
             x = _data(rng, shape)
             for cip, dov in ((True, None), (False, None), (True, 3), (False, -2)):
-                kw = dict(ceil_mode=ceil, count_include_pad=cip, divisor_override=dov)
+                kw = {"ceil_mode": ceil, "count_include_pad": cip, "divisor_override": dov}
                 y = R.avg_pool2d(x, k, s, p, **kw)
                 gy = rng.standard_normal(y.shape).astype(np.float32)
                 _AVG_CASES.append((shape, (k, s, p), kw, x, y, gy,
@@ -115,6 +115,26 @@ def test_global_avg_pool_matches_reference(arch, threads, rng):
                                    R.global_avg_pool2d_backward(gy, shape), rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape, k, s, p, d", [
+    ((1, 2, 2, 60), (1, 32), 1, (0, 16), 1),    # border blocks in the middle of a row
+    ((1, 1, 3, 37), (2, 34), (1, 2), (1, 17), 1),  # wider than the tabulated border masks
+    ((2, 1, 5, 80), (3, 9), (2, 3), (1, 4), (2, 5)),
+    ((1, 1, 40, 70), 3, 2, 1, 1),               # several column blocks, rows split in tasks
+])
+def test_wide_windows_match_reference(arch, threads, rng, shape, k, s, p, d):
+    x = _data(rng, shape, ties=True)
+    for ceil in (False, True):
+        y, i = K.max_pool2d(x, k, s, p, d, ceil)
+        yr, ir = R.max_pool2d(x, k, s, p, d, ceil)
+        np.testing.assert_array_equal(y, yr)
+        np.testing.assert_array_equal(i, ir)
+        if d == 1:
+            for cip in (True, False):
+                np.testing.assert_allclose(
+                    K.avg_pool2d(x, k, s, p, ceil, cip),
+                    R.avg_pool2d(x, k, s, p, ceil, cip), rtol=1e-5, atol=1e-6)
+
+
 def test_max_pool_nan_and_inf(arch):
     x = np.full((1, 1, 4, 6), -np.inf, dtype=np.float32)
     x[0, 0, 0, 1] = np.nan
@@ -136,7 +156,7 @@ def test_max_pool_window_outside_input_gives_minus_one():
     x = np.ones((1, 1, 2, 2), np.float32)
     y, i = K.max_pool2d(x, 2, stride=1, padding=1, dilation=3)
     assert y.shape == (1, 1, 1, 1) and y[0, 0, 0, 0] == -np.inf and i[0, 0, 0, 0] == -1
-    yr, ir = R.max_pool2d(x, 2, stride=1, padding=1, dilation=3)
+    _yr, ir = R.max_pool2d(x, 2, stride=1, padding=1, dilation=3)
     np.testing.assert_array_equal(i, ir)
     g = K.max_pool2d_backward(np.ones_like(y), i, x.shape)
     np.testing.assert_array_equal(g, np.zeros_like(x))
@@ -198,7 +218,7 @@ def test_reference_avg_backward_finite_differences(cfg, rng):
     k, s, p, ceil, cip, dov = cfg
     shape = (2, 1, 7, 6)
     x = rng.standard_normal(shape)
-    kw = dict(ceil_mode=ceil, count_include_pad=cip, divisor_override=dov)
+    kw = {"ceil_mode": ceil, "count_include_pad": cip, "divisor_override": dov}
     w = rng.standard_normal(R.avg_pool2d(x, k, s, p, **kw).shape)
 
     def f(z):

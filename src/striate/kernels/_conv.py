@@ -146,12 +146,6 @@ def conv2d_output_shape(input_shape: Sequence[int], weight_shape: Sequence[int],
     return geom[0], geom[4], geom[7], geom[8]
 
 
-def _call(f, geom: tuple, *arrays: np.ndarray) -> None:
-    if any(a is not None and a.size == 0 for a in arrays):
-        return
-    f(geom, *[a.reshape(-1) if a is not None else None for a in arrays])
-
-
 def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1,
            padding=0, dilation=1, groups: int = 1) -> np.ndarray:
     """2-D cross-correlation over an NCHW batch, like ``torch.nn.functional.conv2d``.
@@ -210,18 +204,19 @@ def _check_grad(fn: str, name: str, g: np.ndarray, expected: tuple) -> None:
 
 
 def _backward_data(geom: tuple, grad_out: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    dx = np.zeros(geom[:4], dtype=np.float32)
-    if dx.size and grad_out.size and weight.size:
-        _C.conv2d_backward_data(geom, grad_out.reshape(-1), weight.reshape(-1),
-                                dx.reshape(-1))
+    if not (grad_out.size and weight.size and np.prod(geom[:4])):
+        return np.zeros(geom[:4], dtype=np.float32)
+    dx = np.empty(geom[:4], dtype=np.float32)  # the kernel writes every element
+    _C.conv2d_backward_data(geom, grad_out.reshape(-1), weight.reshape(-1), dx.reshape(-1))
     return dx
 
 
 def _backward_weight(geom: tuple, grad_out: np.ndarray, x: np.ndarray,
                      weight_shape: tuple) -> np.ndarray:
-    dw = np.zeros(weight_shape, dtype=np.float32)
-    if dw.size and grad_out.size and x.size:
-        _C.conv2d_backward_weight(geom, grad_out.reshape(-1), x.reshape(-1), dw.reshape(-1))
+    if not (grad_out.size and x.size and np.prod(weight_shape)):
+        return np.zeros(weight_shape, dtype=np.float32)
+    dw = np.empty(weight_shape, dtype=np.float32)  # the kernel writes every element
+    _C.conv2d_backward_weight(geom, grad_out.reshape(-1), x.reshape(-1), dw.reshape(-1))
     return dw
 
 

@@ -53,7 +53,7 @@ def _fwd(x, weight, stride, pads, dilation, groups, P=None, Q=None):
     w = np.asarray(weight, dtype=np.float64)
     k, cg, kh, kw = w.shape
     v = _windows(x, kh, kw, stride, pads, dilation, P, Q)
-    n, c, p, q = v.shape[:4]
+    n, _, p, q = v.shape[:4]
     v = v.reshape(n, groups, cg, p, q, kh, kw)
     wg = w.reshape(groups, k // groups, cg, kh, kw)
     return np.einsum("ngcpqrs,gkcrs->ngkpq", v, wg).reshape(n, k, p, q)

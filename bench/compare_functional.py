@@ -1,0 +1,168 @@
+"""Autograd ops side by side: striate.functional vs PyTorch (and a hand-written NumPy forward
++ backward where one is short), forward + backward, in one process.
+
+Rows measure what the op layer adds on top of the kernels: graph recording, the backward
+walk, and the NumPy parts of each op (norms, losses, activations).  Run through
+bench/compare.py (`python bench/compare.py --only functional`) or alone:
+`python bench/compare_functional.py`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    from _timing import median_ms, set_threads, torch_or_none
+except ImportError:  # imported as bench.compare_functional
+    from bench._timing import median_ms, set_threads, torch_or_none
+
+
+def _np_mul_add(a, b):
+    y = a * b + a
+    ga = b + 1.0
+    gb = a.copy()
+    return y, ga, gb
+
+
+def _np_xent(x, t):
+    m = x.max(1, keepdims=True)
+    z = x - m
+    e = np.exp(z)
+    s = e.sum(1, keepdims=True)
+    loss = (np.log(s)[:, 0] - z[np.arange(len(t)), t]).mean()
+    p = e / s
+    p[np.arange(len(t)), t] -= 1.0
+    p /= len(t)
+    return loss, p
+
+
+def rows(threads: int, repeat: int) -> list[dict]:
+    """Time each workload with ``threads`` threads; median of ``repeat`` runs each.
+
+    Returns:
+        One dict per workload: family, workload, striate_ms, numpy_ms, torch_ms, flop, note.
+    """
+    import striate
+    import striate.functional as F
+
+    set_threads(threads)
+    torch = torch_or_none(threads)
+    tf = torch.nn.functional if torch is not None else None
+    rng = np.random.default_rng(0)
+    out = []
+
+    def add(name, s_fn, n_fn, t_fn, note, flop=None):
+        rep = repeat
+        s_ms = median_ms(s_fn, repeat=rep, min_time=0.2)
+        n_ms = median_ms(n_fn, repeat=rep, min_time=0.2) if n_fn is not None else None
+        t_ms = median_ms(t_fn, repeat=rep, min_time=0.2) if t_fn is not None else None
+        out.append({"family": "functional", "workload": name, "striate_ms": s_ms,
+                    "numpy_ms": n_ms, "torch_ms": t_ms, "flop": flop, "note": note})
+
+    def pair(*shape):
+        a = rng.standard_normal(shape).astype(np.float32)
+        s = striate.Tensor(a.copy(), requires_grad=True)
+        t = torch.tensor(a.copy(), requires_grad=True) if torch is not None else None
+        return a, s, t
+
+    # pure overhead: two elementwise ops and their backward on a tiny tensor
+    a, sa, ta = pair(16, 16)
+    b, sb, tb = pair(16, 16)
+
+    def s_small():
+        (sa * sb + sa).sum().backward()
+
+    def t_small():
+        (ta * tb + ta).sum().backward()
+
+    add("mul_add_16x16", s_small, lambda: _np_mul_add(a, b),
+        t_small if torch else None, "y=a*b+a, sum, backward: per-op overhead")
+
+    # cross entropy, batch 128, 10 and 1000 classes
+    for c in (10, 1000):
+        x, sx, tx = pair(128, c)
+        tgt = rng.integers(0, c, 128)
+        st, tt = striate.tensor(tgt), (torch.tensor(tgt) if torch else None)
+
+        def s_ce(sx=sx, st=st):
+            F.cross_entropy(sx, st).backward()
+
+        def t_ce(tx=tx, tt=tt):
+            tf.cross_entropy(tx, tt).backward()
+
+        add(f"cross_entropy_128x{c}", s_ce, lambda x=x, tgt=tgt: _np_xent(x, tgt),
+            t_ce if torch else None, "logits (128, C), class indices, mean, fwd+bwd")
+
+    # batch norm (train) and layer norm
+    x, sx, tx = pair(64, 64, 32, 32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    sg = striate.Tensor(g)
+    tg = torch.tensor(g) if torch else None
+    sw, sb_ = striate.ones(64, requires_grad=True), striate.zeros(64, requires_grad=True)
+    if torch:
+        tw, tb_ = torch.ones(64, requires_grad=True), torch.zeros(64, requires_grad=True)
+
+    def s_bn():
+        F.batch_norm(sx, None, None, sw, sb_, training=True).backward(sg)
+
+    def t_bn():
+        tf.batch_norm(tx, None, None, tw, tb_, training=True).backward(tg)
+
+    add("batch_norm_train_64x64x32x32", s_bn, None, t_bn if torch else None,
+        "affine, batch statistics, fwd+bwd")
+
+    x, sx, tx = pair(64, 197, 384)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    sg = striate.Tensor(g)
+    tg = torch.tensor(g) if torch else None
+    lw, lb = striate.ones(384, requires_grad=True), striate.zeros(384, requires_grad=True)
+    if torch:
+        tlw, tlb = torch.ones(384, requires_grad=True), torch.zeros(384, requires_grad=True)
+
+    def s_ln():
+        F.layer_norm(sx, (384,), lw, lb).backward(sg)
+
+    def t_ln():
+        tf.layer_norm(tx, (384,), tlw, tlb).backward(tg)
+
+    add("layer_norm_64x197x384", s_ln, None, t_ln if torch else None, "ViT-S sized, fwd+bwd")
+
+    def s_gelu():
+        F.gelu(sx).backward(sg)
+
+    def t_gelu():
+        tf.gelu(tx).backward(tg)
+
+    add("gelu_64x197x384", s_gelu, None, t_gelu if torch else None, "exact erf form, fwd+bwd")
+
+    def s_sm():
+        F.softmax(sx, -1).backward(sg)
+
+    def t_sm():
+        tf.softmax(tx, -1).backward(tg)
+
+    add("softmax_64x197x384", s_sm, None, t_sm if torch else None, "last dim, fwd+bwd")
+
+    x, sx, tx = pair(64, 32, 28, 28)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    sg = striate.Tensor(g)
+    tg = torch.tensor(g) if torch else None
+
+    def s_relu():
+        F.relu(sx).backward(sg)
+
+    def t_relu():
+        tf.relu(tx).backward(tg)
+
+    add("relu_64x32x28x28", s_relu, lambda: (np.maximum(x, 0), g * (x > 0)),
+        t_relu if torch else None, "fwd+bwd")
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.argv[1:1] = ["--only", "functional"]
+    from compare import main
+
+    main()

@@ -1,0 +1,362 @@
+"""Normalisation and smooth-activation kernels on the compiled core: batch norm (training
+and evaluation forward, backward), layer norm over the last dimension (forward, backward),
+GELU (exact and tanh forms), SiLU and sigmoid, float32."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from striate._kernels import _C
+from striate.kernels._validate import as_f32, check_out
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def _vec(name: str, v, n: int, fn: str, what: str) -> np.ndarray | None:
+    if v is None:
+        return None
+    a = as_f32(name, v, fn)
+    if a.shape != (n,):
+        raise ValueError(f"{fn}: expected {name} with shape ({n},) for {what}, got {a.shape}")
+    return a
+
+
+def _nchw(x, fn: str) -> tuple[np.ndarray, int, int, int]:
+    x = as_f32("x", x, fn)
+    if x.ndim < 2:
+        raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, *), got shape "
+                         f"{x.shape}")
+    n, c = x.shape[:2]
+    s = int(np.prod(x.shape[2:], dtype=np.int64))
+    return x, n, c, s
+
+
+def _grads(grads, fn: str) -> tuple[bool, bool, bool]:
+    try:
+        t = tuple(bool(g) for g in grads)
+    except TypeError:
+        raise TypeError(f"{fn}: expected grads to be three booleans, got {grads!r}") from None
+    if len(t) != 3:
+        raise ValueError(f"{fn}: expected grads to be three booleans (input, weight, bias), "
+                         f"got {grads!r}")
+    return t
+
+
+def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
+                             bias: np.ndarray | None = None, eps: float = 1e-5,
+                             return_var: bool = False):
+    """Batch normalisation with batch statistics over every axis but 1.
+
+    Per channel ``c`` the mean and the biased variance of ``x[:, c]`` give
+    ``y = (x - mean) * invstd * weight[c] + bias[c]`` with ``invstd = 1 / sqrt(var + eps)``
+    (statistics accumulated in double over blocks, in a fixed order).
+
+    Args:
+        x: ``(N, C, *)`` or ``(N, C)`` floating array with at least one value per channel.
+        weight, bias: optional ``(C,)`` affine parameters (1 and 0 when absent).
+        eps: added to the variance (>= 0).
+        return_var: also return the biased variance (for the running statistics).
+
+    Shape:
+        ``y`` has ``x``'s shape; ``mean``, ``invstd`` (and ``var``) are ``(C,)``.
+
+    Returns:
+        ``(y, mean, invstd)``, or ``(y, mean, invstd, var)`` with ``return_var``.
+
+    Raises:
+        TypeError: non-floating inputs.
+        ValueError: ``x`` with fewer than 2 dimensions or no value per channel, parameters
+            not ``(C,)``, negative ``eps``.
+
+    Example:
+        >>> y, m, s = batch_norm_train_forward(np.array([[1.0], [3.0]], np.float32))
+        >>> y.ravel().round(3).tolist(), m.tolist()
+        ([-1.0, 1.0], [2.0])
+    """
+    fn = "batch_norm_train_forward"
+    x, n, c, s = _nchw(x, fn)
+    if n * s < 1:
+        raise ValueError(f"{fn}: expected at least one value per channel, got x of shape "
+                         f"{x.shape}")
+    if not eps >= 0:
+        raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
+    w = _vec("weight", weight, c, fn, f"x of shape {x.shape}")
+    b = _vec("bias", bias, c, fn, f"x of shape {x.shape}")
+    y = np.empty_like(x)
+    mean = np.empty(c, np.float32)
+    invstd = np.empty(c, np.float32)
+    var = np.empty(c, np.float32) if return_var else None
+    if c:
+        _C.batch_norm_train(n, c, s, x.reshape(-1), w, b, float(eps), y.reshape(-1), mean,
+                            invstd, var)
+    return (y, mean, invstd, var) if return_var else (y, mean, invstd)
+
+
+def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
+                            weight: np.ndarray | None = None, bias: np.ndarray | None = None,
+                            eps: float = 1e-5) -> np.ndarray:
+    """Batch normalisation with given (running) statistics:
+    ``y = (x - mean[c]) * weight[c] / sqrt(var[c] + eps) + bias[c]``, one fused pass.
+
+    Args:
+        x: ``(N, C, *)`` or ``(N, C)`` floating array.
+        mean, var: ``(C,)`` statistics.
+        weight, bias: optional ``(C,)`` affine parameters.
+        eps: added to the variance (>= 0).
+
+    Returns:
+        ``y`` of ``x``'s shape.
+
+    Raises:
+        TypeError: non-floating inputs.  ValueError: shapes that do not match, negative eps.
+    """
+    fn = "batch_norm_eval_forward"
+    x, n, c, s = _nchw(x, fn)
+    if not eps >= 0:
+        raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
+    what = f"x of shape {x.shape}"
+    m = _vec("mean", mean, c, fn, what)
+    v = _vec("var", var, c, fn, what)
+    w = _vec("weight", weight, c, fn, what)
+    b = _vec("bias", bias, c, fn, what)
+    scale = 1.0 / np.sqrt(v.astype(np.float64) + eps)
+    if w is not None:
+        scale = scale * w
+    scale = scale.astype(np.float32)
+    shift = b if b is not None else np.zeros(c, np.float32)
+    y = np.empty_like(x)
+    if x.size:
+        _C.batch_norm_eval(n, c, s, x.reshape(-1), m, scale, shift, y.reshape(-1))
+    return y
+
+
+def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray | None,
+                        mean: np.ndarray, invstd: np.ndarray,
+                        grads=(True, True, True)):
+    """Gradients of :func:`batch_norm_train_forward` from its saved ``mean`` and ``invstd``.
+
+    With ``xhat = (x - mean) * invstd`` and ``M = x.size / C`` values per channel:
+    ``dweight = sum(g * xhat)``, ``dbias = sum(g)``,
+    ``dx = invstd * weight * (g - dbias / M - xhat * dweight / M)`` (sums per channel).
+
+    Args:
+        grad_out: gradient of ``y``, ``x``'s shape.
+        x: the forward input.
+        weight: the ``(C,)`` weight or ``None`` (1).
+        mean, invstd: ``(C,)`` from the forward.
+        grads: which of ``(dx, dweight, dbias)`` to compute; the others are ``None``.
+
+    Returns:
+        ``(dx, dweight, dbias)``.
+
+    Raises:
+        TypeError: non-floating inputs.  ValueError: shapes that do not match.
+    """
+    fn = "batch_norm_backward"
+    x, n, c, s = _nchw(x, fn)
+    gy = as_f32("grad_out", grad_out, fn)
+    if gy.shape != x.shape:
+        raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
+    what = f"x of shape {x.shape}"
+    w = _vec("weight", weight, c, fn, what)
+    m = _vec("mean", mean, c, fn, what)
+    i = _vec("invstd", invstd, c, fn, what)
+    want = _grads(grads, fn)
+    gx = np.empty_like(x) if want[0] else None
+    gw = np.zeros(c, np.float32) if want[1] else None
+    gb = np.zeros(c, np.float32) if want[2] else None
+    if x.size and any(want):
+        _C.batch_norm_backward(n, c, s, gy.reshape(-1), x.reshape(-1), w, m, i,
+                               None if gx is None else gx.reshape(-1), gw, gb)
+    return gx, gw, gb
+
+
+def _rows(x, fn: str) -> np.ndarray:
+    x = as_f32("x", x, fn, ndim=2)
+    if x.shape[1] < 1:
+        raise ValueError(f"{fn}: expected x with at least one column, got shape {x.shape}")
+    return x
+
+
+def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None = None,
+                       bias: np.ndarray | None = None, eps: float = 1e-5):
+    """Layer normalisation of each row of a 2-D array:
+    ``y = (x - mean) * invstd * weight + bias``, ``invstd = 1 / sqrt(var + eps)`` with the
+    row's mean and biased variance.
+
+    Args:
+        x: ``(R, M)`` floating array (``M >= 1``).
+        weight, bias: optional ``(M,)``.
+        eps: added to the variance (>= 0).
+
+    Returns:
+        ``(y, mean, invstd)``, ``y`` of shape ``(R, M)``, the others ``(R,)``.
+
+    Raises:
+        TypeError: non-floating inputs.  ValueError: ``x`` not 2-D or without columns,
+            parameters not ``(M,)``, negative eps.
+
+    Example:
+        >>> y, m, s = layer_norm_forward(np.array([[1.0, 3.0]], np.float32), eps=0.0)
+        >>> y.tolist(), m.tolist(), s.tolist()
+        ([[-1.0, 1.0]], [2.0], [1.0])
+    """
+    fn = "layer_norm_forward"
+    x = _rows(x, fn)
+    if not eps >= 0:
+        raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
+    r, m = x.shape
+    w = _vec("weight", weight, m, fn, f"x of shape {x.shape}")
+    b = _vec("bias", bias, m, fn, f"x of shape {x.shape}")
+    y = np.empty_like(x)
+    mean = np.empty(r, np.float32)
+    invstd = np.empty(r, np.float32)
+    if r:
+        _C.layer_norm(r, m, x.reshape(-1), w, b, float(eps), y.reshape(-1), mean, invstd)
+    return y, mean, invstd
+
+
+def layer_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray | None,
+                        mean: np.ndarray, invstd: np.ndarray, grads=(True, True, True)):
+    """Gradients of :func:`layer_norm_forward` from its saved ``mean`` and ``invstd``.
+
+    With ``xhat = (x - mean) * invstd`` and ``g = grad_out * weight`` (per row of ``M``):
+    ``dx = invstd * (g - mean(g) - xhat * mean(g * xhat))``, ``dweight = sum_rows(grad_out *
+    xhat)``, ``dbias = sum_rows(grad_out)``.
+
+    Args:
+        grad_out: ``(R, M)``.
+        x: the forward input ``(R, M)``.
+        weight: ``(M,)`` or ``None`` (1).
+        mean, invstd: ``(R,)`` from the forward.
+        grads: which of ``(dx, dweight, dbias)`` to compute; the others are ``None``.
+
+    Returns:
+        ``(dx, dweight, dbias)``.
+
+    Raises:
+        TypeError: non-floating inputs.  ValueError: shapes that do not match.
+    """
+    fn = "layer_norm_backward"
+    x = _rows(x, fn)
+    r, m = x.shape
+    gy = as_f32("grad_out", grad_out, fn)
+    if gy.shape != x.shape:
+        raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
+    w = _vec("weight", weight, m, fn, f"x of shape {x.shape}")
+    mu = _vec("mean", mean, r, fn, f"x of shape {x.shape}")
+    i = _vec("invstd", invstd, r, fn, f"x of shape {x.shape}")
+    want = _grads(grads, fn)
+    gx = np.empty_like(x) if want[0] else None
+    gw = np.zeros(m, np.float32) if want[1] else None
+    gb = np.zeros(m, np.float32) if want[2] else None
+    if r and any(want):
+        _C.layer_norm_backward(r, m, gy.reshape(-1), x.reshape(-1), w, mu, i,
+                               None if gx is None else gx.reshape(-1), gw, gb)
+    return gx, gw, gb
+
+
+def _approx(approximate: str, fn: str) -> bool:
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"{fn}: expected approximate in {GELU_APPROXIMATIONS}, got "
+                         f"{approximate!r}")
+    return approximate == "tanh"
+
+
+def _out(out, x: np.ndarray, fn: str) -> np.ndarray:
+    if out is None:
+        return np.empty_like(x)
+    return check_out("out", out, x.shape, fn)
+
+
+def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
+         ) -> np.ndarray:
+    """Gaussian error linear unit, elementwise: ``x * Phi(x)`` (``Phi`` the standard normal
+    CDF, through erfc so both tails keep their relative accuracy), or with
+    ``approximate="tanh"`` ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+    Args:
+        x: floating array of any shape.
+        approximate: ``"none"`` or ``"tanh"``.
+        out: optional C-contiguous float32 output of ``x``'s shape (may be ``x``).
+
+    Returns:
+        ``out`` (a new array when not given).
+
+    Raises:
+        TypeError: non-floating ``x``.  ValueError: unknown approximation, bad ``out``.
+
+    Example:
+        >>> [round(float(v), 4) for v in gelu(np.array([0.0, 1.0], np.float32))]
+        [0.0, 0.8413]
+    """
+    fn = "gelu"
+    tanh = _approx(approximate, fn)
+    x = as_f32("x", x, fn)
+    y = _out(out, x, fn)
+    if x.size:
+        _C.gelu(x.reshape(-1), tanh, y.reshape(-1))
+    return y
+
+
+def gelu_backward(x: np.ndarray, grad_out: np.ndarray, approximate: str = "none"
+                  ) -> np.ndarray:
+    """``grad_out * gelu'(x)`` for the form named by ``approximate``.
+
+    Raises:
+        TypeError: non-floating inputs.  ValueError: shapes that differ, unknown
+            approximation.
+    """
+    fn = "gelu_backward"
+    tanh = _approx(approximate, fn)
+    x = as_f32("x", x, fn)
+    gy = as_f32("grad_out", grad_out, fn)
+    if gy.shape != x.shape:
+        raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
+    gx = np.empty_like(x)
+    if x.size:
+        _C.gelu_backward(x.reshape(-1), gy.reshape(-1), tanh, gx.reshape(-1))
+    return gx
+
+
+def silu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``x * sigmoid(x)`` elementwise (``out`` may be ``x``).
+
+    Raises:
+        TypeError: non-floating ``x``.  ValueError: bad ``out``.
+    """
+    x = as_f32("x", x, "silu")
+    y = _out(out, x, "silu")
+    if x.size:
+        _C.silu(x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def silu_backward(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """``grad_out * s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``.
+
+    Raises:
+        TypeError: non-floating inputs.  ValueError: shapes that differ.
+    """
+    fn = "silu_backward"
+    x = as_f32("x", x, fn)
+    gy = as_f32("grad_out", grad_out, fn)
+    if gy.shape != x.shape:
+        raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
+    gx = np.empty_like(x)
+    if x.size:
+        _C.silu_backward(x.reshape(-1), gy.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` elementwise (``out`` may be ``x``).
+
+    Raises:
+        TypeError: non-floating ``x``.  ValueError: bad ``out``.
+    """
+    x = as_f32("x", x, "sigmoid")
+    y = _out(out, x, "sigmoid")
+    if x.size:
+        _C.sigmoid(x.reshape(-1), y.reshape(-1))
+    return y

@@ -1,0 +1,274 @@
+"""Checkpoints: ``striate.save`` / ``striate.load`` in the safetensors format.
+
+A checkpoint is a state dict (``name -> array``) or a nested structure of dicts, lists and
+tuples such as ``{"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}``.
+Arrays (NumPy arrays, or Tensors whose ``.data`` is one) become safetensors tensors named by
+their path joined with dots (``"optimizer.state.0.exp_avg"``); everything else (ints, floats,
+strings, bools, None and the shape of the structure itself, including integer dict keys and
+tuples) is stored as JSON in the safetensors header, together with the striate version and the
+caller's metadata (e.g. architecture name and config). A plain state dict keeps its own names,
+so other safetensors readers see ``"conv1.weight"`` etc.
+
+Writes are atomic: the file is written to a temporary file in the same directory, flushed to
+disk (fsync) and renamed over the target with :func:`os.replace`, so a crash or an error in the
+middle of a save leaves any previous file intact. Loading parses only the safetensors header
+(JSON) and raw array bytes: it never executes code from the file (no pickle).
+
+safetensors is an optional dependency (``pip install 'striate[weights]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load", "load_metadata", "save"]
+
+_FORMAT_KEY = "striate.format"
+_FORMAT_VERSION = "1"
+_STRUCTURE_KEY = "striate.structure"
+_VERSION_KEY = "striate.version"
+_USER_KEY = "striate.metadata"
+
+
+def _safetensors() -> Any:
+    try:
+        import safetensors.numpy as stnp
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("striate.save/striate.load need the optional 'safetensors' package: "
+                          "pip install 'striate[weights]' (or pip install safetensors)") from exc
+    return stnp
+
+
+def _as_array(x: Any) -> np.ndarray | None:
+    """``x`` as an array when it is an array leaf (ndarray or Tensor-like), else None."""
+    if isinstance(x, np.ndarray):
+        return x
+    data = getattr(x, "data", None)
+    if isinstance(data, np.ndarray) and not isinstance(x, (memoryview, bytes)):
+        return data
+    return None
+
+
+def _flatten(obj: Any, path: list[str], tensors: dict[str, np.ndarray]) -> Any:
+    """Describe ``obj`` as a JSON skeleton, moving its arrays into ``tensors``."""
+    arr = _as_array(obj)
+    if arr is not None:
+        if arr.dtype == object:
+            raise TypeError(f"striate.save: array at '{'.'.join(path)}' has dtype object, "
+                            "which cannot be stored")
+        key = ".".join(path)
+        if key in tensors:
+            raise ValueError(f"striate.save: two entries flatten to the same name '{key}'")
+        tensors[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
+        return {"t": "array", "key": key}
+    if isinstance(obj, Mapping):
+        items = []
+        for k, v in obj.items():
+            if isinstance(k, bool) or not isinstance(k, (str, int, np.integer)):
+                raise TypeError(f"striate.save: dict keys must be str or int, got "
+                                f"{type(k).__name__} key {k!r} at '{'.'.join(path)}'")
+            k = k if isinstance(k, str) else int(k)
+            items.append([k, _flatten(v, path + [str(k)], tensors)])
+        return {"t": "dict", "items": items}
+    if isinstance(obj, (list, tuple)):
+        kind = "tuple" if isinstance(obj, tuple) else "list"
+        return {"t": kind, "items": [_flatten(v, path + [str(i)], tensors)
+                                     for i, v in enumerate(obj)]}
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return {"t": "value", "v": obj}
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return {"t": "value", "v": obj}
+        return {"t": "float", "v": repr(obj)}  # inf / nan, kept exactly
+    raise TypeError(f"striate.save: cannot store a {type(obj).__name__} at "
+                    f"'{'.'.join(path) or '<root>'}' (arrays, Tensors, dicts, lists, tuples, "
+                    "int, float, str, bool and None are supported)")
+
+
+def _unflatten(node: Any, tensors: Mapping[str, np.ndarray]) -> Any:
+    kind = node["t"]
+    if kind == "array":
+        return tensors[node["key"]]
+    if kind == "dict":
+        return {k: _unflatten(v, tensors) for k, v in node["items"]}
+    if kind == "list":
+        return [_unflatten(v, tensors) for v in node["items"]]
+    if kind == "tuple":
+        return tuple(_unflatten(v, tensors) for v in node["items"])
+    if kind == "value":
+        return node["v"]
+    if kind == "float":
+        return float(node["v"])
+    raise ValueError(f"striate.load: unknown node kind {kind!r} in the checkpoint structure")
+
+
+def _write_safetensors(tensors: dict[str, np.ndarray], path: str,
+                       metadata: dict[str, str]) -> None:
+    """Write the safetensors file (the step that a crash could interrupt)."""
+    _safetensors().save_file(tensors, path, metadata=metadata)
+
+
+def _file_mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        pass
+    umask = 0o022
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    umask = int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o666 & ~umask
+
+
+def _atomic_write(tensors: dict[str, np.ndarray], path: str, metadata: dict[str, str]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                               dir=directory)
+    os.close(fd)
+    try:
+        _write_safetensors(tensors, tmp, metadata)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, _file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def save(obj: Mapping[str, Any], path: str | os.PathLike,
+         metadata: Mapping[str, Any] | None = None) -> None:
+    """Save a state dict or a nested checkpoint to ``path`` (safetensors), atomically.
+
+    Args:
+        obj: a dict of arrays/Tensors, or nested dicts/lists/tuples of arrays, Tensors and
+            JSON values (int, float, str, bool, None); dict keys are str or int.
+        path: destination file (conventionally ``*.safetensors``); replaced atomically.
+        metadata: extra JSON-serialisable information stored in the header, e.g.
+            ``{"arch": "resnet18", "config": {"num_classes": 10}}``; read it back with
+            :func:`load_metadata`.
+
+    Raises:
+        TypeError: when ``obj`` is not a mapping or holds an unsupported value (the message
+            names its path).
+        ValueError: when two entries flatten to the same tensor name.
+        ImportError: when safetensors is not installed.
+
+    Example:
+        >>> import numpy as np, tempfile, os, striate
+        >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+        >>> striate.save({"model": {"w": np.ones(2, np.float32)}, "epoch": 3}, path)
+        >>> striate.load(path)["epoch"]
+        3
+    """
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"striate.save: expected a dict (state dict or checkpoint), "
+                        f"got {type(obj).__name__}")
+    tensors: dict[str, np.ndarray] = {}
+    structure = _flatten(obj, [], tensors)
+    from striate import __version__
+
+    header = {
+        _FORMAT_KEY: _FORMAT_VERSION,
+        _VERSION_KEY: __version__,
+        _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False),
+    }
+    if metadata is not None:
+        try:
+            header[_USER_KEY] = json.dumps(metadata, separators=(",", ":"))
+        except TypeError as exc:
+            raise TypeError(f"striate.save: metadata must be JSON-serialisable ({exc})") from None
+    _safetensors()
+    _atomic_write(tensors, os.fspath(path), header)
+
+
+def _read_header(path: str | os.PathLike) -> dict[str, str]:
+    _safetensors()
+    from safetensors import safe_open
+
+    with safe_open(os.fspath(path), framework="np") as f:
+        return dict(f.metadata() or {})
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Load a checkpoint written by :func:`save` (or any safetensors file).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The saved structure with NumPy arrays in place of arrays/Tensors (dict keys, tuples and
+        scalar values restored). A safetensors file written by another tool gives a flat dict
+        ``name -> array``.
+
+    Raises:
+        FileNotFoundError: when ``path`` does not exist.
+        ValueError: when the striate structure in the header is malformed or names a tensor
+            the file lacks.
+        ImportError: when safetensors is not installed.
+    """
+    stnp = _safetensors()
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"striate.load: no such file: '{path}'")
+    header = _read_header(path)
+    tensors = stnp.load_file(path)
+    for k, v in tensors.items():
+        if not v.flags.writeable:
+            tensors[k] = v.copy()
+    raw = header.get(_STRUCTURE_KEY)
+    if raw is None:
+        return dict(tensors)
+    try:
+        structure = json.loads(raw)
+        return _unflatten(structure, tensors)
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"striate.load: '{path}' has a malformed striate structure "
+                         f"header ({type(exc).__name__}: {exc})") from None
+
+
+def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The metadata stored in a checkpoint's header, without reading its arrays.
+
+    Returns:
+        The ``metadata`` given to :func:`save` (JSON-decoded) plus ``"striate_version"``; for
+        a safetensors file from another tool, its raw string metadata.
+    """
+    header = _read_header(path)
+    if _STRUCTURE_KEY not in header:
+        return header
+    out: dict[str, Any] = {}
+    if _USER_KEY in header:
+        user = json.loads(header[_USER_KEY])
+        out.update(user if isinstance(user, dict) else {"metadata": user})
+    out.setdefault("striate_version", header.get(_VERSION_KEY))
+    return out

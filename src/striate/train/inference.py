@@ -1,0 +1,151 @@
+"""Use a trained checkpoint: rebuild the model, evaluate it on a data set, classify image
+files (any size or mode: converted, resized and normalised as in training)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from striate.train.checkpoint import CheckpointError, load_checkpoint
+
+__all__ = ["evaluate_checkpoint", "load_images", "load_model", "predict_files", "softmax"]
+
+
+def load_model(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
+    """Rebuild the model of a checkpoint and load its weights (eval mode).
+
+    Returns:
+        ``(model, meta)`` where ``meta`` holds ``arch``, ``class_names``, ``normalization``,
+        ``input_shape``...
+
+    Raises:
+        CheckpointError: not a checkpoint, or one without a registered architecture.
+    """
+    from striate.models import create
+
+    state, meta = load_checkpoint(path)
+    arch = meta.get("arch")
+    if not isinstance(arch, dict) or "name" not in arch:
+        raise CheckpointError(f"checkpoint {os.fspath(path)!r}: no architecture recorded "
+                              "(the model was not built with striate.models.create)")
+    cfg = dict(arch.get("config", {}))
+    try:
+        model = create(arch["name"], **cfg)
+    except ValueError as e:
+        raise CheckpointError(f"checkpoint {os.fspath(path)!r}: cannot rebuild {arch['name']!r}"
+                              f" ({e})") from e
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, meta
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _normalise(x: np.ndarray, meta: dict[str, Any]) -> np.ndarray:
+    norm = meta.get("normalization") or {}
+    if "mean" in norm and "std" in norm:
+        c = x.shape[1]
+        m = np.asarray(norm["mean"], np.float32)
+        s = np.asarray(norm["std"], np.float32)
+        m = m.reshape(1, -1, 1, 1) if m.size == c else m.reshape(-1)[0]
+        s = s.reshape(1, -1, 1, 1) if s.size == c else s.reshape(-1)[0]
+        x = (x - m) / s
+    return x.astype(np.float32, copy=False)
+
+
+def load_images(paths: Sequence[str | os.PathLike], input_shape: Sequence[int],
+                meta: dict[str, Any] | None = None) -> np.ndarray:
+    """Read image files into a model-ready batch ``(N, C, H, W)`` float32.
+
+    Each image is converted to grayscale (``C == 1``) or RGB (``C == 3``), resized to
+    ``H x W`` (bilinear), scaled to [0, 1] and normalised with ``meta["normalization"]``.
+
+    Raises:
+        FileNotFoundError: a path does not exist.
+        ValueError: a file is not a readable image; Pillow missing.
+    """
+    try:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+    except ImportError as e:  # pragma: no cover
+        raise ValueError("predict needs Pillow to read images: pip install 'striate[vision]'") \
+            from e
+    c, h, w = (int(v) for v in input_shape)
+    if c not in (1, 3):
+        raise ValueError(f"input_shape: expected 1 or 3 channels, got {c}")
+    out = np.empty((len(paths), c, h, w), np.float32)
+    for i, p in enumerate(paths):
+        p = os.fspath(p)
+        if not os.path.isfile(p):
+            raise FileNotFoundError(f"image {p!r}: no such file")
+        try:
+            with Image.open(p) as im:
+                im.load()
+                im = ImageOps.exif_transpose(im)  # camera photos: upright as displayed
+                if im.mode in ("RGBA", "LA", "P") and c == 3:
+                    im = im.convert("RGBA")
+                    bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                    im = Image.alpha_composite(bg, im)
+                im = im.convert("L" if c == 1 else "RGB")
+                if im.size != (w, h):
+                    im = im.resize((w, h), Image.BILINEAR)
+                a = np.asarray(im, dtype=np.float32) / 255.0
+        except (UnidentifiedImageError, OSError) as e:
+            raise ValueError(f"image {p!r}: not a readable image ({e})") from e
+        out[i] = a[None] if c == 1 else a.transpose(2, 0, 1)
+    return _normalise(out, meta or {})
+
+
+def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLike],
+                  topk: int = 3) -> list[list[tuple[str, float]]]:
+    """Top-``k`` ``(class name, probability)`` for each image file, best first."""
+    import striate
+    from striate.train.trainer import to_tensor
+
+    model, meta = load_model(checkpoint)
+    shape = meta.get("input_shape")
+    if not shape:
+        raise CheckpointError(f"checkpoint {os.fspath(checkpoint)!r}: no input_shape recorded")
+    x = load_images(paths, shape, meta)
+    with striate.no_grad():
+        logits = np.asarray(model(to_tensor(x)).data)
+    probs = softmax(logits.astype(np.float64))
+    names = meta.get("class_names") or [str(i) for i in range(probs.shape[1])]
+    k = max(1, min(int(topk), probs.shape[1]))
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+    return [[(names[j], float(probs[i, j])) for j in order[i]] for i in range(len(paths))]
+
+
+def evaluate_checkpoint(checkpoint: str | os.PathLike, dataset: str | None = None,
+                        root: str | None = None, batch_size: int = 256,
+                        limit: int | None = None) -> dict[str, Any]:
+    """Test-set loss, accuracy, top-5, per-class accuracy and confusion matrix of a
+    checkpoint (the data set defaults to the one it was trained on; ``limit`` takes the same
+    seeded subset as ``striate train --limit-test``)."""
+    from striate.data import DataLoader, load_dataset
+    from striate.train.run import _subset
+    from striate.train.trainer import Trainer
+
+    model, meta = load_model(checkpoint)
+    name = dataset or meta.get("dataset")
+    if not name:
+        raise ValueError("evaluate: the checkpoint records no data set; pass --dataset")
+    seed = int((meta.get("run_config") or {}).get("seed", 0))
+    ds = _subset(load_dataset(name, root=root, train=False), limit, seed)
+    shape = meta.get("input_shape")
+    if shape and tuple(ds.image_shape) != tuple(shape):
+        raise ValueError(f"evaluate: {name} images have shape {tuple(ds.image_shape)}, the "
+                         f"model expects {tuple(shape)}")
+    norm = meta.get("normalization") or {}
+    loader = DataLoader(ds, batch_size=batch_size, mean=norm.get("mean"), std=norm.get("std"))
+    res = Trainer(model, progress=False, verbose=False,
+                  num_classes=len(meta.get("class_names") or []) or None).evaluate(loader)
+    res["class_names"] = meta.get("class_names") or list(ds.classes)
+    res["dataset"] = name
+    return res

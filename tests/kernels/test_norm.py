@@ -1,0 +1,321 @@
+"""Normalisation and smooth-activation kernels vs the NumPy reference (every ISA path, 1 and
+2 threads), the reference backward vs finite differences in float64, thread and schedule
+invariance, accuracy in the tails, bad input, PyTorch parity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import striate
+from striate import kernels as K
+from striate.backend import reference as R
+
+# (N, C, *spatial): batch 1, odd/prime sizes, (N, C) BatchNorm1d, planes longer than one
+# statistics block (4096), few and many channels.
+BN_SHAPES = [(1, 1, 2), (2, 1), (1, 3, 5, 7), (3, 5), (2, 7, 1, 1), (5, 130), (4, 3, 17, 19),
+             (1, 2, 70, 67), (2, 3, 4099), (3, 17, 6, 6), (16, 64, 8, 8), (2, 2, 3, 4, 5)]
+LN_SHAPES = [(1, 1), (1, 2), (3, 7), (5, 33), (17, 384), (200, 65), (2, 4099), (3, 9000)]
+GELU_SIZES = [1, 7, 31, 33, 1000, 40000]
+
+
+def _data(rng, shape, loc=0.0, scale=1.0):
+    return (rng.standard_normal(shape) * scale + loc).astype(np.float32)
+
+
+def _f64(*a):
+    return [None if v is None else v.astype(np.float64) for v in a]
+
+
+def _grad_scale(g, w, invstd, want):
+    """Magnitude of the terms that cancel in a normalisation gradient (for an atol)."""
+    terms = float(np.abs(g).max()) * float(invstd.max())
+    terms *= 1.0 if w is None else float(np.abs(w).max())
+    return max(1.0, terms, float(np.abs(want[1]).max()), float(np.abs(want[2]).max()))
+
+
+def _close(got, want, rtol, atol):
+    for g, w in zip(got, want):
+        if w is None:
+            assert g is None
+        else:
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("affine", ["none", "weight", "both"])
+def test_batch_norm_matches_reference(arch, threads, rng, affine):
+    for shape in BN_SHAPES:
+        c = shape[1]
+        x = _data(rng, shape, loc=3.0, scale=2.0)
+        w = _data(rng, c) if affine != "none" else None
+        b = _data(rng, c) if affine == "both" else None
+        y, mean, invstd, var = K.batch_norm_train_forward(x, w, b, 1e-5, return_var=True)
+        want = R.batch_norm_train_forward(*_f64(x, w, b), 1e-5, return_var=True)
+        _close((y, mean, invstd, var), want, rtol=2e-6, atol=2e-6)
+        g = _data(rng, shape)
+        got = K.batch_norm_backward(g, x, w, mean, invstd)
+        want = R.batch_norm_backward(*_f64(g, x, w, mean, invstd))
+        scale = _grad_scale(g, w, invstd, want)
+        _close(got, want, rtol=1e-5, atol=2e-6 * scale)
+        for grads in ((True, False, False), (False, True, True), (False, False, True)):
+            part = K.batch_norm_backward(g, x, w, mean, invstd, grads=grads)
+            _close(part, [v if k else None for v, k in zip(got, grads)], 0, 0)
+        rm, rv = _data(rng, c), np.abs(_data(rng, c)) + 0.1
+        np.testing.assert_allclose(K.batch_norm_eval_forward(x, rm, rv, w, b, 1e-3),
+                                   R.batch_norm_eval_forward(*_f64(x, rm, rv, w, b), 1e-3),
+                                   rtol=2e-6, atol=2e-5)
+
+
+@pytest.mark.parametrize("affine", ["none", "weight", "bias", "both"])
+def test_layer_norm_matches_reference(arch, threads, rng, affine):
+    for shape in LN_SHAPES:
+        m = shape[1]
+        x = _data(rng, shape, loc=-2.0, scale=3.0)
+        w = _data(rng, m) if affine in ("weight", "both") else None
+        b = _data(rng, m) if affine in ("bias", "both") else None
+        y, mean, invstd = K.layer_norm_forward(x, w, b, 1e-5)
+        _close((y, mean, invstd), R.layer_norm_forward(*_f64(x, w, b), 1e-5), 2e-6, 2e-6)
+        g = _data(rng, shape)
+        got = K.layer_norm_backward(g, x, w, mean, invstd)
+        want = R.layer_norm_backward(*_f64(g, x, w, mean, invstd))
+        scale = _grad_scale(g, w, invstd, want)
+        _close(got, want, rtol=1e-5, atol=2e-6 * scale)
+        part = K.layer_norm_backward(g, x, w, mean, invstd, grads=(False, True, False))
+        _close(part, (None, got[1], None), 0, 0)
+
+
+def test_statistics_are_stable(arch):
+    """A large mean and a small spread (where E[x^2] - E[x]^2 fails) and a constant input."""
+    rng = np.random.default_rng(3)
+    x = (1000.0 + rng.standard_normal((8, 4, 33, 33)) * 1e-2).astype(np.float32)
+    _, mean, invstd, var = K.batch_norm_train_forward(x, eps=0.0, return_var=True)
+    _, rmean, _, rvar = R.batch_norm_train_forward(x.astype(np.float64), eps=0.0,
+                                                         return_var=True)
+    np.testing.assert_allclose(var, rvar, rtol=1e-4)
+    np.testing.assert_allclose(mean, rmean, rtol=1e-7)
+    y, mean, invstd = K.layer_norm_forward(x.reshape(32, -1), eps=0.0)
+    np.testing.assert_allclose(1.0 / invstd**2, x.astype(np.float64).reshape(32, -1).var(1),
+                               rtol=1e-4)
+    c = np.full((3, 2, 5, 5), 7.0, np.float32)
+    y, mean, invstd, var = K.batch_norm_train_forward(c, eps=1e-5, return_var=True)
+    assert (y == 0).all() and (var == 0).all() and (mean == 7.0).all()
+    np.testing.assert_allclose(invstd, 1.0 / math.sqrt(1e-5), rtol=1e-6)
+
+
+def test_thread_invariance(arch, rng):
+    """Same bits on 1, 2 and 8 threads (batch norm with planes shorter and longer than a
+    statistics block, the (N, C) column path, layer norm with its gradient groups, GELU)."""
+    cases = [_data(rng, (8, 16, 20, 20)), _data(rng, (4, 2, 90, 90)), _data(rng, (256, 200))]
+    ln = _data(rng, (300, 384))
+    gel = _data(rng, 100000)
+    saved = striate.get_num_threads()
+    res = []
+    try:
+        for n in (1, 2, 8):
+            striate.set_num_threads(n)
+            out = []
+            for x in cases:
+                y, m, s = K.batch_norm_train_forward(x)
+                out += [y, m, s, *K.batch_norm_backward(x[::-1].copy(), x, m, m, s)]
+            y, m, s = K.layer_norm_forward(ln, ln[0], ln[1])
+            out += [y, m, s, *K.layer_norm_backward(ln[::-1].copy(), ln, ln[2], m, s)]
+            out += [K.gelu(gel), K.gelu_backward(gel, gel, "tanh")]
+            res.append(out)
+    finally:
+        striate.set_num_threads(saved)
+    for other in res[1:]:
+        for u, v in zip(res[0], other):
+            np.testing.assert_array_equal(u, v)
+
+
+def test_gelu_family_accuracy(arch, threads, rng):
+    """Relative accuracy over the whole range, tails included (the exact form through erfc)."""
+    x = np.concatenate([np.linspace(-15.0, 15.0, 30001), rng.standard_normal(5000) * 4,
+                        [0.0, -0.0, 1e-30, -1e-30, 1e-6]]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    g = _data(rng, x.shape)
+    core = np.abs(x) <= 5
+    for approx, tail_rtol in (("none", 1e-5), ("tanh", 2e-5)):
+        y, want = K.gelu(x, approx), R.gelu(x64, approx)
+        np.testing.assert_allclose(y[core], want[core], rtol=3e-6, atol=1e-30)
+        # far tails: the float rounding of the exponent's argument (|arg| ~ 100) dominates
+        np.testing.assert_allclose(y, want, rtol=tail_rtol, atol=1e-30)
+        np.testing.assert_allclose(K.gelu_backward(x, g, approx),
+                                   R.gelu_backward(x64, g.astype(np.float64), approx),
+                                   rtol=1e-5, atol=5e-7)
+    np.testing.assert_allclose(K.silu(x), R.silu(x64), rtol=2e-6, atol=1e-30)
+    np.testing.assert_allclose(K.silu_backward(x, g), R.silu_backward(x64, g.astype(np.float64)),
+                               rtol=1e-5, atol=5e-7)
+    np.testing.assert_allclose(K.sigmoid(x), R.sigmoid(x64), rtol=2e-6, atol=1e-30)
+    for n in GELU_SIZES:  # sizes around vector widths and tasks; in place
+        v = _data(rng, n) * 3
+        want = R.gelu(v.astype(np.float64))
+        assert K.gelu(v, out=v) is v
+        np.testing.assert_allclose(v, want, rtol=5e-6, atol=1e-30)
+    # erf form matches math.erf on a small grid (the independent oracle of the reference)
+    s = np.linspace(-6, 6, 241)
+    phi = np.vectorize(lambda t: 0.5 * (1.0 + math.erf(t / math.sqrt(2.0))))(s)
+    np.testing.assert_allclose(K.gelu(s.astype(np.float32)), s.astype(np.float32) * phi,
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_gelu_special_values(arch):
+    x = np.array([np.inf, -np.inf, np.nan, 20.0, -20.0, 100.0, -100.0], np.float32)
+    y = K.gelu(x)
+    assert y[0] == np.inf and np.isnan(y[1]) and np.isnan(y[2])
+    assert y[3] == 20.0 and y[4] == 0.0 and y[5] == 100.0 and y[6] == 0.0
+    yt = K.gelu(x, "tanh")
+    assert yt[0] == np.inf and np.isnan(yt[2]) and yt[3] == 20.0 and abs(yt[4]) < 1e-36
+    d = K.gelu_backward(x[2:], np.ones(5, np.float32))
+    assert np.isnan(d[0]) and d[1] == 1.0 and d[2] == 0.0
+
+
+def _numgrad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for j in np.ndindex(x.shape):
+        old = x[j]
+        x[j] = old + eps
+        fp = f(x)
+        x[j] = old - eps
+        fm = f(x)
+        x[j] = old
+        g[j] = (fp - fm) / (2 * eps)
+    return g
+
+
+def test_reference_backward_finite_differences(rng):
+    x = rng.standard_normal((3, 4, 2, 3)) * 2 + 1
+    w, b = rng.standard_normal(4), rng.standard_normal(4)
+    go = rng.standard_normal(x.shape)
+
+    def bn(xx, ww, bb):
+        return float((R.batch_norm_train_forward(xx, ww, bb, 1e-3)[0] * go).sum())
+
+    _, m, s = R.batch_norm_train_forward(x, w, b, 1e-3)
+    dx, dw, db = R.batch_norm_backward(go, x, w, m, s)
+    np.testing.assert_allclose(dx, _numgrad(lambda z: bn(z, w, b), x), atol=1e-7)
+    np.testing.assert_allclose(dw, _numgrad(lambda z: bn(x, z, b), w.copy()), atol=1e-7)
+    np.testing.assert_allclose(db, _numgrad(lambda z: bn(x, w, z), b.copy()), atol=1e-7)
+    dx1, _, _ = R.batch_norm_backward(go, x, None, m, s)
+    np.testing.assert_allclose(dx1, _numgrad(lambda z: bn(z, None, None), x), atol=1e-7)
+
+    x2 = rng.standard_normal((4, 6)) * 3
+    w2, b2 = rng.standard_normal(6), rng.standard_normal(6)
+    g2 = rng.standard_normal(x2.shape)
+
+    def ln(xx, ww, bb):
+        return float((R.layer_norm_forward(xx, ww, bb, 1e-3)[0] * g2).sum())
+
+    _, m2, s2 = R.layer_norm_forward(x2, w2, b2, 1e-3)
+    dx, dw, db = R.layer_norm_backward(g2, x2, w2, m2, s2)
+    np.testing.assert_allclose(dx, _numgrad(lambda z: ln(z, w2, b2), x2), atol=1e-7)
+    np.testing.assert_allclose(dw, _numgrad(lambda z: ln(x2, z, b2), w2.copy()), atol=1e-7)
+    np.testing.assert_allclose(db, _numgrad(lambda z: ln(x2, w2, z), b2.copy()), atol=1e-7)
+
+    v = np.concatenate([np.linspace(-6, 6, 13) + 0.01, rng.standard_normal(5)])
+    gv = rng.standard_normal(v.shape)
+    for approx in ("none", "tanh"):
+        np.testing.assert_allclose(
+            R.gelu_backward(v, gv, approx),
+            _numgrad(lambda z, a=approx: float((R.gelu(z, a) * gv).sum()), v.copy()), atol=1e-7)
+    np.testing.assert_allclose(R.silu_backward(v, gv),
+                               _numgrad(lambda z: float((R.silu(z) * gv).sum()), v.copy()),
+                               atol=1e-7)
+
+
+F4 = np.zeros((2, 3, 4), np.float32)
+V3 = np.ones(3, np.float32)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: K.batch_norm_train_forward(np.zeros(3, np.float32)), ValueError,
+     "at least 2 dimensions"),
+    (lambda: K.batch_norm_train_forward(np.zeros((0, 3), np.float32)), ValueError,
+     "at least one value per channel"),
+    (lambda: K.batch_norm_train_forward(F4.astype(np.int32)), TypeError, "floating"),
+    (lambda: K.batch_norm_train_forward(F4, np.ones(4, np.float32)), ValueError,
+     r"weight with shape \(3,\) for x of shape \(2, 3, 4\), got \(4,\)"),
+    (lambda: K.batch_norm_train_forward(F4, None, np.ones(2, np.float32)), ValueError,
+     r"bias with shape \(3,\)"),
+    (lambda: K.batch_norm_train_forward(F4, eps=-1.0), ValueError, "eps >= 0"),
+    (lambda: K.batch_norm_eval_forward(F4, V3, np.ones(2, np.float32)), ValueError,
+     r"var with shape \(3,\)"),
+    (lambda: K.batch_norm_backward(F4[:1], F4, None, V3, V3), ValueError,
+     r"grad_out with x's shape"),
+    (lambda: K.batch_norm_backward(F4, F4, None, V3, V3, grads=(True,)), ValueError,
+     "three booleans"),
+    (lambda: K.batch_norm_backward(F4, F4, None, V3, [1.0, 2.0, 3.0]), TypeError,
+     "numpy.ndarray"),
+    (lambda: K.layer_norm_forward(F4), ValueError, "2 dimensions"),
+    (lambda: K.layer_norm_forward(np.zeros((2, 0), np.float32)), ValueError,
+     "at least one column"),
+    (lambda: K.layer_norm_forward(F4[0], np.ones(3, np.float32)), ValueError,
+     r"weight with shape \(4,\)"),
+    (lambda: K.layer_norm_backward(F4[0], F4[0], None, V3[:2], V3), ValueError,
+     r"mean with shape \(3,\) for x of shape \(3, 4\), got \(2,\)"),
+    (lambda: K.gelu(F4, "fast"), ValueError, "approximate"),
+    (lambda: K.gelu(F4.astype(np.int64)), TypeError, "floating"),
+    (lambda: K.gelu(F4, out=np.zeros((2, 3), np.float32)), ValueError, "out with shape"),
+    (lambda: K.gelu_backward(F4, F4[0]), ValueError, "grad_out with x's shape"),
+    (lambda: K.silu_backward(F4, F4[0]), ValueError, "grad_out with x's shape"),
+])
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_empty_inputs():
+    x = np.zeros((0, 5), np.float32)
+    y, m, s = K.layer_norm_forward(x)
+    assert y.shape == (0, 5) and m.shape == (0,)
+    dx, dw, db = K.layer_norm_backward(x, x, None, m, s)
+    assert dx.shape == (0, 5) and (dw == 0).all() and (db == 0).all()
+    assert K.gelu(np.zeros(0, np.float32)).shape == (0,)
+    y, m, s = K.batch_norm_train_forward(np.zeros((2, 0, 3), np.float32))
+    assert y.shape == (2, 0, 3) and m.shape == (0,)
+
+
+@pytest.mark.parity
+def test_parity_with_torch(rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for shape in ((4, 6, 5, 5), (9, 7), (1, 3, 33, 2)):
+        c = shape[1]
+        x, g = _data(rng, shape, 1.0, 2.0), _data(rng, shape)
+        w, b = _data(rng, c), _data(rng, c)
+        tx = torch.from_numpy(x).requires_grad_()
+        tw, tb = torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_()
+        rm, rv = torch.zeros(c), torch.ones(c)
+        ty = F.batch_norm(tx, rm, rv, tw, tb, training=True, eps=1e-5)
+        ty.backward(torch.from_numpy(g))
+        y, mean, invstd = K.batch_norm_train_forward(x, w, b, 1e-5)
+        np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+        for got, want in zip(K.batch_norm_backward(g, x, w, mean, invstd),
+                             (tx.grad, tw.grad, tb.grad)):
+            np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4)
+    x, g = _data(rng, (10, 384), 0.5, 2.0), _data(rng, (10, 384))
+    w, b = _data(rng, 384), _data(rng, 384)
+    tx = torch.from_numpy(x).requires_grad_()
+    tw, tb = torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_()
+    ty = F.layer_norm(tx, (384,), tw, tb, 1e-5)
+    ty.backward(torch.from_numpy(g))
+    y, mean, invstd = K.layer_norm_forward(x, w, b, 1e-5)
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    for got, want in zip(K.layer_norm_backward(g, x, w, mean, invstd),
+                         (tx.grad, tw.grad, tb.grad)):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4)
+    v = _data(rng, 5000, 0.0, 3.0)
+    gv = _data(rng, 5000)
+    for approx in ("none", "tanh"):
+        tv = torch.from_numpy(v).requires_grad_()
+        ty = F.gelu(tv, approximate=approx)
+        ty.backward(torch.from_numpy(gv))
+        np.testing.assert_allclose(K.gelu(v, approx), ty.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(K.gelu_backward(v, gv, approx), tv.grad.numpy(), rtol=1e-5,
+                                   atol=1e-5)
+    tv = torch.from_numpy(v)
+    np.testing.assert_allclose(K.silu(v), F.silu(tv).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(K.sigmoid(v), torch.sigmoid(tv).numpy(), rtol=1e-5, atol=1e-7)

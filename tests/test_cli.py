@@ -1,0 +1,120 @@
+"""The command line: train on a tiny subset, evaluate, predict on a PNG, bad arguments."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from striate import cli
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+
+
+def _run(*args, cwd=None):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("STRIATE_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "striate", *args], check=False,
+                          capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny run on the embedded sample (shared by the evaluate/predict tests)."""
+    out = tmp_path_factory.mktemp("run")
+    code = cli.main(["train", "--dataset", "embedded", "--model", "lenet5", "--epochs", "1",
+                     "--limit-train", "512", "--limit-test", "200", "--batch-size", "64",
+                     "--out", str(out), "--no-progress", "--seed", "1"])
+    assert code == 0
+    return out
+
+
+def test_train_writes_run_directory(trained, capsys):
+    files = set(os.listdir(trained))
+    assert {"config.json", "history.json", "history.csv", "metrics.json", "last.safetensors",
+            "best.safetensors", "plots"} <= files
+    m = json.loads((trained / "metrics.json").read_text())
+    assert m["test"]["n"] == 200 and 0.0 <= m["test"]["accuracy"] <= 1.0
+    assert m["class_names"][0] == "T-shirt/top"
+    cfg = json.loads((trained / "config.json").read_text())
+    assert cfg["model"] == "lenet5" and cfg["limit_train"] == 512
+    pytest.importorskip("matplotlib")
+    for name in ("curves.png", "confusion_matrix.png", "misclassified.png"):
+        assert os.path.getsize(trained / "plots" / name) > 1000
+
+
+def test_evaluate(trained, capsys):
+    assert cli.main(["evaluate", str(trained / "last.safetensors"), "--limit", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy" in out and "confusion matrix" in out and "Ankle boot" in out
+    m = json.loads((trained / "metrics.json").read_text())
+    assert cli.main(["evaluate", str(trained / "last.safetensors"), "--limit", "200",
+                     "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["accuracy"] == pytest.approx(m["test"]["accuracy"])    # same 200 images
+
+
+def test_predict_png(trained, tmp_path, capsys):
+    from PIL import Image
+
+    from striate.data import load_dataset
+
+    ds = load_dataset("embedded", train=False)
+    gray = tmp_path / "boot.png"
+    Image.fromarray(ds.images[0, 0]).save(gray)
+    # an RGB image of another size: converted and resized as the model needs
+    rgb = tmp_path / "big.png"
+    Image.fromarray(np.repeat(ds.images[1, 0][:, :, None], 3, axis=2)).resize((56, 40)).save(rgb)
+    assert cli.main(["predict", str(trained / "last.safetensors"), str(gray), str(rgb),
+                     "--topk", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(str(gray))
+    probs = [float(part.rsplit(" ", 1)[1]) for part in lines[0].split(": ", 1)[1].split(", ")]
+    assert len(probs) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["train", "--model", "nope"], "unknown model 'nope'"),
+    (["train", "--epochs", "two"], "expected a non-negative integer, got 'two'"),
+    (["train", "--lr", "-1"], "expected a value > 0"),
+    (["train", "--optimizer", "rmsprop"], "invalid choice"),
+    (["train", "--resume", "/no/such.safetensors"], "no such file"),
+    (["train", "--data", "/no/such/dir"], "no such directory"),
+    (["evaluate", "/no/such.safetensors"], "no such file"),
+    (["predict", "/no/such.safetensors", "x.png"], "no such file"),
+    (["predict"], "required"),
+    (["bogus"], "invalid choice"),
+])
+def test_bad_arguments_exit_2_with_one_line(args, needle, capsys):
+    with pytest.raises(SystemExit) as e:
+        sys.exit(cli.main(args))
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_not_a_checkpoint_and_missing_image(trained, tmp_path, capsys):
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a checkpoint at all")
+    assert cli.main(["evaluate", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert "junk.safetensors" in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["predict", str(trained / "last.safetensors"), str(tmp_path / "no.png")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_help():
+    r = _run("train", "--help")
+    assert r.returncode == 0 and "--batch-size" in r.stdout and "--resume" in r.stdout
+    r = _run("train", "--model", "nope")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_info_lists_models(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "small_cnn" in out and "lenet5" in out and "embedded" in out

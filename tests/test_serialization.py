@@ -1,0 +1,168 @@
+"""striate.save / striate.load: safetensors round trips, nested checkpoints, atomic writes."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import striate
+from striate import serialization
+
+safetensors = pytest.importorskip("safetensors")
+
+
+class _TensorLike:
+    """Anything with an ndarray ``.data`` is stored as an array (a striate Tensor is one)."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+def _assert_same(a, b):
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _assert_same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _assert_same(x, y)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b
+
+
+def test_flat_state_dict_round_trip_keeps_names(tmp_path):
+    rng = np.random.default_rng(0)
+    sd = {"conv1.weight": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+          "conv1.bias": np.zeros(4, np.float32),
+          "bn.num_batches_tracked": np.array(7, np.int64),
+          "mask": np.array([True, False]),
+          "empty": np.zeros((0, 5), np.float64),
+          "t": np.arange(6, dtype=np.float32).reshape(2, 3).T}  # non-contiguous
+    path = tmp_path / "model.safetensors"
+    striate.save(sd, path)
+    _assert_same(striate.load(path), sd)
+    # other safetensors readers see the state dict's own names
+    from safetensors.numpy import load_file
+
+    assert sorted(load_file(str(path))) == sorted(sd)
+
+
+def test_nested_checkpoint_round_trip(tmp_path):
+    ckpt = {
+        "model": {"fc.weight": _TensorLike(np.ones((2, 3), np.float32)),
+                  "fc.bias": np.zeros(2, np.float32)},
+        "optimizer": {"state": {0: {"step": 3, "exp_avg": np.full((2, 3), 0.5, np.float32)},
+                                1: {"step": 3, "exp_avg": np.ones(2, np.float32)}},
+                      "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "amsgrad": False,
+                                        "params": [0, 1], "name": None}]},
+        "scheduler": {"last_epoch": 4, "base_lrs": [0.1], "inf": float("inf"),
+                      "nan": float("nan")},
+        "epoch": 3, "np_scalar": np.float32(2.5),
+        "history": [{"loss": 1.5}, {"loss": 0.5}],
+    }
+    path = tmp_path / "ckpt.safetensors"
+    striate.save(ckpt, path, metadata={"arch": "cnn", "config": {"num_classes": 10}})
+    out = striate.load(path)
+    expected = dict(ckpt)
+    expected["model"] = {"fc.weight": np.ones((2, 3), np.float32),
+                         "fc.bias": np.zeros(2, np.float32)}
+    expected["np_scalar"] = 2.5
+    _assert_same(out, expected)
+    assert isinstance(out["optimizer"]["param_groups"][0]["betas"], tuple)
+    assert list(out["optimizer"]["state"]) == [0, 1]
+    from safetensors.numpy import load_file
+
+    assert "optimizer.state.0.exp_avg" in load_file(str(path))
+    meta = striate.load_metadata(path)
+    assert meta["arch"] == "cnn" and meta["config"] == {"num_classes": 10}
+    assert meta["striate_version"] == striate.__version__
+    arr = out["model"]["fc.weight"]
+    arr += 1  # loaded arrays are writable
+
+
+def test_foreign_safetensors_file_loads_flat(tmp_path):
+    from safetensors.numpy import save_file
+
+    path = str(tmp_path / "foreign.safetensors")
+    save_file({"a.b": np.ones(3, np.float32)}, path, metadata={"format": "pt"})
+    out = striate.load(path)
+    assert list(out) == ["a.b"]
+    assert striate.load_metadata(path) == {"format": "pt"}
+
+
+def test_bad_inputs(tmp_path):
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(TypeError, match="expected a dict"):
+        striate.save([np.ones(2)], path)
+    with pytest.raises(TypeError, match="cannot store a object at 'a.b'"):
+        striate.save({"a": {"b": object()}}, path)
+    with pytest.raises(TypeError, match="dict keys must be str or int"):
+        striate.save({"a": {(1, 2): 3}}, path)
+    with pytest.raises(ValueError, match="same name 'a.b'"):
+        striate.save({"a.b": np.ones(1), "a": {"b": np.ones(1)}}, path)
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        striate.save({"a": np.ones(1)}, path, metadata={"x": object()})
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        striate.load(tmp_path / "missing.safetensors")
+    assert not os.listdir(tmp_path)
+
+
+def test_crash_mid_write_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.safetensors"
+    striate.save({"w": np.ones(4, np.float32), "epoch": 1}, path)
+    before = path.read_bytes()
+
+    def crashing_writer(tensors, tmp, metadata):
+        with open(tmp, "wb") as f:
+            f.write(b"partial garbage")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(serialization, "_write_safetensors", crashing_writer)
+    with pytest.raises(OSError, match="simulated"):
+        striate.save({"w": np.zeros(4, np.float32), "epoch": 2}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.safetensors"]  # temporary file removed
+    assert striate.load(path)["epoch"] == 1
+
+
+def test_crash_before_rename_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.safetensors"
+    striate.save({"epoch": 1}, path)
+
+    def failing_replace(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serialization.os, "replace", failing_replace)
+    with pytest.raises(KeyboardInterrupt):
+        striate.save({"epoch": 2}, path)
+    monkeypatch.undo()
+    assert striate.load(path) == {"epoch": 1}
+    assert os.listdir(tmp_path) == ["ckpt.safetensors"]
+
+
+def test_overwrite_and_file_mode(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    striate.save({"epoch": 1}, path)
+    os.chmod(path, 0o640)
+    striate.save({"epoch": 2}, path)
+    assert striate.load(path) == {"epoch": 2}
+    assert os.stat(path).st_mode & 0o777 == 0o640
+
+
+def test_load_never_unpickles(tmp_path):
+    """A header is parsed as JSON only: a structure naming an unknown kind is an error."""
+    from safetensors.numpy import save_file
+
+    path = str(tmp_path / "evil.safetensors")
+    structure = {"t": "dict", "items": [["x", {"t": "pickle", "v": "cos\nsystem\n"}]]}
+    save_file({}, path, metadata={"striate.structure": json.dumps(structure)})
+    with pytest.raises(ValueError, match="malformed striate structure"):
+        striate.load(path)
