@@ -26,7 +26,7 @@ for p in (ROOT, HERE):  # compare_*.py may import `bench._timing` or `_timing`
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from _timing import blas_info, set_threads  # noqa: E402
+from _timing import blas_info, set_threads
 
 
 def discover(only: list[str] | None = None) -> dict[str, object]:
@@ -65,12 +65,12 @@ def header() -> str:
         tv = f"torch {torch.__version__}"
     except ImportError:
         tv = "torch not installed"
+    cpu = platform.processor() or platform.machine()
     return "\n".join([
-        f"striate {cfg['version']}  arch={cfg['arch']}  gemm={g['kernel']} "
-        f"(MC={g['mc']} KC={g['kc']} NC={g['nc']})  openmp={cfg['openmp']}",
+        (f"striate {cfg['version']}  arch={cfg['arch']}  gemm={g['kernel']} "
+         f"(MC={g['mc']} KC={g['kc']} NC={g['nc']})  openmp={cfg['openmp']}"),
         f"numpy {np.__version__}  BLAS: {blas_info()}",
-        f"{tv}  python {platform.python_version()}  cpu: {platform.processor() or platform.machine()}"
-        f"  cores: {os.cpu_count()}",
+        f"{tv}  python {platform.python_version()}  cpu: {cpu}  cores: {os.cpu_count()}",
     ])
 
 

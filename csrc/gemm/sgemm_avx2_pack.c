@@ -41,6 +41,11 @@ void st_sgemm_pack_avx2(int kmajor, int64_t kc, int n, int R, const float *src, 
         for (int64_t k = 0; k < kc; ++k) {
             const float *s = src + k * ld;
             float *d = dst + k * R;
+            /* one short piece per row: fetch rows ahead explicitly (large stride) */
+            if (k + 8 < kc) {
+                _mm_prefetch((const char *)(s + 8 * ld), _MM_HINT_T0);
+                _mm_prefetch((const char *)(s + 8 * ld + n - 1), _MM_HINT_T0);
+            }
             for (int rb = 0; rb < R; rb += 8) {
                 __m256 v = rb + 8 <= n ? _mm256_loadu_ps(s + rb)
                                        : _mm256_maskload_ps(s + rb, lanes8(n - rb));

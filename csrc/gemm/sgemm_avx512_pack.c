@@ -8,7 +8,8 @@
 
 #include "sgemm_kernels.h"
 
-#define PF_AHEAD 64 /* floats ahead in each source row */
+#define PF_AHEAD 64 /* floats ahead in each source row (row layout) */
+#define PF_ROWS 8   /* rows ahead (k-major layout) */
 
 static inline __mmask16 lanes(int64_t c) {
     return c >= 16 ? (__mmask16)0xffff : c <= 0 ? (__mmask16)0 : (__mmask16)((1u << c) - 1u);
@@ -49,6 +50,12 @@ void st_sgemm_pack_avx512(int kmajor, int64_t kc, int n, int R, const float *src
         for (int64_t k = 0; k < kc; ++k) {
             const float *s = src + k * ld;
             float *d = dst + k * R;
+            /* one short piece per row: the rows ahead are fetched explicitly, the hardware
+             * prefetchers do not follow a large stride */
+            if (k + PF_ROWS < kc) {
+                _mm_prefetch((const char *)(s + PF_ROWS * ld), _MM_HINT_T0);
+                _mm_prefetch((const char *)(s + PF_ROWS * ld + n - 1), _MM_HINT_T0);
+            }
             for (int rb = 0; rb < R; rb += 16)
                 _mm512_mask_storeu_ps(d + rb, lanes(R - rb),
                                       _mm512_maskz_loadu_ps(lanes(n - rb), s + rb));

@@ -19,6 +19,12 @@ typedef void (*st_sgemm_ukr_fn)(int64_t kc, const float *a, const float *b, floa
 typedef void (*st_sgemm_ukr_rows_fn)(int64_t kc, const float *a, int64_t lda, const float *b,
                                      float *c, int64_t ldc, int n, float alpha, float beta);
 
+/* A "B in place" micro-kernel reads B row-major (row stride ldb) instead of a packed panel;
+ * columns >= n are never read.  Same contract as st_sgemm_ukr_fn otherwise. */
+typedef void (*st_sgemm_ukr_bdir_fn)(int64_t kc, const float *a, const float *b, int64_t ldb,
+                                     float *c, int64_t ldc, int m, int n, float alpha,
+                                     float beta);
+
 /* Pack one micro-panel of R rows (MR rows of op(A), or NR columns of op(B)) and kc steps:
  *     dst[k*R + r] = element (r, k)   for r < n,   0 for n <= r < R,   k < kc
  * where element (r, k) is src[r*ld + k] (row layout: A, or B transposed) or, when kmajor,
@@ -39,12 +45,18 @@ void st_sgemm_ukr_generic_4x8(int64_t kc, const float *a, const float *b, float 
 /* AVX2 + FMA */
 void st_sgemm_ukr_avx2_6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
                             int m, int n, float alpha, float beta);
+void st_sgemm_ukr_avx2_6x16_rows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                 float *c, int64_t ldc, int n, float alpha, float beta);
+/* [m] (m = 1..5): m x 16 tile from the first m rows of a 6-row panel; [0] unused */
+extern const st_sgemm_ukr_fn st_sgemm_ukr_avx2_6x16_edge[6];
 /* AVX-512F */
 void st_sgemm_ukr_avx512_14x32(int64_t kc, const float *a, const float *b, float *c,
                                int64_t ldc, int m, int n, float alpha, float beta);
-void st_sgemm_ukr_avx512_24x16(int64_t kc, const float *a, const float *b, float *c,
-                               int64_t ldc, int m, int n, float alpha, float beta);
-void st_sgemm_ukr_avx512_24x16_rows(int64_t kc, const float *a, int64_t lda, const float *b,
-                                    float *c, int64_t ldc, int n, float alpha, float beta);
+void st_sgemm_ukr_avx512_14x32_bdirect(int64_t kc, const float *a, const float *b,
+                                       int64_t ldb, float *c, int64_t ldc, int m, int n,
+                                       float alpha, float beta);
+extern const st_sgemm_ukr_bdir_fn st_sgemm_ukr_avx512_14x32_bdirect_edge[14]; /* [m], m < 14 */
+/* [m] (m = 1..13): m x 32 tile from the first m rows of a 14-row panel; [0] unused */
+extern const st_sgemm_ukr_fn st_sgemm_ukr_avx512_14x32_edge[14];
 
 #endif

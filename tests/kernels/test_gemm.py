@@ -69,6 +69,17 @@ def test_grid_around_tiles(arch, threads, rng):
         _run(rng, m, n, k, ta, tb)
 
 
+def test_every_row_and_column_remainder(arch, rng):
+    """Every M % MR (edge kernels) and every N % NR (masked columns), both narrow and wide N."""
+    info = _info(arch)
+    mr, nr = info["mr"], info["nr"]
+    for i, m in enumerate(range(1, 2 * max(mr, 24) + 2)):
+        _run(rng, m, 37, 19, *TRANS[i % 4])
+        _run(rng, m, 16, 23, *TRANS[(i + 1) % 4])
+    for i, n in enumerate(range(1, 2 * nr + 2)):
+        _run(rng, 29, n, 21, *TRANS[i % 4])
+
+
 @pytest.mark.parametrize("ta,tb", TRANS)
 def test_beyond_cache_blocks(arch, threads, rng, ta, tb):
     """Sizes past MC, KC and NC: several blocks in every loop, partial blocks at the end."""
@@ -91,8 +102,8 @@ def test_narrow_n(arch, threads, rng, n):
 @pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (-0.5, 0.25), (2.0, 0.0), (0.0, 0.5),
                                         (0.0, 0.0), (1.0, -1.0)])
 def test_alpha_beta(arch, threads, rng, alpha, beta):
-    for (m, n, k), (ta, tb) in zip([(7, 9, 5), (33, 65, 300), (300, 40, 70), (50, 3, 600)],
-                                   TRANS):
+    shapes = [(7, 9, 5), (33, 65, 300), (300, 40, 70), (50, 3, 600), (100, 16, 700)]
+    for (m, n, k), (ta, tb) in zip(shapes, TRANS + TRANS):
         c0 = rng.standard_normal((m, n)).astype(np.float32)
         _run(rng, m, n, k, ta, tb, alpha=alpha, beta=beta, c0=c0)
 
