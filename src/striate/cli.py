@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--momentum", type=NONNEG_FLOAT, default=0.9, help="SGD momentum")
     pt.add_argument("--schedule", choices=["none", "step", "cosine", "onecycle"],
                     default="onecycle", help="learning-rate schedule")
-    pt.add_argument("--augment", choices=["none", "standard", "strong"], default="none",
+    pt.add_argument("--augment", choices=["none", "light", "standard", "strong"], default="none",
                     help="augmentation preset")
     pt.add_argument("--mixup", type=NONNEG_FLOAT, default=0.0, metavar="ALPHA",
                     help="MixUp alpha (0: off)")

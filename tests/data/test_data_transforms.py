@@ -293,6 +293,9 @@ def test_presets(gray, rgb):
     assert [type(t).__name__ for t in std_g.transforms] == ["RandomCrop"]
     std_f = augmentation_preset("standard", (1, 28, 28), hflip=True)
     assert [type(t).__name__ for t in std_f.transforms] == ["RandomCrop", "RandomHorizontalFlip"]
+    light = augmentation_preset("light", (1, 28, 28), hflip=True)
+    assert light.transforms[0].padding == (1, 1, 1, 1)
+    assert type(light.transforms[1]).__name__ == "RandomHorizontalFlip"
     std_c = augmentation_preset("standard", (3, 32, 32))
     assert std_c.transforms[0].padding == (4, 4, 4, 4)
     assert type(std_c.transforms[1]).__name__ == "RandomHorizontalFlip"

@@ -921,7 +921,7 @@ class TrivialAugmentWide(Transform):
 # --------------------------------------------------------------------------------------------
 # Presets
 # --------------------------------------------------------------------------------------------
-PRESETS = ("none", "standard", "strong")
+PRESETS = ("none", "light", "standard", "strong")
 
 
 def augmentation_preset(name: str, image_shape: Sequence[int], *,
@@ -929,7 +929,8 @@ def augmentation_preset(name: str, image_shape: Sequence[int], *,
     """A ready-made augmentation pipeline.
 
     Args:
-        name: "none" (identity), "standard" (random crop with ``H // 8`` pixels of zero
+        name: "none" (identity), "light" (a random crop with one pixel of zero padding,
+            plus the horizontal flip when ``hflip``), "standard" (random crop with ``H // 8`` pixels of zero
             padding, e.g. 4 for 32x32 and 3 for 28x28, plus a horizontal flip when ``hflip``),
             "strong" (standard + :class:`TrivialAugmentWide` + :class:`RandomErasing` with
             p=0.25).
@@ -954,7 +955,8 @@ def augmentation_preset(name: str, image_shape: Sequence[int], *,
         hflip = c == 3
     if name == "none":
         return Compose([])
-    ops: list[Transform] = [RandomCrop((h, w), padding=max(1, h // 8))]
+    pad = 1 if name == "light" else max(1, h // 8)
+    ops: list[Transform] = [RandomCrop((h, w), padding=pad)]
     if hflip:
         ops.append(RandomHorizontalFlip())
     if name == "strong":

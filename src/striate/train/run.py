@@ -39,7 +39,7 @@ __all__ = [
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
-AUGMENTS = ("none", "standard", "strong")
+AUGMENTS = ("none", "light", "standard", "strong")
 _DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
 _DEFAULT_WD = {"sgd": 5e-4, "adam": 0.0, "adamw": 5e-2}
 
