@@ -209,6 +209,25 @@ class Optimizer:
             bufs.append(np.empty_like(like))
         return bufs[slot]
 
+    def _decayed_grad(self, w: np.ndarray, g: np.ndarray, weight_decay: float,
+                      maximize: bool) -> np.ndarray:
+        """The gradient step direction before the optimiser's own rule: ``g``, negated when
+        ``maximize``, plus ``weight_decay * w`` (L2 penalty).
+
+        Returns ``g`` itself when neither applies, else scratch slot 0 (slot 1 may also be
+        overwritten); ``g`` is never modified.
+        """
+        if maximize:
+            d = np.negative(g, out=self._buffer(w, 0))
+            if weight_decay != 0:
+                d += np.multiply(w, weight_decay, out=self._buffer(w, 1))
+            return d
+        if weight_decay != 0:
+            d = np.multiply(w, weight_decay, out=self._buffer(w, 0))
+            d += g
+            return d
+        return g
+
     # -- state dicts ---------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:

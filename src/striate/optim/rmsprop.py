@@ -85,15 +85,8 @@ class RMSprop(Optimizer):
                 if centered:
                     st["grad_avg"] = np.zeros_like(w)
             st["step"] += 1
+            g = self._decayed_grad(w, g, wd, maximize)
             tmp = self._buffer(w, 1)
-            owned = maximize
-            if maximize:
-                g = np.negative(g, out=self._buffer(w, 0))
-            if wd != 0:
-                if owned:
-                    g += np.multiply(w, wd, out=tmp)
-                else:
-                    g = np.add(g, np.multiply(w, wd, out=tmp), out=self._buffer(w, 0))
             s = st["square_avg"]
             s *= alpha
             np.multiply(g, g, out=tmp)

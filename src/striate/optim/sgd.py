@@ -78,15 +78,7 @@ class SGD(Optimizer):
             if g is None:
                 continue
             w = p.data
-            d = g  # the direction; becomes a scratch buffer as soon as it must differ from g
-            if maximize:
-                d = np.negative(g, out=self._buffer(w, 0))
-            if wd != 0:
-                if d is g:
-                    d = np.multiply(w, wd, out=self._buffer(w, 0))
-                    d += g
-                else:
-                    d += np.multiply(w, wd, out=self._buffer(w, 1))
+            d = self._decayed_grad(w, g, wd, maximize)  # g itself or scratch slot 0
             owned = d is not g
             if momentum != 0:
                 st = self.state[p]
