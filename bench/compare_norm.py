@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_ms, set_threads, torch_or_none  # noqa: E402
+from _timing import print_rows, set_threads, timed_row, torch_or_none
 
 BN_SHAPE = (64, 64, 32, 32)
 LN_SHAPE = (64, 197, 384)
@@ -158,11 +158,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     out = []
 
     def row(workload, s_fn, np_fn, t_fn, note=""):
-        s = median_ms(s_fn, repeat)
-        nm = median_ms(np_fn, repeat) if np_fn else None
-        tm = median_ms(t_fn, repeat) if t_fn else None
-        out.append({"family": "norm", "workload": workload, "striate_ms": s, "numpy_ms": nm,
-                    "torch_ms": tm, "flop": None, "note": note})
+        out.append(timed_row("norm", workload, s_fn, np_fn, t_fn, repeat, note))
 
     # BatchNorm2d, training statistics, affine
     x = rng.standard_normal(BN_SHAPE).astype(np.float32)
@@ -258,12 +254,4 @@ def rows(threads: int, repeat: int) -> list[dict]:
 
 
 if __name__ == "__main__":
-    reps = int(os.environ.get("REPEAT", "20"))
-    for th in (1, 2):
-        for r in rows(th, reps):
-            nm, tm, s = r["numpy_ms"], r["torch_ms"], r["striate_ms"]
-            print(f"{th}t  {r['workload']:<40s} striate {s:8.3f}  "
-                  f"numpy {'-' if nm is None else f'{nm:8.3f}'} "
-                  f"({'-' if nm is None else f'{nm / s:5.2f}x'})  "
-                  f"torch {'-' if tm is None else f'{tm:8.3f}'} "
-                  f"({'-' if tm is None else f'{tm / s:5.2f}x'})", flush=True)
+    print_rows(rows, 40)
