@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from striate.optim.optimizer import Optimizer, grad_array
+from striate.optim.optimizer import Optimizer, params_with_grad
 
 __all__ = ["Adam", "AdamW"]
 
@@ -77,11 +77,7 @@ class Adam(Optimizer):
         super().load_state_dict(state_dict)
 
     def _step_group(self, group: dict[str, Any]) -> None:
-        items = []
-        for p in group["params"]:
-            g = grad_array(p)
-            if g is not None:
-                items.append((p, g))
+        items = list(params_with_grad(group))
         if not items:
             return
         if len(items) > 1 and self._step_flat(group, items):

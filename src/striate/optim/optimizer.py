@@ -37,6 +37,14 @@ def grad_array(p: Any) -> np.ndarray | None:
     return g if isinstance(g, np.ndarray) else g.data
 
 
+def params_with_grad(group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray]]:
+    """``(p, grad_array(p))`` for each parameter of ``group`` that has a gradient."""
+    for p in group["params"]:
+        g = grad_array(p)
+        if g is not None:
+            yield p, g
+
+
 class ParamState(MutableMapping):
     """Per-parameter optimizer state keyed by the parameter object itself (by identity).
 

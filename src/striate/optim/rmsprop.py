@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from striate.optim.optimizer import Optimizer, grad_array
+from striate.optim.optimizer import Optimizer, params_with_grad
 
 __all__ = ["RMSprop"]
 
@@ -71,10 +71,7 @@ class RMSprop(Optimizer):
         momentum = group["momentum"]
         centered = group["centered"]
         maximize = group["maximize"]
-        for p in group["params"]:
-            g = grad_array(p)
-            if g is None:
-                continue
+        for p, g in params_with_grad(group):
             w = p.data
             st = self.state[p]
             if not st:
