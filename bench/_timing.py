@@ -63,12 +63,15 @@ def set_threads(threads: int) -> None:
 
 
 def timed_row(family: str, workload: str, s_fn, np_fn, t_fn, repeat: int, note: str = "",
-              flop: float | None = None) -> dict:
-    """One compare_*.py row: median ms of striate's ``s_fn`` and of the optional NumPy and
-    torch peers ``np_fn`` / ``t_fn`` (None when absent)."""
-    return {"family": family, "workload": workload, "striate_ms": median_ms(s_fn, repeat),
-            "numpy_ms": median_ms(np_fn, repeat) if np_fn else None,
-            "torch_ms": median_ms(t_fn, repeat) if t_fn else None, "flop": flop, "note": note}
+              flop: float | None = None, min_time: float = 0.0) -> dict:
+    """One compare_*.py row: median ms (see :func:`median_ms`) of striate's ``s_fn`` and of
+    the optional NumPy and torch peers ``np_fn`` / ``t_fn`` (None when absent)."""
+
+    def ms(fn):
+        return median_ms(fn, repeat, min_time=min_time) if fn is not None else None
+
+    return {"family": family, "workload": workload, "striate_ms": ms(s_fn),
+            "numpy_ms": ms(np_fn), "torch_ms": ms(t_fn), "flop": flop, "note": note}
 
 
 def print_rows(rows, width: int = 40, threads: tuple = (1, 2)) -> None:
