@@ -60,3 +60,29 @@ def set_threads(threads: int) -> None:
         threadpool_limits(threads, user_api="blas")
     except ImportError:
         pass
+
+
+def timed_row(family: str, workload: str, s_fn, np_fn, t_fn, repeat: int, note: str = "",
+              flop: float | None = None, min_time: float = 0.0) -> dict:
+    """One compare_*.py row: median ms (see :func:`median_ms`) of striate's ``s_fn`` and of
+    the optional NumPy and torch peers ``np_fn`` / ``t_fn`` (None when absent)."""
+
+    def ms(fn):
+        return median_ms(fn, repeat, min_time=min_time) if fn is not None else None
+
+    return {"family": family, "workload": workload, "striate_ms": ms(s_fn),
+            "numpy_ms": ms(np_fn), "torch_ms": ms(t_fn), "flop": flop, "note": note}
+
+
+def print_rows(rows, width: int = 40, threads: tuple = (1, 2)) -> None:
+    """Standalone run of a compare_*.py: print ``rows(th, $REPEAT or 20)`` for each thread
+    count, with striate's time and the peers' ratios to it."""
+    reps = int(os.environ.get("REPEAT", "20"))
+    for th in threads:
+        for r in rows(th, reps):
+            nm, tm, s = r["numpy_ms"], r["torch_ms"], r["striate_ms"]
+            print(f"{th}t  {r['workload']:<{width}s} striate {s:8.3f}  "
+                  f"numpy {'-' if nm is None else f'{nm:8.3f}'} "
+                  f"({'-' if nm is None else f'{nm / s:5.2f}x'})  "
+                  f"torch {'-' if tm is None else f'{tm:8.3f}'} "
+                  f"({'-' if tm is None else f'{tm / s:5.2f}x'})", flush=True)

@@ -4,35 +4,16 @@
 (`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` for the NumPy rows.)
 """
 
+import os
+import sys
+
 import numpy as np
 import pytest
 
-import striate
 from striate.kernels import gemm
 
-WORKLOADS = {
-    "sq256": (256, 256, 256),
-    "sq512": (512, 512, 512),
-    "sq1024": (1024, 1024, 1024),
-    "sq2048": (2048, 2048, 2048),
-    "conv64x576x1024": (64, 576, 1024),
-    "conv128x1152x256": (128, 1152, 256),
-    "conv512x4608x16": (512, 4608, 16),
-}
-
-
-@pytest.fixture(params=[1, 2], ids=lambda t: f"{t}thr")
-def nthreads(request):
-    saved = striate.get_num_threads()
-    striate.set_num_threads(request.param)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(request.param, user_api="blas"):
-            yield request.param
-    except ImportError:
-        yield request.param
-    striate.set_num_threads(saved)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_gemm import WORKLOADS
 
 
 def _operands(name):

@@ -12,19 +12,10 @@ import sys
 import numpy as np
 import pytest
 
-import striate
 from striate import kernels as K
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_norm import BN_SHAPE, LN_SHAPE  # noqa: E402
-
-
-@pytest.fixture(params=[1, 2], ids=lambda t: f"{t}thr")
-def nthreads(request):
-    saved = striate.get_num_threads()
-    striate.set_num_threads(request.param)
-    yield request.param
-    striate.set_num_threads(saved)
+from compare_norm import BN_SHAPE, LN_SHAPE
 
 
 def _data(shape, c):

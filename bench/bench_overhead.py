@@ -31,10 +31,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _timing import median_ms, set_threads, torch_or_none  # noqa: E402
+from _timing import median_ms, set_threads, torch_or_none
 
-import striate  # noqa: E402
-from striate import nn, optim  # noqa: E402
+import striate
 
 
 def _mlp(ns, sizes):
@@ -62,32 +61,16 @@ WORKLOADS = {
 }
 
 
-def _striate_step(make, shape, classes, opt_name, okw):
-    striate.manual_seed(0)
+def _train_step(lib, make, shape, classes, opt_name, okw):
+    """One SGD/Adam training step of ``make(lib.nn)`` on a fixed batch, for ``lib`` striate
+    or torch (same seeds, same data)."""
+    lib.manual_seed(0)
     rng = np.random.default_rng(0)
-    model = make(nn)
-    opt = getattr(optim, opt_name)(model.parameters(), **okw)
-    crit = nn.CrossEntropyLoss()
-    x = striate.tensor(rng.standard_normal(shape).astype(np.float32))
-    y = striate.tensor(rng.integers(0, classes, shape[0]))
-
-    def step():
-        opt.zero_grad()
-        loss = crit(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
-def _torch_step(torch, make, shape, classes, opt_name, okw):
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    model = make(torch.nn)
-    opt = getattr(torch.optim, opt_name)(model.parameters(), **okw)
-    crit = torch.nn.CrossEntropyLoss()
-    x = torch.tensor(rng.standard_normal(shape).astype(np.float32))
-    y = torch.tensor(rng.integers(0, classes, shape[0]))
+    model = make(lib.nn)
+    opt = getattr(lib.optim, opt_name)(model.parameters(), **okw)
+    crit = lib.nn.CrossEntropyLoss()
+    x = lib.tensor(rng.standard_normal(shape).astype(np.float32))
+    y = lib.tensor(rng.integers(0, classes, shape[0]))
 
     def step():
         opt.zero_grad()
@@ -107,11 +90,11 @@ def rows(threads: int, repeat: int, only: list[str] | None = None) -> list[dict]
         if only and name not in only:
             continue
         n = max(5, int(repeat * rep_x))
-        s_us = 1e3 * median_ms(_striate_step(make, shape, classes, opt_name, okw), repeat=n,
+        s_us = 1e3 * median_ms(_train_step(striate, make, shape, classes, opt_name, okw), repeat=n,
                                warmup=3)
         t_us = None
         if torch is not None:
-            t_us = 1e3 * median_ms(_torch_step(torch, make, shape, classes, opt_name, okw),
+            t_us = 1e3 * median_ms(_train_step(torch, make, shape, classes, opt_name, okw),
                                    repeat=n, warmup=3)
         out.append({"workload": name, "threads": threads, "striate_us": s_us,
                     "torch_us": t_us, "ratio": None if t_us is None else s_us / t_us})

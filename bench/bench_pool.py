@@ -11,7 +11,6 @@ import sys
 import numpy as np
 import pytest
 
-import striate
 from striate import kernels as K
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,14 +18,6 @@ import compare_pool as peers
 
 X = np.random.default_rng(0).standard_normal((64, 64, 28, 28)).astype(np.float32)
 GY = np.random.default_rng(1).standard_normal((64, 64, 14, 14)).astype(np.float32)
-
-
-@pytest.fixture(params=[1, 2], ids=lambda t: f"{t}thr")
-def nthreads(request):
-    saved = striate.get_num_threads()
-    striate.set_num_threads(request.param)
-    yield request.param
-    striate.set_num_threads(saved)
 
 
 def _max_fwd_bwd(k, s, p):

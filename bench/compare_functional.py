@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 try:
-    from _timing import median_ms, set_threads, torch_or_none
+    from _timing import set_threads, timed_row, torch_or_none
 except ImportError:  # imported as bench.compare_functional
-    from bench._timing import median_ms, set_threads, torch_or_none
+    from bench._timing import set_threads, timed_row, torch_or_none
 
 
 def _np_mul_add(a, b):
@@ -52,18 +52,18 @@ def rows(threads: int, repeat: int) -> list[dict]:
     out = []
 
     def add(name, s_fn, n_fn, t_fn, note, flop=None):
-        rep = repeat
-        s_ms = median_ms(s_fn, repeat=rep, min_time=0.2)
-        n_ms = median_ms(n_fn, repeat=rep, min_time=0.2) if n_fn is not None else None
-        t_ms = median_ms(t_fn, repeat=rep, min_time=0.2) if t_fn is not None else None
-        out.append({"family": "functional", "workload": name, "striate_ms": s_ms,
-                    "numpy_ms": n_ms, "torch_ms": t_ms, "flop": flop, "note": note})
+        out.append(timed_row("functional", name, s_fn, n_fn, t_fn, repeat, note, flop,
+                             min_time=0.2))
 
     def pair(*shape):
         a = rng.standard_normal(shape).astype(np.float32)
         s = striate.Tensor(a.copy(), requires_grad=True)
         t = torch.tensor(a.copy(), requires_grad=True) if torch is not None else None
         return a, s, t
+
+    def grad_out(shape):
+        g = rng.standard_normal(shape).astype(np.float32)
+        return g, striate.Tensor(g), torch.tensor(g) if torch else None
 
     # pure overhead: two elementwise ops and their backward on a tiny tensor
     a, sa, ta = pair(16, 16)
@@ -95,9 +95,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
 
     # batch norm (train) and layer norm
     x, sx, tx = pair(64, 64, 32, 32)
-    g = rng.standard_normal(x.shape).astype(np.float32)
-    sg = striate.Tensor(g)
-    tg = torch.tensor(g) if torch else None
+    g, sg, tg = grad_out(x.shape)
     sw, sb_ = striate.ones(64, requires_grad=True), striate.zeros(64, requires_grad=True)
     if torch:
         tw, tb_ = torch.ones(64, requires_grad=True), torch.zeros(64, requires_grad=True)
@@ -112,9 +110,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
         "affine, batch statistics, fwd+bwd")
 
     x, sx, tx = pair(64, 197, 384)
-    g = rng.standard_normal(x.shape).astype(np.float32)
-    sg = striate.Tensor(g)
-    tg = torch.tensor(g) if torch else None
+    g, sg, tg = grad_out(x.shape)
     lw, lb = striate.ones(384, requires_grad=True), striate.zeros(384, requires_grad=True)
     if torch:
         tlw, tlb = torch.ones(384, requires_grad=True), torch.zeros(384, requires_grad=True)
@@ -144,9 +140,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     add("softmax_64x197x384", s_sm, None, t_sm if torch else None, "last dim, fwd+bwd")
 
     x, sx, tx = pair(64, 32, 28, 28)
-    g = rng.standard_normal(x.shape).astype(np.float32)
-    sg = striate.Tensor(g)
-    tg = torch.tensor(g) if torch else None
+    g, sg, tg = grad_out(x.shape)
 
     def s_relu():
         F.relu(sx).backward(sg)

@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_ms, set_threads, torch_or_none  # noqa: E402
+from _timing import print_rows, set_threads, timed_row, torch_or_none
 
 BN_SHAPE = (64, 64, 32, 32)
 LN_SHAPE = (64, 197, 384)
@@ -149,6 +149,28 @@ def np_gelu_tanh_fwd_bwd(x, g):
 
 # ---- rows ----------------------------------------------------------------------------------
 
+def _torch_operands(torch, x, g, w, b):
+    """torch views of the NumPy operands: x, grad_out, a leaf copy of x, weight, bias."""
+    tx, tg = torch.from_numpy(x), torch.from_numpy(g)
+    return (tx, tg, tx.clone().requires_grad_(), torch.from_numpy(w).requires_grad_(),
+            torch.from_numpy(b).requires_grad_())
+
+
+def _torch_fwd_fb(torch, f, tx, txg, tg, tw, tb):
+    """Closures timing torch's ``f(x, weight, bias)``: forward under no_grad, and
+    forward+backward from ``tg`` (dx, dweight, dbias)."""
+
+    def t_fwd():
+        with torch.no_grad():
+            f(tx, tw, tb)
+
+    def t_fb():
+        txg.grad = tw.grad = tb.grad = None
+        f(txg, tw, tb).backward(tg)
+
+    return t_fwd, t_fb
+
+
 def rows(threads: int, repeat: int) -> list[dict]:
     from striate import kernels as K
 
@@ -158,11 +180,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     out = []
 
     def row(workload, s_fn, np_fn, t_fn, note=""):
-        s = median_ms(s_fn, repeat)
-        nm = median_ms(np_fn, repeat) if np_fn else None
-        tm = median_ms(t_fn, repeat) if t_fn else None
-        out.append({"family": "norm", "workload": workload, "striate_ms": s, "numpy_ms": nm,
-                    "torch_ms": tm, "flop": None, "note": note})
+        out.append(timed_row("norm", workload, s_fn, np_fn, t_fn, repeat, note))
 
     # BatchNorm2d, training statistics, affine
     x = rng.standard_normal(BN_SHAPE).astype(np.float32)
@@ -173,18 +191,10 @@ def rows(threads: int, repeat: int) -> list[dict]:
     t_fwd = t_fb = None
     if torch is not None:
         F = torch.nn.functional
-        tx, tg = torch.from_numpy(x), torch.from_numpy(g)
-        txg = tx.clone().requires_grad_()
-        tw = torch.from_numpy(w).requires_grad_()
-        tb = torch.from_numpy(b).requires_grad_()
-
-        def t_fwd():
-            with torch.no_grad():
-                F.batch_norm(tx, None, None, tw, tb, training=True)
-
-        def t_fb():
-            txg.grad = tw.grad = tb.grad = None
-            F.batch_norm(txg, None, None, tw, tb, training=True).backward(tg)
+        tx, tg, txg, tw, tb = _torch_operands(torch, x, g, w, b)
+        t_fwd, t_fb = _torch_fwd_fb(
+            torch, lambda a, wt, bs: F.batch_norm(a, None, None, wt, bs, training=True),
+            tx, txg, tg, tw, tb)
 
     def s_bn_fb():
         _, m, s = K.batch_norm_train_forward(x, w, b)
@@ -211,18 +221,9 @@ def rows(threads: int, repeat: int) -> list[dict]:
     w = rng.standard_normal(m).astype(np.float32)
     b = rng.standard_normal(m).astype(np.float32)
     if torch is not None:
-        tx, tg = torch.from_numpy(x), torch.from_numpy(g)
-        txg = tx.clone().requires_grad_()
-        tw = torch.from_numpy(w).requires_grad_()
-        tb = torch.from_numpy(b).requires_grad_()
-
-        def t_fwd():
-            with torch.no_grad():
-                F.layer_norm(tx, (m,), tw, tb)
-
-        def t_fb():
-            txg.grad = tw.grad = tb.grad = None
-            F.layer_norm(txg, (m,), tw, tb).backward(tg)
+        tx, tg, txg, tw, tb = _torch_operands(torch, x, g, w, b)
+        t_fwd, t_fb = _torch_fwd_fb(torch, lambda a, wt, bs: F.layer_norm(a, (m,), wt, bs),
+                                    tx, txg, tg, tw, tb)
 
     def s_ln_fb():
         _, mu, s = K.layer_norm_forward(x2, w, b)
@@ -258,12 +259,4 @@ def rows(threads: int, repeat: int) -> list[dict]:
 
 
 if __name__ == "__main__":
-    reps = int(os.environ.get("REPEAT", "20"))
-    for th in (1, 2):
-        for r in rows(th, reps):
-            nm, tm, s = r["numpy_ms"], r["torch_ms"], r["striate_ms"]
-            print(f"{th}t  {r['workload']:<40s} striate {s:8.3f}  "
-                  f"numpy {'-' if nm is None else f'{nm:8.3f}'} "
-                  f"({'-' if nm is None else f'{nm / s:5.2f}x'})  "
-                  f"torch {'-' if tm is None else f'{tm:8.3f}'} "
-                  f"({'-' if tm is None else f'{tm / s:5.2f}x'})", flush=True)
+    print_rows(rows, 40)

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_ms, set_threads, torch_or_none
+from _timing import print_rows, set_threads, timed_row, torch_or_none
 
 POOL_SHAPE = (64, 64, 28, 28)   # WORKLOADS.md pooling row
 GAP_SHAPE = (64, 512, 7, 7)     # global average pool before a classifier head
@@ -77,12 +77,8 @@ def rows(threads: int, repeat: int) -> list[dict]:
     out = []
 
     def row(workload, s_fn, np_fn, t_fn, note="", flop=None):
-        s = median_ms(s_fn, repeat)
-        nm = median_ms(np_fn, repeat) if np_fn else None
-        tm = median_ms(t_fn, repeat) if t_fn else None
-        out.append({"family": "pool", "workload": workload, "striate_ms": s, "numpy_ms": nm,
-                    "torch_ms": tm, "flop": flop, "note": note})
-        return s
+        out.append(timed_row("pool", workload, s_fn, np_fn, t_fn, repeat, note, flop))
+        return out[-1]["striate_ms"]
 
     tx = tcl = txg = tclg = tgy = None
     if torch is not None:
@@ -176,12 +172,4 @@ def rows(threads: int, repeat: int) -> list[dict]:
 
 
 if __name__ == "__main__":
-    reps = int(os.environ.get("REPEAT", "20"))
-    for th in (1, 2):
-        for r in rows(th, reps):
-            nm, tm, s = r["numpy_ms"], r["torch_ms"], r["striate_ms"]
-            print(f"{th}t  {r['workload']:<52s} striate {s:8.3f}  "
-                  f"numpy {'-' if nm is None else f'{nm:8.3f}'} "
-                  f"({'-' if nm is None else f'{nm / s:5.2f}x'})  "
-                  f"torch {'-' if tm is None else f'{tm:8.3f}'} "
-                  f"({'-' if tm is None else f'{tm / s:5.2f}x'})")
+    print_rows(rows, 52)

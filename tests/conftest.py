@@ -36,3 +36,4 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "parity" in item.keywords:
                 item.add_marker(skip)
+

@@ -54,6 +54,21 @@ def is_grad_enabled() -> bool:
     return _grad_enabled[0]
 
 
+def _in_grad_mode(fn: Callable, mode: bool) -> Callable:
+    """``fn`` wrapped to run with grad mode ``mode`` (restored afterwards)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        prev = _grad_enabled[0]
+        _grad_enabled[0] = mode
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _grad_enabled[0] = prev
+
+    return wrapper
+
+
 class set_grad_enabled:
     """Set grad mode on or off; usable as a function call, context manager or decorator.
 
@@ -78,19 +93,8 @@ class set_grad_enabled:
         _grad_enabled[0] = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
-        mode = self._mode
         _grad_enabled[0] = self._prev  # decorating must not change the current mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = _grad_enabled[0]
-            _grad_enabled[0] = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _grad_enabled[0] = prev
-
-        return wrapper
+        return _in_grad_mode(fn, self._mode)
 
 
 class _GradMode:
@@ -98,6 +102,12 @@ class _GradMode:
 
     __slots__ = ("_prev",)
     _mode = True
+
+    def __new__(cls, orig_func: Callable | None = None):
+        # ``@no_grad`` without parentheses decorates directly, as in PyTorch
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
     def __enter__(self) -> None:
         self._prev = _grad_enabled[0]
@@ -107,18 +117,7 @@ class _GradMode:
         _grad_enabled[0] = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
-        mode = self._mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = _grad_enabled[0]
-            _grad_enabled[0] = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _grad_enabled[0] = prev
-
-        return wrapper
+        return _in_grad_mode(fn, self._mode)
 
 
 class no_grad(_GradMode):
@@ -136,23 +135,12 @@ class no_grad(_GradMode):
     __slots__ = ()
     _mode = False
 
-    def __new__(cls, orig_func: Callable | None = None):
-        # ``@no_grad`` without parentheses decorates directly, as in PyTorch
-        if orig_func is None:
-            return super().__new__(cls)
-        return cls()(orig_func)
-
 
 class enable_grad(_GradMode):
     """Re-enable graph recording (e.g. inside a ``no_grad`` block)."""
 
     __slots__ = ()
     _mode = True
-
-    def __new__(cls, orig_func: Callable | None = None):
-        if orig_func is None:
-            return super().__new__(cls)
-        return cls()(orig_func)
 
 
 class inference_mode(no_grad):

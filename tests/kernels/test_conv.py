@@ -7,8 +7,8 @@ import functools
 
 import numpy as np
 import pytest
+from _helpers import numgrad, per_thread_count
 
-import striate
 from striate import kernels as K
 from striate.backend import reference as R
 
@@ -163,21 +163,6 @@ def test_parity_with_torch(parity_case):
     _close(K.conv2d(x, wt, b, *parity_case[7:]), want.numpy(), "torch")
 
 
-def _numgrad(f, a, eps=1e-6):
-    g = np.zeros_like(a)
-    it = np.nditer(a, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = a[i]
-        a[i] = old + eps
-        fp = f()
-        a[i] = old - eps
-        fm = f()
-        a[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("case", [
     (1, 2, 4, 5, 3, 2, 3, (1, 2), (1, 0, 1, 2), (2, 1), 1),
     (2, 4, 5, 4, 4, 3, 3, 2, 1, 1, 2),
@@ -194,9 +179,9 @@ def test_reference_backward_finite_differences(case):
         return float((R.conv2d(x, wt, None, s, p, d, g) * gy).sum())
 
     np.testing.assert_allclose(R.conv2d_backward_data(gy, wt, x.shape, s, p, d, g),
-                               _numgrad(loss, x), rtol=1e-6, atol=1e-7)
+                               numgrad(lambda _: loss(), x), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(R.conv2d_backward_weight(gy, x, wt.shape, s, p, d, g),
-                               _numgrad(loss, wt), rtol=1e-6, atol=1e-7)
+                               numgrad(lambda _: loss(), wt), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(R.conv2d_backward_bias(gy), gy.sum((0, 2, 3)))
 
 
@@ -212,9 +197,9 @@ def test_reference_transposed_finite_differences():
 
     np.testing.assert_allclose(R.conv_transpose2d_backward_weight(gy, x, wt.shape, s, p, op,
                                                                   d, g),
-                               _numgrad(loss, wt), rtol=1e-6, atol=1e-7)
+                               numgrad(lambda _: loss(), wt), rtol=1e-6, atol=1e-7)
     # the input gradient of a transposed conv is the conv2d of grad_out
-    np.testing.assert_allclose(R.conv2d(gy, wt, None, s, p, d, g), _numgrad(loss, x),
+    np.testing.assert_allclose(R.conv2d(gy, wt, None, s, p, d, g), numgrad(lambda _: loss(), x),
                                rtol=1e-6, atol=1e-7)
 
 
@@ -244,15 +229,7 @@ def test_chunking_invariance(case, chunk_bytes, threads):
 @pytest.mark.parametrize("case", [NAMED[1], NAMED[7], NAMED[10], NAMED[16]], ids=_ids)
 def test_thread_invariance(case):
     x, wt, b, gy, _ = _data(case)
-    saved = striate.get_num_threads()
-    try:
-        striate.set_num_threads(1)
-        one = _all(case, x, wt, b, gy)
-        striate.set_num_threads(2)
-        two = _all(case, x, wt, b, gy)
-        two_again = _all(case, x, wt, b, gy)
-    finally:
-        striate.set_num_threads(saved)
+    one, two, two_again = per_thread_count(lambda: _all(case, x, wt, b, gy), (1, 2, 2))
     for a, c, c2 in zip(one, two, two_again):
         _close(c, a, "threads 1 vs 2")
         np.testing.assert_array_equal(c, c2)  # deterministic for a thread count

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import numgrad, per_thread_count
 
-import striate
 from striate import kernels as K
 from striate.backend import reference as R
 
@@ -81,31 +81,14 @@ def test_thread_invariance(arch, rng):
     a = rng.standard_normal((8, 32, 20, 20)).astype(np.float32)
     b = rng.standard_normal(32).astype(np.float32)
     t = rng.integers(0, 1000, size=64)
-    saved = striate.get_num_threads()
-    res = []
-    try:
-        for n in (1, 2):
-            striate.set_num_threads(n)
-            loss, prob = K.softmax_cross_entropy(x, t)
-            res.append((loss, prob, K.log_softmax(x), K.bias_act(a, b, "relu"),
-                        K.softmax_backward(prob, x), K.log_softmax_backward(prob, x)))
-    finally:
-        striate.set_num_threads(saved)
-    for u, v in zip(*res):
+
+    def run():
+        loss, prob = K.softmax_cross_entropy(x, t)
+        return (loss, prob, K.log_softmax(x), K.bias_act(a, b, "relu"),
+                K.softmax_backward(prob, x), K.log_softmax_backward(prob, x))
+
+    for u, v in zip(*per_thread_count(run)):
         np.testing.assert_array_equal(u, v)
-
-
-def _numgrad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for j in np.ndindex(x.shape):
-        old = x[j]
-        x[j] = old + eps
-        fp = f(x)
-        x[j] = old - eps
-        fm = f(x)
-        x[j] = old
-        g[j] = (fp - fm) / (2 * eps)
-    return g
 
 
 def test_reference_backward_finite_differences(rng):
@@ -121,13 +104,13 @@ def test_reference_backward_finite_differences(rng):
          lambda z: float((R.softmax_cross_entropy(z, t)[0] * gl).sum())),
     ]
     for analytic, f in checks:
-        np.testing.assert_allclose(analytic, _numgrad(f, x), atol=1e-7)
+        np.testing.assert_allclose(analytic, numgrad(f, x), atol=1e-7)
     xr = rng.standard_normal((2, 3, 4))
     xr[np.abs(xr) < 1e-3] = 0.5  # keep away from the kink
     wr = rng.standard_normal(xr.shape)
     np.testing.assert_allclose(
         R.relu_backward(wr, R.bias_act(xr, None, "relu")),
-        _numgrad(lambda z: float((R.bias_act(z, None, "relu") * wr).sum()), xr), atol=1e-7)
+        numgrad(lambda z: float((R.bias_act(z, None, "relu") * wr).sum()), xr), atol=1e-7)
 
 
 F32 = np.zeros((2, 3), np.float32)

@@ -8,8 +8,8 @@ import itertools
 
 import numpy as np
 import pytest
+from _helpers import per_thread_count
 
-import striate
 from striate._kernels import _C
 from striate._runtime import ARCH_NAMES
 from striate.backend import reference as ref
@@ -132,14 +132,7 @@ def test_k_zero_scales_out(arch, rng):
 def test_thread_count_invariance(arch, rng, m, n, k):
     """Every C element is summed in the same order on any thread count: results identical."""
     a, b = _operands(rng, m, n, k, False, False)
-    saved = striate.get_num_threads()
-    try:
-        outs = []
-        for t in (1, 2, 3):
-            striate.set_num_threads(t)
-            outs.append(gemm(a, b))
-    finally:
-        striate.set_num_threads(saved)
+    outs = per_thread_count(lambda: gemm(a, b), (1, 2, 3))
     serial = np.empty((m, n), np.float32)
     _C.sgemm(False, False, 1.0, a, b, 0.0, serial, serial=True)
     for o in outs[1:] + [serial]:

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from _helpers import numgrad, per_thread_count
 
-import striate
 from striate import kernels as K
 from striate.backend import reference as R
 
@@ -110,21 +110,18 @@ def test_thread_invariance(arch, rng):
     cases = [_data(rng, (8, 16, 20, 20)), _data(rng, (4, 2, 90, 90)), _data(rng, (256, 200))]
     ln = _data(rng, (300, 384))
     gel = _data(rng, 100000)
-    saved = striate.get_num_threads()
-    res = []
-    try:
-        for n in (1, 2, 8):
-            striate.set_num_threads(n)
-            out = []
-            for x in cases:
-                y, m, s = K.batch_norm_train_forward(x)
-                out += [y, m, s, *K.batch_norm_backward(x[::-1].copy(), x, m, m, s)]
-            y, m, s = K.layer_norm_forward(ln, ln[0], ln[1])
-            out += [y, m, s, *K.layer_norm_backward(ln[::-1].copy(), ln, ln[2], m, s)]
-            out += [K.gelu(gel), K.gelu_backward(gel, gel, "tanh")]
-            res.append(out)
-    finally:
-        striate.set_num_threads(saved)
+
+    def run():
+        out = []
+        for x in cases:
+            y, m, s = K.batch_norm_train_forward(x)
+            out += [y, m, s, *K.batch_norm_backward(x[::-1].copy(), x, m, m, s)]
+        y, m, s = K.layer_norm_forward(ln, ln[0], ln[1])
+        out += [y, m, s, *K.layer_norm_backward(ln[::-1].copy(), ln, ln[2], m, s)]
+        out += [K.gelu(gel), K.gelu_backward(gel, gel, "tanh")]
+        return out
+
+    res = per_thread_count(run, (1, 2, 8))
     for other in res[1:]:
         for u, v in zip(res[0], other):
             np.testing.assert_array_equal(u, v)
@@ -172,19 +169,6 @@ def test_gelu_special_values(arch):
     assert np.isnan(d[0]) and d[1] == 1.0 and d[2] == 0.0
 
 
-def _numgrad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for j in np.ndindex(x.shape):
-        old = x[j]
-        x[j] = old + eps
-        fp = f(x)
-        x[j] = old - eps
-        fm = f(x)
-        x[j] = old
-        g[j] = (fp - fm) / (2 * eps)
-    return g
-
-
 def test_reference_backward_finite_differences(rng):
     x = rng.standard_normal((3, 4, 2, 3)) * 2 + 1
     w, b = rng.standard_normal(4), rng.standard_normal(4)
@@ -195,11 +179,11 @@ def test_reference_backward_finite_differences(rng):
 
     _, m, s = R.batch_norm_train_forward(x, w, b, 1e-3)
     dx, dw, db = R.batch_norm_backward(go, x, w, m, s)
-    np.testing.assert_allclose(dx, _numgrad(lambda z: bn(z, w, b), x), atol=1e-7)
-    np.testing.assert_allclose(dw, _numgrad(lambda z: bn(x, z, b), w.copy()), atol=1e-7)
-    np.testing.assert_allclose(db, _numgrad(lambda z: bn(x, w, z), b.copy()), atol=1e-7)
+    np.testing.assert_allclose(dx, numgrad(lambda z: bn(z, w, b), x), atol=1e-7)
+    np.testing.assert_allclose(dw, numgrad(lambda z: bn(x, z, b), w.copy()), atol=1e-7)
+    np.testing.assert_allclose(db, numgrad(lambda z: bn(x, w, z), b.copy()), atol=1e-7)
     dx1, _, _ = R.batch_norm_backward(go, x, None, m, s)
-    np.testing.assert_allclose(dx1, _numgrad(lambda z: bn(z, None, None), x), atol=1e-7)
+    np.testing.assert_allclose(dx1, numgrad(lambda z: bn(z, None, None), x), atol=1e-7)
 
     x2 = rng.standard_normal((4, 6)) * 3
     w2, b2 = rng.standard_normal(6), rng.standard_normal(6)
@@ -210,18 +194,18 @@ def test_reference_backward_finite_differences(rng):
 
     _, m2, s2 = R.layer_norm_forward(x2, w2, b2, 1e-3)
     dx, dw, db = R.layer_norm_backward(g2, x2, w2, m2, s2)
-    np.testing.assert_allclose(dx, _numgrad(lambda z: ln(z, w2, b2), x2), atol=1e-7)
-    np.testing.assert_allclose(dw, _numgrad(lambda z: ln(x2, z, b2), w2.copy()), atol=1e-7)
-    np.testing.assert_allclose(db, _numgrad(lambda z: ln(x2, w2, z), b2.copy()), atol=1e-7)
+    np.testing.assert_allclose(dx, numgrad(lambda z: ln(z, w2, b2), x2), atol=1e-7)
+    np.testing.assert_allclose(dw, numgrad(lambda z: ln(x2, z, b2), w2.copy()), atol=1e-7)
+    np.testing.assert_allclose(db, numgrad(lambda z: ln(x2, w2, z), b2.copy()), atol=1e-7)
 
     v = np.concatenate([np.linspace(-6, 6, 13) + 0.01, rng.standard_normal(5)])
     gv = rng.standard_normal(v.shape)
     for approx in ("none", "tanh"):
         np.testing.assert_allclose(
             R.gelu_backward(v, gv, approx),
-            _numgrad(lambda z, a=approx: float((R.gelu(z, a) * gv).sum()), v.copy()), atol=1e-7)
+            numgrad(lambda z, a=approx: float((R.gelu(z, a) * gv).sum()), v.copy()), atol=1e-7)
     np.testing.assert_allclose(R.silu_backward(v, gv),
-                               _numgrad(lambda z: float((R.silu(z) * gv).sum()), v.copy()),
+                               numgrad(lambda z: float((R.silu(z) * gv).sum()), v.copy()),
                                atol=1e-7)
 
 

@@ -7,8 +7,8 @@ import itertools
 
 import numpy as np
 import pytest
+from _helpers import numgrad, per_thread_count
 
-import striate
 from striate import kernels as K
 from striate.backend import reference as R
 
@@ -164,35 +164,15 @@ def test_max_pool_window_outside_input_gives_minus_one():
 
 def test_thread_invariance(arch, rng):
     x = rng.standard_normal((4, 16, 33, 30)).astype(np.float32)
-    saved = striate.get_num_threads()
-    res = []
-    try:
-        for t in (1, 2):
-            striate.set_num_threads(t)
-            y, i = K.max_pool2d(x, 3, 2, 1, ceil_mode=True)
-            a = K.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)
-            res.append((y, i, a, K.max_pool2d_backward(y, i, x.shape),
-                        K.avg_pool2d_backward(a, x.shape, 3, 2, 1, True, False),
-                        K.global_avg_pool2d(x)))
-    finally:
-        striate.set_num_threads(saved)
-    for u, v in zip(*res):
+
+    def run():
+        y, i = K.max_pool2d(x, 3, 2, 1, ceil_mode=True)
+        a = K.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+        return (y, i, a, K.max_pool2d_backward(y, i, x.shape),
+                K.avg_pool2d_backward(a, x.shape, 3, 2, 1, True, False), K.global_avg_pool2d(x))
+
+    for u, v in zip(*per_thread_count(run)):
         np.testing.assert_array_equal(u, v)
-
-
-def _numgrad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        j = it.multi_index
-        old = x[j]
-        x[j] = old + eps
-        fp = f(x)
-        x[j] = old - eps
-        fm = f(x)
-        x[j] = old
-        g[j] = (fp - fm) / (2 * eps)
-    return g
 
 
 @pytest.mark.parametrize("cfg", [(2, 2, 0, 1, False), (3, 2, 1, 1, True), (3, 1, 1, 2, False),
@@ -208,7 +188,7 @@ def test_reference_max_backward_finite_differences(cfg, rng):
         return float((R.max_pool2d(z, k, s, p, d, ceil)[0] * w).sum())
 
     _, i = R.max_pool2d(x, k, s, p, d, ceil)
-    np.testing.assert_allclose(R.max_pool2d_backward(w, i, shape), _numgrad(f, x), atol=1e-6)
+    np.testing.assert_allclose(R.max_pool2d_backward(w, i, shape), numgrad(f, x), atol=1e-6)
 
 
 @pytest.mark.parametrize("cfg", [(2, 2, 0, False, True, None), (3, 2, 1, True, True, None),
@@ -225,14 +205,14 @@ def test_reference_avg_backward_finite_differences(cfg, rng):
         return float((R.avg_pool2d(z, k, s, p, **kw) * w).sum())
 
     np.testing.assert_allclose(R.avg_pool2d_backward(w, shape, k, s, p, **kw),
-                               _numgrad(f, x), atol=1e-7)
+                               numgrad(f, x), atol=1e-7)
 
 
 def test_reference_global_avg_backward_finite_differences(rng):
     x = rng.standard_normal((2, 3, 3, 4))
     w = rng.standard_normal((2, 3, 1, 1))
     np.testing.assert_allclose(R.global_avg_pool2d_backward(w, x.shape),
-                               _numgrad(lambda z: float((R.global_avg_pool2d(z) * w).sum()), x),
+                               numgrad(lambda z: float((R.global_avg_pool2d(z) * w).sum()), x),
                                atol=1e-8)
 
 

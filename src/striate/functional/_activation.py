@@ -223,7 +223,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 class GELU(Function):
-    __slots__ = ("x", "cdf", "approx")
+    __slots__ = ("approx", "cdf", "x")
 
     def forward(self, x, approximate="none"):
         xp = get_array_module(x)
@@ -484,16 +484,20 @@ def _dim(dim, nd, fn):
     return dim % max(nd, 1)
 
 
+def _softmax(input: Tensor, dim: int | None, dtype, log: bool, fn: str) -> Tensor:
+    x = as_tensor(input, "input", fn)
+    if dtype is not None:
+        x = x.to(dtype)
+    return Softmax.apply(x, dim=_dim(dim, x.data.ndim, fn), log=log)
+
+
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim`` (the maximum is subtracted first).
 
     Raises:
         IndexError: ``dim`` out of range.
     """
-    x = as_tensor(input, "input", "softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    return Softmax.apply(x, dim=_dim(dim, x.data.ndim, "softmax"), log=False)
+    return _softmax(input, dim, dtype, False, "softmax")
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
@@ -502,7 +506,4 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     Raises:
         IndexError: ``dim`` out of range.
     """
-    x = as_tensor(input, "input", "log_softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    return Softmax.apply(x, dim=_dim(dim, x.data.ndim, "log_softmax"), log=True)
+    return _softmax(input, dim, dtype, True, "log_softmax")

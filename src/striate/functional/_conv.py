@@ -102,6 +102,34 @@ def conv2d_output_size(h: int, w: int, kh: int, kw: int, stride: tuple, padding:
             (w + pl + pr - dilation[1] * (kw - 1) - 1) // stride[1] + 1)
 
 
+def _check_conv_args(fn: str, input: Tensor, weight: Tensor, groups: Any, unbatched_dims: str,
+                     weight_dims: str) -> tuple[Tensor, bool]:
+    """Checks shared by conv2d and conv_transpose2d: ranks, a common floating dtype and
+    ``groups``.  Returns ``input`` with a batch dimension and whether one was added.
+
+    Args:
+        unbatched_dims, weight_dims: how the error messages describe the accepted unbatched
+            input rank and the weight layout.
+    """
+    x, w = input.data, weight.data
+    unbatched = x.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+        x = input.data
+    if x.ndim != 4:
+        raise ValueError(f"{fn}: expected input with 4 dimensions (N, C, H, W) or "
+                         f"{unbatched_dims}, got shape {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"{fn}: expected weight with 4 dimensions {weight_dims}, "
+                         f"got shape {w.shape}")
+    if x.dtype.kind != "f" or x.dtype != w.dtype:
+        raise TypeError(f"{fn}: expected input and weight of the same floating dtype, got "
+                        f"{x.dtype} and {w.dtype}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{fn}: expected groups to be a positive int, got {groups!r}")
+    return input, unbatched
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation over an NCHW batch (``torch.nn.functional.conv2d``).
@@ -128,22 +156,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         (2, 4, 8, 8)
     """
     fn = "conv2d"
+    input, unbatched = _check_conv_args(fn, input, weight, groups, "3 (C, H, W)",
+                                        "(C_out, C_in/groups, kh, kw)")
     x, w = input.data, weight.data
-    unbatched = x.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-        x = input.data
-    if x.ndim != 4:
-        raise ValueError(f"{fn}: expected input with 4 dimensions (N, C, H, W) or 3 (C, H, W), "
-                         f"got shape {x.shape}")
-    if w.ndim != 4:
-        raise ValueError(f"{fn}: expected weight with 4 dimensions (C_out, C_in/groups, kh, kw), "
-                         f"got shape {w.shape}")
-    if x.dtype.kind != "f" or x.dtype != w.dtype:
-        raise TypeError(f"{fn}: expected input and weight of the same floating dtype, got "
-                        f"{x.dtype} and {w.dtype}")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{fn}: expected groups to be a positive int, got {groups!r}")
     cout, cg, kh, kw = w.shape
     if cout % groups:
         raise ValueError(f"{fn}: expected out_channels (weight.shape[0] = {cout}) divisible by "
@@ -193,22 +208,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         TypeError: non-floating input or dtype mismatch.
     """
     fn = "conv_transpose2d"
+    input, unbatched = _check_conv_args(fn, input, weight, groups, "3",
+                                        "(C_in, C_out/groups, kh, kw)")
     x, w = input.data, weight.data
-    unbatched = x.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-        x = input.data
-    if x.ndim != 4:
-        raise ValueError(f"{fn}: expected input with 4 dimensions (N, C, H, W) or 3, got shape "
-                         f"{x.shape}")
-    if w.ndim != 4:
-        raise ValueError(f"{fn}: expected weight with 4 dimensions (C_in, C_out/groups, kh, "
-                         f"kw), got shape {w.shape}")
-    if x.dtype.kind != "f" or x.dtype != w.dtype:
-        raise TypeError(f"{fn}: expected input and weight of the same floating dtype, got "
-                        f"{x.dtype} and {w.dtype}")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{fn}: expected groups to be a positive int, got {groups!r}")
     cin, cog, kh, kw = w.shape
     if cin != x.shape[1]:
         raise ValueError(f"{fn}: expected input with {cin} channels (weight shape {w.shape}), "

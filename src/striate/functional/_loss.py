@@ -24,6 +24,16 @@ __all__ = [
 ]
 
 
+def _rows_grad_scale(g, reduction, denom, dtype, none_shape):
+    """The upstream gradient of a reduced loss, per sample: ``g`` reshaped to ``none_shape``
+    for ``'none'``, ``g`` for ``'sum'``, ``g / denom`` (in ``dtype``) for ``'mean'``."""
+    if reduction == "none":
+        return g.reshape(none_shape)
+    if reduction == "sum":
+        return g
+    return g / dtype.type(denom)
+
+
 def _reduce(loss, reduction, denom=None):
     if reduction == "none":
         return loss
@@ -121,12 +131,7 @@ class CrossEntropyIndex(Function):
         xp = get_array_module(g)
         p = self.p
         n = p.shape[0]
-        if self.reduction == "none":
-            gs = g.reshape(-1, 1)
-        elif self.reduction == "sum":
-            gs = g
-        else:
-            gs = g / p.dtype.type(self.denom)
+        gs = _rows_grad_scale(g, self.reduction, self.denom, p.dtype, (-1, 1))
         if self.fast:
             # (prob - onehot) * g: a copy and a scatter; NumPy beats the fused kernel here
             gx = p.copy()
@@ -164,12 +169,7 @@ class CrossEntropyProb(Function):
     def backward(self, g):
         n = self.needs_input_grad
         p, q = self.p, self.q
-        if self.reduction == "none":
-            gs = g.reshape(-1, 1)
-        elif self.reduction == "sum":
-            gs = g
-        else:
-            gs = g / p.dtype.type(self.denom)
+        gs = _rows_grad_scale(g, self.reduction, self.denom, p.dtype, (-1, 1))
         gx = gt = None
         if n[0]:
             gx = _from_rows((p * q.sum(axis=1, keepdims=True) - q) * gs, self.shape)
@@ -303,12 +303,7 @@ class NLLLoss(Function):
         xp = get_array_module(g)
         n = self.rows.shape[0]
         c = self.shape[1] if len(self.shape) > 1 else self.shape[0]
-        if self.reduction == "none":
-            gs = g.reshape(-1)
-        elif self.reduction == "sum":
-            gs = g
-        else:
-            gs = g / self.wt.dtype.type(self.denom)
+        gs = _rows_grad_scale(g, self.reduction, self.denom, self.wt.dtype, (-1,))
         gx = xp.zeros((n, c), dtype=self.wt.dtype)
         gx[self.rows, self.t] = -self.wt * gs
         return (_from_rows(gx, self.shape),)

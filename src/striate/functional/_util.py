@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from striate.kernels._validate import pair as _pair
 from striate.tensor import Tensor, _make
 
 _kernels: list = []
@@ -50,22 +51,8 @@ def reduction_check(reduction: str, fn: str) -> None:
 
 
 def pair(v: Any, name: str, fn: str, min_value: int = 0) -> tuple:
-    """An int or a pair of ints, each >= ``min_value``, as a 2-tuple."""
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        t = (int(v), int(v))
-    else:
-        try:
-            t = tuple(int(e) for e in v)
-        except TypeError:
-            raise TypeError(f"{fn}: expected {name} to be an int or a pair of ints, got "
-                            f"{v!r}") from None
-        if len(t) == 1:
-            t = (t[0], t[0])
-        if len(t) != 2:
-            raise ValueError(f"{fn}: expected {name} to be an int or a pair of ints, got {v!r}")
-    if min(t) < min_value:
-        raise ValueError(f"{fn}: expected {name} >= {min_value}, got {v!r}")
-    return t
+    """An int or a pair (or 1-sequence) of ints, each >= ``min_value``, as a 2-tuple."""
+    return _pair(name, v, fn, min_value, allow_single=True)
 
 
 def const(a: Any) -> Tensor:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, pair
+from striate.kernels._validate import as_f32, pair, shape4
 
 Pads = tuple[int, int, int, int]
 
@@ -62,18 +62,6 @@ def _pads(padding, fn: str) -> Pads:
                              f"(top, bottom, left, right), got {padding!r}")
     if min(t) < 0:
         raise ValueError(f"{fn}: expected padding >= 0, got {padding!r}")
-    return t  # type: ignore[return-value]
-
-
-def _shape4(name: str, shape, fn: str) -> tuple[int, int, int, int]:
-    try:
-        t = tuple(int(e) for e in shape)
-    except TypeError:
-        raise TypeError(f"{fn}: expected {name} to be a sequence of 4 ints, "
-                        f"got {shape!r}") from None
-    if len(t) != 4 or min(t) < 0:
-        raise ValueError(f"{fn}: expected {name} to be 4 non-negative ints (N, C, H, W), "
-                         f"got {shape!r}")
     return t  # type: ignore[return-value]
 
 
@@ -141,8 +129,8 @@ def conv2d_output_shape(input_shape: Sequence[int], weight_shape: Sequence[int],
     """
     fn = "conv2d_output_shape"
     g = _groups(groups, fn) if groups is not None else None
-    geom = _geometry(fn, _shape4("input_shape", input_shape, fn),
-                     _shape4("weight_shape", weight_shape, fn), stride, padding, dilation, g)
+    geom = _geometry(fn, shape4("input_shape", input_shape, fn),
+                     shape4("weight_shape", weight_shape, fn), stride, padding, dilation, g)
     return geom[0], geom[4], geom[7], geom[8]
 
 
@@ -239,7 +227,7 @@ def conv2d_backward_data(grad_out: np.ndarray, weight: np.ndarray, input_shape: 
     fn = "conv2d_backward_data"
     grad_out = as_f32("grad_out", grad_out, fn, ndim=4)
     weight = as_f32("weight", weight, fn, ndim=4)
-    geom = _geometry(fn, _shape4("input_shape", input_shape, fn), weight.shape, stride,
+    geom = _geometry(fn, shape4("input_shape", input_shape, fn), weight.shape, stride,
                      padding, dilation, _groups(groups, fn))
     _check_grad(fn, "grad_out", grad_out, (geom[0], geom[4], geom[7], geom[8]))
     return _backward_data(geom, grad_out, weight)
@@ -264,7 +252,7 @@ def conv2d_backward_weight(grad_out: np.ndarray, x: np.ndarray, weight_shape: Se
     fn = "conv2d_backward_weight"
     grad_out = as_f32("grad_out", grad_out, fn, ndim=4)
     x = as_f32("input", x, fn, ndim=4)
-    wshape = _shape4("weight_shape", weight_shape, fn)
+    wshape = shape4("weight_shape", weight_shape, fn)
     geom = _geometry(fn, x.shape, wshape, stride, padding, dilation, _groups(groups, fn))
     _check_grad(fn, "grad_out", grad_out, (geom[0], geom[4], geom[7], geom[8]))
     return _backward_weight(geom, grad_out, x, wshape)
@@ -379,7 +367,7 @@ def conv_transpose2d_backward_weight(grad_out: np.ndarray, x: np.ndarray,
     fn = "conv_transpose2d_backward_weight"
     grad_out = as_f32("grad_out", grad_out, fn, ndim=4)
     x = as_f32("input", x, fn, ndim=4)
-    wshape = _shape4("weight_shape", weight_shape, fn)
+    wshape = shape4("weight_shape", weight_shape, fn)
     geom = _transposed_geometry(fn, x.shape, wshape, stride, padding, output_padding,
                                 dilation, groups)
     _check_grad(fn, "grad_out", grad_out, geom[:4])

@@ -70,9 +70,7 @@ def relu_backward(grad_out: np.ndarray, out: np.ndarray) -> np.ndarray:
     fn = "relu_backward"
     gy = as_f32("grad_out", grad_out, fn)
     y = as_f32("out", out, fn)
-    if gy.shape != y.shape:
-        raise ValueError(f"{fn}: expected grad_out and out of the same shape, got "
-                         f"{gy.shape} and {y.shape}")
+    _same(fn, gy, y, "grad_out", "out")
     gx = np.empty_like(gy)
     if gx.size:
         _C.relu_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
@@ -89,6 +87,24 @@ def _same(fn: str, a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
                          f"and {b.shape}")
 
 
+def _softmax(x, fn: str, log: bool) -> np.ndarray:
+    x = _rows("x", x, fn)
+    y = np.empty_like(x)
+    if x.size:
+        _C.softmax(x, y, log)
+    return y
+
+
+def _softmax_backward(y, grad_out, fn: str, log: bool) -> np.ndarray:
+    y = _rows("y", y, fn)
+    gy = _rows("grad_out", grad_out, fn)
+    _same(fn, y, gy, "y", "grad_out")
+    gx = np.empty_like(y)
+    if y.size:
+        _C.softmax_backward(y, gy, gx, log)
+    return gx
+
+
 def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis of a 2-D array (the row maximum is subtracted first).
 
@@ -97,11 +113,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
     Raises:
         TypeError: non-floating ``x``.  ValueError: ``x`` not 2-D.
     """
-    x = _rows("x", x, "softmax")
-    y = np.empty_like(x)
-    if x.size:
-        _C.softmax(x, y, False)
-    return y
+    return _softmax(x, "softmax", False)
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:
@@ -112,11 +124,7 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
     Raises:
         TypeError: non-floating ``x``.  ValueError: ``x`` not 2-D.
     """
-    x = _rows("x", x, "log_softmax")
-    y = np.empty_like(x)
-    if x.size:
-        _C.softmax(x, y, True)
-    return y
+    return _softmax(x, "log_softmax", True)
 
 
 def softmax_backward(y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
@@ -125,14 +133,7 @@ def softmax_backward(y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
     Raises:
         TypeError: non-floating input.  ValueError: not 2-D or shapes that differ.
     """
-    fn = "softmax_backward"
-    y = _rows("y", y, fn)
-    gy = _rows("grad_out", grad_out, fn)
-    _same(fn, y, gy, "y", "grad_out")
-    gx = np.empty_like(y)
-    if y.size:
-        _C.softmax_backward(y, gy, gx, False)
-    return gx
+    return _softmax_backward(y, grad_out, "softmax_backward", False)
 
 
 def log_softmax_backward(y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
@@ -141,14 +142,7 @@ def log_softmax_backward(y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
     Raises:
         TypeError: non-floating input.  ValueError: not 2-D or shapes that differ.
     """
-    fn = "log_softmax_backward"
-    y = _rows("y", y, fn)
-    gy = _rows("grad_out", grad_out, fn)
-    _same(fn, y, gy, "y", "grad_out")
-    gx = np.empty_like(y)
-    if y.size:
-        _C.softmax_backward(y, gy, gx, True)
-    return gx
+    return _softmax_backward(y, grad_out, "log_softmax_backward", True)
 
 
 def _target(fn: str, target, n: int, c: int) -> np.ndarray:

@@ -269,6 +269,15 @@ def _out(out, x: np.ndarray, fn: str) -> np.ndarray:
     return check_out("out", out, x.shape, fn)
 
 
+def _x_and_grad(x, grad_out, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``grad_out`` as float32 arrays, checked to have the same shape."""
+    x = as_f32("x", x, fn)
+    gy = as_f32("grad_out", grad_out, fn)
+    if gy.shape != x.shape:
+        raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
+    return x, gy
+
+
 def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
          ) -> np.ndarray:
     """Gaussian error linear unit, elementwise: ``x * Phi(x)`` (``Phi`` the standard normal
@@ -309,10 +318,7 @@ def gelu_backward(x: np.ndarray, grad_out: np.ndarray, approximate: str = "none"
     """
     fn = "gelu_backward"
     tanh = _approx(approximate, fn)
-    x = as_f32("x", x, fn)
-    gy = as_f32("grad_out", grad_out, fn)
-    if gy.shape != x.shape:
-        raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
+    x, gy = _x_and_grad(x, grad_out, fn)
     gx = np.empty_like(x)
     if x.size:
         _C.gelu_backward(x.reshape(-1), gy.reshape(-1), tanh, gx.reshape(-1))
@@ -339,10 +345,7 @@ def silu_backward(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
         TypeError: non-floating inputs.  ValueError: shapes that differ.
     """
     fn = "silu_backward"
-    x = as_f32("x", x, fn)
-    gy = as_f32("grad_out", grad_out, fn)
-    if gy.shape != x.shape:
-        raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
+    x, gy = _x_and_grad(x, grad_out, fn)
     gx = np.empty_like(x)
     if x.size:
         _C.silu_backward(x.reshape(-1), gy.reshape(-1), gx.reshape(-1))

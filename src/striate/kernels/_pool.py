@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, pair
+from striate.kernels._validate import as_f32, pair, shape4
 
 _INT32_MAX = 2**31 - 1
 
@@ -40,18 +40,6 @@ def _params(fn: str, kernel_size, stride, padding, dilation):
         raise ValueError(f"{fn}: padding should be at most half of kernel_size, got "
                          f"padding={p} with kernel_size={k}")
     return k, s, p, d
-
-
-def _input_hw(fn: str, input_shape) -> tuple[int, ...]:
-    try:
-        shape = tuple(int(v) for v in input_shape)
-    except TypeError:
-        raise TypeError(f"{fn}: expected input_shape to be a sequence of 4 ints, "
-                        f"got {input_shape!r}") from None
-    if len(shape) != 4 or min(shape) < 0:
-        raise ValueError(f"{fn}: expected input_shape (N, C, H, W) of 4 non-negative ints, "
-                         f"got {input_shape!r}")
-    return shape
 
 
 def _geometry(fn: str, shape: tuple[int, ...], k, s, p, d, ceil_mode: bool) -> tuple:
@@ -169,7 +157,7 @@ def max_pool2d_backward(grad_out: np.ndarray, indices: np.ndarray,
     """
     fn = "max_pool2d_backward"
     gy = as_f32("grad_out", grad_out, fn, ndim=4)
-    shape = _input_hw(fn, input_shape)
+    shape = shape4("input_shape", input_shape, fn)
     if not isinstance(indices, np.ndarray):
         raise TypeError(f"{fn}: expected indices to be a numpy.ndarray, "
                         f"got {type(indices).__name__}")
@@ -268,7 +256,7 @@ def avg_pool2d_backward(grad_out: np.ndarray, input_shape: Sequence[int], kernel
     """
     fn = "avg_pool2d_backward"
     gy = as_f32("grad_out", grad_out, fn, ndim=4)
-    shape = _input_hw(fn, input_shape)
+    shape = shape4("input_shape", input_shape, fn)
     k, s, p, d = _params(fn, kernel_size, stride, padding, 1)
     dov = _divisor(fn, divisor_override)
     g = _geometry(fn, shape, k, s, p, d, ceil_mode)
@@ -314,7 +302,7 @@ def global_avg_pool2d_backward(grad_out: np.ndarray, input_shape: Sequence[int])
         ``grad_input`` float32 ``(N, C, H, W)``.
     """
     fn = "global_avg_pool2d_backward"
-    shape = _input_hw(fn, input_shape)
+    shape = shape4("input_shape", input_shape, fn)
     gy = as_f32("grad_out", grad_out, fn)
     if gy.shape not in (shape[:2] + (1, 1), shape[:2]):
         raise ValueError(f"{fn}: expected grad_out with shape {shape[:2] + (1, 1)}, "

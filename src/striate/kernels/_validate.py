@@ -39,8 +39,12 @@ def check_out(name: str, out, shape: tuple, fn: str) -> np.ndarray:
     return out
 
 
-def pair(name: str, v, fn: str, min_value: int = 0) -> tuple[int, int]:
-    """Normalise an int or a 2-sequence of ints to a pair, checking each is >= min_value."""
+def pair(name: str, v, fn: str, min_value: int = 0,
+         allow_single: bool = False) -> tuple[int, int]:
+    """Normalise an int or a 2-sequence of ints to a pair, checking each is >= min_value.
+
+    With ``allow_single`` a 1-sequence ``(n,)`` is also accepted and means ``(n, n)``.
+    """
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         t = (int(v), int(v))
     else:
@@ -49,8 +53,23 @@ def pair(name: str, v, fn: str, min_value: int = 0) -> tuple[int, int]:
         except TypeError:
             raise TypeError(f"{fn}: expected {name} to be an int or a pair of ints, "
                             f"got {v!r}") from None
+        if allow_single and len(t) == 1:
+            t = (t[0], t[0])
         if len(t) != 2:
             raise ValueError(f"{fn}: expected {name} to be an int or a pair of ints, got {v!r}")
     if min(t) < min_value:
         raise ValueError(f"{fn}: expected {name} >= {min_value}, got {v!r}")
     return t
+
+
+def shape4(name: str, shape, fn: str) -> tuple[int, int, int, int]:
+    """A shape given as 4 non-negative ints (N, C, H, W), as a tuple."""
+    try:
+        t = tuple(int(e) for e in shape)
+    except TypeError:
+        raise TypeError(f"{fn}: expected {name} to be a sequence of 4 ints, "
+                        f"got {shape!r}") from None
+    if len(t) != 4 or min(t) < 0:
+        raise ValueError(f"{fn}: expected {name} to be 4 non-negative ints (N, C, H, W), "
+                         f"got {shape!r}")
+    return t  # type: ignore[return-value]

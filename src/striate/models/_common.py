@@ -10,10 +10,16 @@ from typing import Any
 import numpy as np
 
 from striate import nn
+from striate.nn import init as _init
 from striate.random import get_generator
 
 __all__ = [
-    "Conv2dNormActivation", "check_input", "check_options", "make_divisible", "min_input_size",
+    "Conv2dNormActivation",
+    "check_input",
+    "check_options",
+    "init_conv_bn_linear",
+    "make_divisible",
+    "min_input_size",
     "normal_f32_",
 ]
 
@@ -143,3 +149,22 @@ def normal_f32_(param: Any, std: float) -> Any:
     get_generator(None).standard_normal(a.shape, dtype=np.float32, out=a)
     a *= np.float32(std)
     return param
+
+
+def init_conv_bn_linear(model: nn.Module, linear_weight: Callable[[Any], Any],
+                        nonlinearity: str = "leaky_relu") -> None:
+    """torchvision's weight init shared by VGG, MobileNetV2 and EfficientNet, module by module
+    in ``model.modules()`` order: Conv2d ``kaiming_normal_(mode="fan_out", nonlinearity)``
+    and zero bias, BatchNorm2d weight 1 and bias 0, Linear ``linear_weight(weight)`` and zero
+    bias."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            _init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity=nonlinearity)
+            if m.bias is not None:
+                _init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            _init.ones_(m.weight)
+            _init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            linear_weight(m.weight)
+            _init.zeros_(m.bias)

@@ -28,6 +28,7 @@ from striate.models._common import (
     Conv2dNormActivation,
     check_input,
     check_options,
+    init_conv_bn_linear,
     make_divisible,
     min_input_size,
 )
@@ -196,18 +197,12 @@ class EfficientNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(last_out, num_classes))
         self._min_size = min_input_size(steps)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                _init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    _init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                _init.ones_(m.weight)
-                _init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                r = 1.0 / math.sqrt(m.weight.shape[0])
-                _init.uniform_(m.weight, -r, r)
-                _init.zeros_(m.bias)
+
+        def linear_weight(w: Any) -> None:
+            r = 1.0 / math.sqrt(w.shape[0])
+            _init.uniform_(w, -r, r)
+
+        init_conv_bn_linear(self, linear_weight)
 
     def forward(self, x: Any) -> Any:
         check_input(self.name, x, self.in_channels, min_size=self._min_size)

@@ -17,6 +17,7 @@ from striate.models._common import (
     Conv2dNormActivation,
     check_input,
     check_options,
+    init_conv_bn_linear,
     make_divisible,
     min_input_size,
 )
@@ -108,17 +109,7 @@ class MobileNetV2(nn.Module):
         self.classifier = nn.Sequential(nn.Dropout(p=dropout),
                                         nn.Linear(self.last_channel, num_classes))
         self._min_size = min_input_size(steps)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                _init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    _init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                _init.ones_(m.weight)
-                _init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                _init.normal_(m.weight, 0.0, 0.01)
-                _init.zeros_(m.bias)
+        init_conv_bn_linear(self, lambda w: _init.normal_(w, 0.0, 0.01))
 
     def forward(self, x: Any) -> Any:
         check_input(self.name, x, self.in_channels, min_size=self._min_size)

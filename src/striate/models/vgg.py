@@ -17,9 +17,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from striate import nn
-from striate.models._common import check_input, check_options, min_input_size, normal_f32_
+from striate.models._common import (
+    check_input,
+    check_options,
+    init_conv_bn_linear,
+    min_input_size,
+    normal_f32_,
+)
 from striate.models.registry import register_model
-from striate.nn import init as _init
 
 __all__ = ["VGG", "cfgs", "make_layers", "vgg11", "vgg11_bn", "vgg11_small", "vgg16",
            "vgg16_bn", "vgg16_small"]
@@ -87,17 +92,7 @@ class VGG(nn.Module):
                 nn.Linear(4096, num_classes))
         self._min_size = min_input_size([(2, 2, 0)] * num_pools)
         self._num_pools = num_pools
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                _init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    _init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                _init.ones_(m.weight)
-                _init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                normal_f32_(m.weight, 0.01)
-                _init.zeros_(m.bias)
+        init_conv_bn_linear(self, lambda w: normal_f32_(w, 0.01), nonlinearity="relu")
 
     def forward(self, x: Any) -> Any:
         check_input(self.name, x, self.in_channels, min_size=self._min_size,

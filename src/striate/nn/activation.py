@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import striate.functional as F
 from striate.nn.module import Module
 from striate.tensor import Tensor
@@ -20,7 +22,46 @@ def _softmax_dim(dim: int | None, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-class ReLU(Module):
+class _Pointwise(Module):
+    """A Module applying the one-argument function ``_fn`` of :mod:`striate.functional`."""
+
+    _fn: Callable[[Tensor], Tensor]
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._fn(input)
+
+
+class _InplacePointwise(_Pointwise):
+    """A :class:`_Pointwise` taking ``inplace`` (accepted for PyTorch compatibility; the
+    result is always a new tensor).  ``_repr_inplace`` says whether repr shows it."""
+
+    _repr_inplace = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace and self._repr_inplace else ""
+
+
+class _SoftmaxLike(Module):
+    """A Module applying ``_fn(input, dim)`` along ``dim`` (PyTorch's legacy default)."""
+
+    _fn: Callable[[Tensor, int], Tensor]
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._fn(input, _softmax_dim(self.dim, input.ndim))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class ReLU(_InplacePointwise):
     """``max(0, x)`` element-wise.
 
     Args:
@@ -30,33 +71,17 @@ class ReLU(Module):
         Input: any. Output: same as input.
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+    _fn = staticmethod(F.relu)
 
 
-class ReLU6(Module):
+class ReLU6(_InplacePointwise):
     """``min(max(0, x), 6)`` element-wise (MobileNet).
 
     Args:
         inplace: accepted for PyTorch compatibility.
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu6(input)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+    _fn = staticmethod(F.relu6)
 
 
 class LeakyReLU(Module):
@@ -123,87 +148,53 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_InplacePointwise):
     """``x * sigmoid(x)`` (swish)."""
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+    _fn = staticmethod(F.silu)
 
 
-class Sigmoid(Module):
+class Sigmoid(_Pointwise):
     """``1 / (1 + exp(-x))``."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.sigmoid(input)
+    _fn = staticmethod(F.sigmoid)
 
 
-class Tanh(Module):
+class Tanh(_Pointwise):
     """``tanh(x)``."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.tanh(input)
+    _fn = staticmethod(F.tanh)
 
 
-class Hardswish(Module):
+class Hardswish(_InplacePointwise):
     """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input)
+    _fn = staticmethod(F.hardswish)
+    _repr_inplace = False
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_InplacePointwise):
     """``relu6(x + 3) / 6``."""
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardsigmoid(input)
+    _fn = staticmethod(F.hardsigmoid)
+    _repr_inplace = False
 
 
-class Softmax(Module):
+class Softmax(_SoftmaxLike):
     """Softmax along ``dim`` (outputs are positive and sum to 1 along it).
 
     Args:
         dim: the dimension to normalise.
     """
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, _softmax_dim(self.dim, input.ndim))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.softmax)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_SoftmaxLike):
     """``log(softmax(x))`` along ``dim``, computed stably.
 
     Args:
         dim: the dimension to normalise.
     """
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, _softmax_dim(self.dim, input.ndim))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.log_softmax)

@@ -19,6 +19,17 @@ def _index(idx: int, n: int, what: str) -> int:
     return idx % n
 
 
+
+def _insert_renumbered(container: Module, index: int, module: Module) -> None:
+    """Insert ``module`` at ``index`` among ``container``'s children, renaming them all
+    ``"0"``, ``"1"``, ... in order."""
+    items = list(container._modules.values())
+    items.insert(index, module)
+    for key in list(container._modules):
+        delattr(container, key)
+    for i, m in enumerate(items):
+        container.add_module(str(i), m)
+
 class Sequential(Module):
     """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
@@ -94,12 +105,7 @@ class Sequential(Module):
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")
         index %= n + 1 if n else 1
-        items = list(self._modules.values())
-        items.insert(index, module)
-        for key in list(self._modules):
-            delattr(self, key)
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _insert_renumbered(self, index, module)
         return self
 
     def forward(self, input: Any) -> Any:
@@ -189,12 +195,7 @@ class ModuleList(Module):
 
     def insert(self, index: int, module: Module) -> None:
         """Insert ``module`` before position ``index``."""
-        items = list(self._modules.values())
-        items.insert(index, module)
-        for key in list(self._modules):
-            delattr(self, key)
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _insert_renumbered(self, index, module)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward: iterate over it in your "

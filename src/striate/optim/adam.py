@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from striate.optim.optimizer import Optimizer, grad_array
+from striate.optim.optimizer import Optimizer, params_with_grad
 
 __all__ = ["Adam", "AdamW"]
 
@@ -77,11 +77,7 @@ class Adam(Optimizer):
         super().load_state_dict(state_dict)
 
     def _step_group(self, group: dict[str, Any]) -> None:
-        items = []
-        for p in group["params"]:
-            g = grad_array(p)
-            if g is not None:
-                items.append((p, g))
+        items = list(params_with_grad(group))
         if not items:
             return
         if len(items) > 1 and self._step_flat(group, items):
@@ -102,19 +98,11 @@ class Adam(Optimizer):
         if group["amsgrad"] and "max_exp_avg_sq" not in st:
             st["max_exp_avg_sq"] = np.zeros_like(w)
         st["step"] += 1
+        decoupled = group["decoupled_weight_decay"]
+        g = self._decayed_grad(w, g, 0.0 if decoupled else wd, group["maximize"])
+        if decoupled and wd != 0:
+            w *= 1.0 - lr * wd
         tmp = self._buffer(w, 1)
-        if group["maximize"]:
-            g = np.negative(g, out=self._buffer(w, 0))
-            owned = True
-        else:
-            owned = False
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                w *= 1.0 - lr * wd
-            elif owned:
-                g += np.multiply(w, wd, out=tmp)
-            else:
-                g = np.add(g, np.multiply(w, wd, out=tmp), out=self._buffer(w, 0))
         _adam_direction(g, st["exp_avg"], st["exp_avg_sq"], st.get("max_exp_avg_sq"),
                         st["step"], lr, beta1, beta2, group["eps"], tmp)
         w -= tmp

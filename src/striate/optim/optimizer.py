@@ -37,6 +37,14 @@ def grad_array(p: Any) -> np.ndarray | None:
     return g if isinstance(g, np.ndarray) else g.data
 
 
+def params_with_grad(group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray]]:
+    """``(p, grad_array(p))`` for each parameter of ``group`` that has a gradient."""
+    for p in group["params"]:
+        g = grad_array(p)
+        if g is not None:
+            yield p, g
+
+
 class ParamState(MutableMapping):
     """Per-parameter optimizer state keyed by the parameter object itself (by identity).
 
@@ -208,6 +216,25 @@ class Optimizer:
         while len(bufs) <= slot:
             bufs.append(np.empty_like(like))
         return bufs[slot]
+
+    def _decayed_grad(self, w: np.ndarray, g: np.ndarray, weight_decay: float,
+                      maximize: bool) -> np.ndarray:
+        """The gradient step direction before the optimiser's own rule: ``g``, negated when
+        ``maximize``, plus ``weight_decay * w`` (L2 penalty).
+
+        Returns ``g`` itself when neither applies, else scratch slot 0 (slot 1 may also be
+        overwritten); ``g`` is never modified.
+        """
+        if maximize:
+            d = np.negative(g, out=self._buffer(w, 0))
+            if weight_decay != 0:
+                d += np.multiply(w, weight_decay, out=self._buffer(w, 1))
+            return d
+        if weight_decay != 0:
+            d = np.multiply(w, weight_decay, out=self._buffer(w, 0))
+            d += g
+            return d
+        return g
 
     # -- state dicts ---------------------------------------------------------------------------
 

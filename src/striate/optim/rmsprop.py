@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from striate.optim.optimizer import Optimizer, grad_array
+from striate.optim.optimizer import Optimizer, params_with_grad
 
 __all__ = ["RMSprop"]
 
@@ -71,10 +71,7 @@ class RMSprop(Optimizer):
         momentum = group["momentum"]
         centered = group["centered"]
         maximize = group["maximize"]
-        for p in group["params"]:
-            g = grad_array(p)
-            if g is None:
-                continue
+        for p, g in params_with_grad(group):
             w = p.data
             st = self.state[p]
             if not st:
@@ -85,15 +82,8 @@ class RMSprop(Optimizer):
                 if centered:
                     st["grad_avg"] = np.zeros_like(w)
             st["step"] += 1
+            g = self._decayed_grad(w, g, wd, maximize)
             tmp = self._buffer(w, 1)
-            owned = maximize
-            if maximize:
-                g = np.negative(g, out=self._buffer(w, 0))
-            if wd != 0:
-                if owned:
-                    g += np.multiply(w, wd, out=tmp)
-                else:
-                    g = np.add(g, np.multiply(w, wd, out=tmp), out=self._buffer(w, 0))
             s = st["square_avg"]
             s *= alpha
             np.multiply(g, g, out=tmp)

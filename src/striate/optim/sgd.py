@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from striate.optim.optimizer import Optimizer, grad_array, required
+from striate.optim.optimizer import Optimizer, params_with_grad, required
 
 __all__ = ["SGD"]
 
@@ -73,20 +73,9 @@ class SGD(Optimizer):
         wd = group["weight_decay"]
         nesterov = group["nesterov"]
         maximize = group["maximize"]
-        for p in group["params"]:
-            g = grad_array(p)
-            if g is None:
-                continue
+        for p, g in params_with_grad(group):
             w = p.data
-            d = g  # the direction; becomes a scratch buffer as soon as it must differ from g
-            if maximize:
-                d = np.negative(g, out=self._buffer(w, 0))
-            if wd != 0:
-                if d is g:
-                    d = np.multiply(w, wd, out=self._buffer(w, 0))
-                    d += g
-                else:
-                    d += np.multiply(w, wd, out=self._buffer(w, 1))
+            d = self._decayed_grad(w, g, wd, maximize)  # g itself or scratch slot 0
             owned = d is not g
             if momentum != 0:
                 st = self.state[p]
