@@ -174,19 +174,19 @@ def _grad_to_input(g: Any, shape: tuple, axis: tuple | None, keepdim: bool) -> A
 def _sgemm(a: Any, b: Any, ta: bool = False, tb: bool = False) -> Any:
     """``op(a) @ op(b)`` for 2-D float32 NumPy arrays on striate's GEMM, avoiding copies of
     transposed views by flipping the transpose flags instead."""
-    if not a.flags.c_contiguous and a.T.flags.c_contiguous:
-        a, ta = a.T, not ta
-    if not b.flags.c_contiguous and b.T.flags.c_contiguous:
-        b, tb = b.T, not tb
-    return _gemm(a, b, trans_a=ta, trans_b=tb)
+    if not a.flags.c_contiguous:
+        a, ta = (a.T, not ta) if a.T.flags.c_contiguous else (np.ascontiguousarray(a), ta)
+    if not b.flags.c_contiguous:
+        b, tb = (b.T, not tb) if b.T.flags.c_contiguous else (np.ascontiguousarray(b), tb)
+    return _gemm(a, b, ta, tb)
 
 
-def _gemm(*args, **kwargs):  # bound lazily: the compiled core is imported on first use
+def _gemm(*args):  # bound lazily: the compiled core is imported on first use
     global _gemm
-    from striate.kernels import gemm
+    from striate.kernels._gemm import matmul_trusted
 
-    _gemm = gemm
-    return gemm(*args, **kwargs)
+    _gemm = matmul_trusted
+    return matmul_trusted(*args)
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,9 +44,21 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, trans_a: b
             f"(a {a.shape}, trans_a={trans_a}), op(b) has shape ({kb}, {n}) "
             f"(b {b.shape}, trans_b={trans_b})")
     if out is None:
-        out = np.empty((m, n), dtype=np.float32)
-        beta = 0.0
-    else:
-        check_out("out", out, (m, n), "gemm")
+        return matmul_trusted(a, b, bool(trans_a), bool(trans_b), float(alpha))
+    check_out("out", out, (m, n), "gemm")
     _C.sgemm(bool(trans_a), bool(trans_b), float(alpha), a, b, float(beta), out)
+    return out
+
+
+def matmul_trusted(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = False,
+                   alpha: float = 1.0) -> np.ndarray:
+    """``alpha * op(a) @ op(b)`` into a new array, WITHOUT argument checks.
+
+    For callers that have validated already (the autograd's matmul and linear): ``a`` and
+    ``b`` must be C-contiguous 2-D float32 arrays with matching inner dimensions.
+    """
+    m = a.shape[1] if trans_a else a.shape[0]
+    n = b.shape[0] if trans_b else b.shape[1]
+    out = np.empty((m, n), dtype=np.float32)
+    _C.sgemm(trans_a, trans_b, alpha, a, b, 0.0, out)
     return out
