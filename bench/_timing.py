@@ -23,6 +23,51 @@ def median_ms(fn, repeat: int = 20, warmup: int = 3, min_time: float = 0.0) -> f
     return float(np.median(times) * 1e3)
 
 
+def interleaved_ms(fns: dict, repeat: int, threads: int = 1, few: tuple = (),
+                   warmup: int = 1, min_time: float = 0.0, settle: float = 0.15) -> dict:
+    """Median wall ms of each callable in ``fns`` (None entries give None), timed side by
+    side so that load from other processes hits all of them alike.
+
+    One thread: round-robin, one call of each per round.  Several threads: the peers' thread
+    pools (OpenBLAS, PyTorch's and striate's OpenMP) keep spinning for a while after each call
+    and steal the cores the next library needs, so each round times a block of calls per
+    library after ``settle`` seconds of quiet.  The ``few`` (slow) ones get about a quarter
+    of the samples.
+
+    Returns:
+        {name: median ms or None}; at least ``repeat`` samples (and ``min_time`` s) each.
+    """
+    live = {k: f for k, f in fns.items() if f is not None}
+    times = {k: [] for k in live}
+    for f in live.values():
+        for _ in range(warmup):
+            f()
+
+    def want(k):
+        return max(3, repeat // 4) if k in few else repeat
+
+    t_start = time.perf_counter()
+    rounds = 0
+    block = 1 if threads == 1 else max(1, repeat // 4)
+    while (any(len(times[k]) < want(k) for k in live)
+           or time.perf_counter() - t_start < min_time):
+        for k, f in live.items():
+            if len(times[k]) >= want(k) and rounds >= 1:
+                continue
+            if threads > 1:
+                time.sleep(settle)
+                f()  # wake this library's pool
+            for _ in range(block):
+                t0 = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t0)
+        rounds += 1
+        if rounds >= 10 * repeat:
+            break
+    out = {k: float(np.median(v) * 1e3) for k, v in times.items()}
+    return {k: out.get(k) for k in fns}
+
+
 def torch_or_none(threads: int):
     """Import torch set to ``threads`` threads, or None when it is not installed."""
     try:

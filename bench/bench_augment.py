@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _timing import median_ms  # noqa: E402
+from _timing import median_ms
 
-from striate.data import ArrayDataset, DataLoader  # noqa: E402
-from striate.data import transforms as T  # noqa: E402
+from striate.data import ArrayDataset, DataLoader
+from striate.data import transforms as T
 
 SHAPES = {"28x28x1": (128, 1, 28, 28), "32x32x3": (128, 3, 32, 32)}
 

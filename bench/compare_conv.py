@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import blas_info, set_threads, torch_or_none
+from _timing import blas_info, interleaved_ms, set_threads, torch_or_none
 
 import striate
 from striate import kernels as K
@@ -79,25 +78,7 @@ class NumpyIm2col:
         return dx, dw
 
 
-def _interleaved_ms(fns: dict, repeat: int, few: tuple = ("numpy",)) -> dict:
-    """Median wall ms of each callable, timed in interleaved rounds (one call of each per
-    round) so a shared, noisy machine loads them alike; the ``few`` (slow) ones run in the
-    first max(3, repeat // 4) rounds only."""
-    times = {k: [] for k, f in fns.items() if f is not None}
-    for k in times:
-        fns[k]()  # warm-up (workspaces, page faults, torch's first call)
-    for i in range(repeat):
-        for k, samples in times.items():
-            if k in few and i >= max(3, repeat // 4):
-                continue
-            t0 = time.perf_counter()
-            fns[k]()
-            samples.append(time.perf_counter() - t0)
-    out = {k: float(np.median(v) * 1e3) for k, v in times.items()}
-    return {k: out.get(k) for k in fns}
-
-
-def _workload_rows(name: str, torch, repeat: int, rng) -> list[dict]:
+def _workload_rows(name: str, torch, repeat: int, rng, threads: int = 1) -> list[dict]:
     n, cin, cout, h, w, k, pad, g, fwd_only = WORKLOADS[name]
     x = rng.standard_normal((n, cin, h, w)).astype(np.float32)
     wt = (rng.standard_normal((cout, cin // g, k, k)) * 0.1).astype(np.float32)
@@ -142,7 +123,8 @@ def _workload_rows(name: str, torch, repeat: int, rng) -> list[dict]:
                                     ("fwd+bwd", s_fb, n_fb, t_fb, 3.0)):
         if fwd_only and kind != "fwd":
             continue
-        ms = _interleaved_ms({"striate": fs, "numpy": fnp, "torch": ft}, repeat)
+        ms = interleaved_ms({"striate": fs, "numpy": fnp, "torch": ft}, repeat, threads,
+                            few=("numpy",))
         out.append({
             "family": "conv",
             "workload": f"{name} {kind}",
@@ -162,7 +144,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
     rng = np.random.default_rng(0)
     out = []
     for name in WORKLOADS:
-        out += _workload_rows(name, torch, repeat, rng)
+        out += _workload_rows(name, torch, repeat, rng, threads)
     return out
 
 

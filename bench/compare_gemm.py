@@ -6,14 +6,12 @@ Workloads from WORKLOADS.md: C[M,N] = A[M,K] @ B[K,N], float32.  Run through ben
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 try:
-    from _timing import set_threads, torch_or_none
+    from _timing import interleaved_ms, set_threads, torch_or_none
 except ImportError:  # imported as bench.compare_gemm
-    from bench._timing import set_threads, torch_or_none
+    from bench._timing import interleaved_ms, set_threads, torch_or_none
 
 # name: (M, K, N)
 WORKLOADS = {
@@ -25,30 +23,6 @@ WORKLOADS = {
     "conv128x1152x256": (128, 1152, 256),
     "conv512x4608x16": (512, 4608, 16),
 }
-
-
-def interleaved_ms(fns: dict, repeat: int, warmup: int = 2, min_time: float = 0.3) -> dict:
-    """Median wall time (ms) of each callable, run in round-robin so that load from other
-    processes hits all of them alike (the ratios are what these machines measure reliably).
-
-    Returns:
-        {name: median ms}; at least `repeat` rounds and `min_time` seconds in all.
-    """
-    for _ in range(warmup):
-        for f in fns.values():
-            f()
-    times = {k: [] for k in fns}
-    t_start = time.perf_counter()
-    rounds = 0
-    while rounds < repeat or (time.perf_counter() - t_start) < min_time:
-        for k, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t0)
-        rounds += 1
-        if rounds >= 10 * repeat:
-            break
-    return {k: float(np.median(v) * 1e3) for k, v in times.items()}
 
 
 def rows(threads: int, repeat: int) -> list[dict]:
@@ -76,7 +50,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)
             tc = torch.empty((m, n), dtype=torch.float32)
             fns["torch"] = lambda ta=ta, tb=tb, tc=tc: torch.mm(ta, tb, out=tc)
-        ms = interleaved_ms(fns, rep)
+        ms = interleaved_ms(fns, rep, threads, min_time=0.3 if threads == 1 else 0.0)
         out.append({"family": "gemm", "workload": name, "striate_ms": ms["striate"],
                     "numpy_ms": ms["numpy"], "torch_ms": ms.get("torch"), "flop": flop,
                     "note": f"M={m} K={k} N={n}"})
