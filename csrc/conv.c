@@ -3,6 +3,8 @@
  * kernel (inner loops in conv_dw_impl.h, compiled per ISA).  See striate/conv.h. */
 #include "striate/conv.h"
 
+#include "conv_winograd.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -921,6 +923,7 @@ static int use_dw(const st_conv_desc *d) {
 
 int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, const float *bias,
                       float *y) {
+    if (st_conv_use_winograd(d, 0)) return st_conv_winograd_forward(d, x, w, bias, y);
     if (use_direct(d, 0)) return direct_run(d, x, w, bias, y, 0);
     if (use_dw(d)) return dw_forward(d, x, w, bias, y);
     conv_plan pl;
@@ -931,6 +934,7 @@ int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, con
 
 int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
+    if (st_conv_use_winograd(d, 0)) return st_conv_winograd_backward_data(d, dy, w, dx);
     if (use_direct(d, 1)) return direct_run(d, dy, w, NULL, dx, 1);
     if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
     conv_plan pl;
@@ -941,6 +945,7 @@ int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float 
 
 int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                               float *dw) {
+    if (st_conv_use_winograd(d, 1)) return st_conv_winograd_backward_weight(d, dy, x, dw);
     if (use_dw(d)) return dw_backward_weight(d, dy, x, dw);
     conv_plan pl;
     plan_init(d, &pl);

@@ -57,3 +57,12 @@ def conv_set_chunk_bytes(size_t nbytes):
 
 def conv_get_chunk_bytes():
     return st_conv_get_chunk_bytes()
+
+
+def conv_set_winograd(int mode):
+    """Set the Winograd mode (0 never, 1 auto, 2 always); returns the previous one."""
+    return st_conv_set_winograd(mode)
+
+
+def conv_get_winograd():
+    return st_conv_get_winograd()

@@ -22,3 +22,5 @@ cdef extern from "striate/conv.h" nogil:
     int st_conv2d_backward_bias(const st_conv_desc *d, const float *dy, float *db)
     size_t st_conv_set_chunk_bytes(size_t nbytes)
     size_t st_conv_get_chunk_bytes()
+    int st_conv_set_winograd(int mode)
+    int st_conv_get_winograd()

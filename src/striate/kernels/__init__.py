@@ -11,9 +11,11 @@ from striate.kernels._conv import (
     conv2d_backward_weight,
     conv2d_output_shape,
     conv_chunk_bytes,
+    conv_winograd,
     conv_transpose2d,
     conv_transpose2d_backward_weight,
     set_conv_chunk_bytes,
+    set_conv_winograd,
 )
 from striate.kernels._eltwise import (
     bias_act,
@@ -52,6 +54,7 @@ __all__ = [
     "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_eval_forward",
     "batch_norm_train_forward", "bias_act", "cache_bytes", "conv2d", "conv2d_backward_bias",
     "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape", "conv_chunk_bytes",
+    "conv_winograd", "set_conv_winograd",
     "conv_transpose2d", "conv_transpose2d_backward_weight", "empty_cache", "gelu",
     "gelu_backward", "gemm", "global_avg_pool2d", "global_avg_pool2d_backward",
     "layer_norm_backward", "layer_norm_forward", "log_softmax", "log_softmax_backward",

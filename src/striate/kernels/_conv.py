@@ -4,7 +4,9 @@ Padding is an int (all sides), a pair ``(ph, pw)`` (top = bottom = ph, left = ri
 a 4-tuple ``(top, bottom, left, right)``.  Note: ``torch.nn.functional.pad`` orders its
 tuple from the last dimension, ``(left, right, top, bottom)``; ours goes rows first.
 
-Algorithms (chosen in C, see ``striate/conv.h``): a direct kernel for depthwise
+Algorithms (chosen in C, see ``striate/conv.h``): Winograd F(4x4, 3x3) for 3x3 stride-1
+undilated ungrouped layers with enough channels (all three directions; see
+:func:`set_conv_winograd`); a direct kernel for depthwise
 (``groups == Cin``, any channel multiplier); on the AVX-512 path a direct register-blocked
 kernel for stride-1 forward and input gradients; a GEMM directly on the image for 1x1
 stride-1 unpadded kernels; otherwise im2col + GEMM with the column matrix built a tile of
@@ -14,6 +16,7 @@ most ``max(conv_chunk_bytes(), (Cin/groups)*kh*kw*16*4)`` bytes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,6 +46,51 @@ def set_conv_chunk_bytes(nbytes: int) -> int:
     if not isinstance(nbytes, (int, np.integer)) or isinstance(nbytes, bool) or nbytes < 0:
         raise ValueError(f"set_conv_chunk_bytes: expected an int >= 0, got {nbytes!r}")
     return int(_C.conv_set_chunk_bytes(int(nbytes)))
+
+
+_WINOGRAD_MODES = ("never", "auto", "always")
+
+
+def conv_winograd() -> str:
+    """The Winograd mode of 3x3 stride-1 convolutions: ``"auto"``, ``"never"`` or
+    ``"always"`` (see :func:`set_conv_winograd`)."""
+    return _WINOGRAD_MODES[int(_C.conv_get_winograd())]
+
+
+def set_conv_winograd(mode: str) -> str:
+    """Choose when 3x3, stride-1, undilated, ungrouped convolutions (forward, backward-data
+    and backward-weight) use Winograd F(4x4, 3x3): 2.25 multiplies per output and tap
+    instead of 9, with float32 rounding a few times larger (relative error ~1e-5).
+
+    Args:
+        mode: ``"auto"`` (default: where a cost model says it is faster: roughly
+            C*K/(C+K) >= 20 (>= 10 for the weight gradient) and enough 4x4 output tiles per
+            call), ``"never"`` (im2col/direct kernels only) or ``"always"`` (wherever it
+            applies).  Also settable with the environment variable
+            ``STRIATE_CONV_WINOGRAD`` read at import.
+
+    Returns:
+        The previous mode.
+
+    Raises:
+        ValueError: an unknown mode.
+    """
+    if mode not in _WINOGRAD_MODES:
+        raise ValueError(f"set_conv_winograd: mode must be one of {_WINOGRAD_MODES}, "
+                         f"got {mode!r}")
+    return _WINOGRAD_MODES[int(_C.conv_set_winograd(_WINOGRAD_MODES.index(mode)))]
+
+
+def _winograd_from_env() -> None:
+    mode = os.environ.get("STRIATE_CONV_WINOGRAD", "").strip().lower()
+    if mode:
+        if mode not in _WINOGRAD_MODES:
+            raise ValueError(f"STRIATE_CONV_WINOGRAD: expected one of {_WINOGRAD_MODES}, "
+                             f"got {mode!r}")
+        set_conv_winograd(mode)
+
+
+_winograd_from_env()
 
 
 def _pads(padding, fn: str) -> Pads:

@@ -71,6 +71,19 @@ int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const floa
 /* db[k] = sum over n, p, q of dy[n, k, p, q]; db is overwritten. */
 int st_conv2d_backward_bias(const st_conv_desc *d, const float *dy, float *db);
 
+/* The Winograd F(4x4, 3x3) path for 3x3, stride-1, undilated, ungrouped layers (forward,
+ * backward-data, backward-weight): AUTO takes it where a cost model says it is faster (enough
+ * channels on both sides, enough 4x4 output tiles); NEVER keeps im2col/direct; ALWAYS takes
+ * it wherever it applies.
+ * It needs 2.25 instead of 9 multiplies per output and tap, at the price of float32
+ * rounding a few times larger (relative error ~1e-5 instead of ~1e-6).  Workspace: the
+ * transformed kernels (36*K*C floats, slot ST_WS_AUX), a chunk of images' transformed
+ * tiles (36*(C+K) floats per 4x4 output tile, at most two chunk budgets or one image,
+ * slot ST_WS_COL) and one padded plane per thread (ST_WS_AUX2).  Returns the old mode. */
+enum { ST_WINOGRAD_NEVER = 0, ST_WINOGRAD_AUTO = 1, ST_WINOGRAD_ALWAYS = 2 };
+int st_conv_set_winograd(int mode);
+int st_conv_get_winograd(void);
+
 /* Budget in bytes of one thread's column workspace; returns the previous value.  0 restores
  * the default. */
 size_t st_conv_set_chunk_bytes(size_t bytes);

@@ -1,0 +1,142 @@
+/* Winograd F(4x4, 3x3) tile transforms for AVX-512: 16 tiles per pass, one tile per lane,
+ * tile elements fetched with gathers (and output tiles written with scatters), all 36
+ * points kept in registers.  The kernel transform is the portable code of
+ * conv_winograd_impl.h compiled with AVX-512 flags. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#define WG_NAME(f) f##_avx512_c
+#include "conv_winograd_impl.h"
+#undef WG_NAME
+
+static inline __mmask16 wg_mask(int64_t nl) {
+    return nl >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nl) - 1u);
+}
+
+/* the lanes' tile offsets as int32 (a chunk's planes hold far fewer than 2^31 floats) */
+static inline __m512i wg_index(int64_t b, int64_t nt, int64_t tH, int64_t tW, int64_t plane,
+                               int64_t row, int64_t *nl) {
+    int64_t off[WG_L];
+    int32_t o32[WG_L];
+    *nl = wg_offsets_avx512_c(b, nt, tH, tW, plane, row, 4, off);
+    for (int l = 0; l < WG_L; ++l) o32[l] = (int32_t)off[l];
+    return _mm512_loadu_si512(o32);
+}
+
+#define BT6(d0, d1, d2, d3, d4, d5, t)                                                       \
+    do {                                                                                     \
+        const __m512 s_four = _mm512_set1_ps(4.f), s_five = _mm512_set1_ps(5.f),             \
+                     s_two = _mm512_set1_ps(2.f);                                              \
+        t[0] = _mm512_add_ps(_mm512_fnmadd_ps(s_five, d2, _mm512_mul_ps(s_four, d0)), d4);       \
+        t[1] = _mm512_fnmadd_ps(s_four, _mm512_add_ps(d1, d2), _mm512_add_ps(d3, d4));         \
+        t[2] = _mm512_fmadd_ps(s_four, _mm512_sub_ps(d1, d2), _mm512_sub_ps(d4, d3));          \
+        t[3] = _mm512_fmadd_ps(s_two, _mm512_sub_ps(d3, d1), _mm512_sub_ps(d4, d2));           \
+        t[4] = _mm512_fmadd_ps(s_two, _mm512_sub_ps(d1, d3), _mm512_sub_ps(d4, d2));           \
+        t[5] = _mm512_add_ps(_mm512_fnmadd_ps(s_five, d3, _mm512_mul_ps(s_four, d1)), d5);       \
+    } while (0)
+
+#define AT4(m0, m1, m2, m3, m4, m5, t)                                                       \
+    do {                                                                                     \
+        const __m512 s_a = _mm512_add_ps(m1, m2), s_b = _mm512_sub_ps(m1, m2);                  \
+        const __m512 s_c = _mm512_add_ps(m3, m4), s_e = _mm512_sub_ps(m3, m4);                   \
+        t[0] = _mm512_add_ps(_mm512_add_ps(m0, s_a), s_c);                                       \
+        t[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.f), s_e, s_b);                                  \
+        t[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.f), s_c, s_a);                                   \
+        t[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.f), s_e, s_b), m5);               \
+    } while (0)
+
+#define A6(o0, o1, o2, o3, t)                                                                \
+    do {                                                                                     \
+        const __m512 s_ev = _mm512_add_ps(o0, o2), s_od = _mm512_add_ps(o1, o3);                 \
+        const __m512 s_ev4 = _mm512_fmadd_ps(_mm512_set1_ps(4.f), o2, o0);                     \
+        const __m512 s_od2 = _mm512_fmadd_ps(_mm512_set1_ps(8.f), o3,                          \
+                                           _mm512_mul_ps(_mm512_set1_ps(2.f), o1));          \
+        t[0] = o0;                                                                           \
+        t[1] = _mm512_add_ps(s_ev, s_od);                                                        \
+        t[2] = _mm512_sub_ps(s_ev, s_od);                                                        \
+        t[3] = _mm512_add_ps(s_ev4, s_od2);                                                      \
+        t[4] = _mm512_sub_ps(s_ev4, s_od2);                                                      \
+        t[5] = o3;                                                                           \
+    } while (0)
+
+void st_wino_input_avx512(const float *restrict xp, int64_t nimg, int64_t tH, int64_t tW,
+                          float *restrict dst, int64_t ps) {
+    const int64_t nt = nimg * tH * tW, Wp = 4 * tW + 2, plane = (4 * tH + 2) * Wp;
+    for (int64_t b = 0; b < nt; b += WG_L) {
+        int64_t nl;
+        const __m512i idx = wg_index(b, nt, tH, tW, plane, 4 * Wp, &nl);
+        const __mmask16 m = wg_mask(nl);
+        __m512 t[6][6]; /* t[k][j] = (B^T d)[k][j] */
+        for (int j = 0; j < 6; ++j) {
+            __m512 d[6], r[6];
+            for (int i = 0; i < 6; ++i)
+                d[i] = _mm512_i32gather_ps(
+                    _mm512_add_epi32(idx, _mm512_set1_epi32((int32_t)(i * Wp + j))), xp, 4);
+            BT6(d[0], d[1], d[2], d[3], d[4], d[5], r);
+            for (int k = 0; k < 6; ++k) t[k][j] = r[k];
+        }
+        float *out = dst + b;
+        for (int k = 0; k < 6; ++k) {
+            __m512 r[6];
+            BT6(t[k][0], t[k][1], t[k][2], t[k][3], t[k][4], t[k][5], r);
+            for (int c = 0; c < 6; ++c) _mm512_mask_storeu_ps(out + (k * 6 + c) * ps, m, r[c]);
+        }
+    }
+}
+
+void st_wino_output_avx512(const float *restrict src, int64_t ps, int64_t nimg, int64_t tH,
+                           int64_t tW, float bias, float *restrict yp) {
+    const int64_t nt = nimg * tH * tW, Wo = 4 * tW;
+    const __m512 bv = _mm512_set1_ps(bias);
+    for (int64_t b = 0; b < nt; b += WG_L) {
+        int64_t nl;
+        const __m512i idx = wg_index(b, nt, tH, tW, 16 * tH * tW, 4 * Wo, &nl);
+        const __mmask16 m = wg_mask(nl);
+        const float *in = src + b;
+        __m512 t[4][6]; /* t[a][j] = (A^T m)[a][j] */
+        for (int j = 0; j < 6; ++j) {
+            __m512 v[6], r[4];
+            for (int i = 0; i < 6; ++i) v[i] = _mm512_maskz_loadu_ps(m, in + (i * 6 + j) * ps);
+            AT4(v[0], v[1], v[2], v[3], v[4], v[5], r);
+            for (int a = 0; a < 4; ++a) t[a][j] = r[a];
+        }
+        for (int a = 0; a < 4; ++a) {
+            __m512 r[4];
+            AT4(t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5], r);
+            for (int c = 0; c < 4; ++c)
+                _mm512_mask_i32scatter_ps(
+                    yp, m, _mm512_add_epi32(idx, _mm512_set1_epi32((int32_t)(a * Wo + c))),
+                    _mm512_add_ps(r[c], bv), 4);
+        }
+    }
+}
+
+void st_wino_dy_avx512(const float *restrict op, int64_t nimg, int64_t tH, int64_t tW,
+                       float *restrict dst, int64_t ps) {
+    const int64_t nt = nimg * tH * tW, Wo = 4 * tW;
+    for (int64_t b = 0; b < nt; b += WG_L) {
+        int64_t nl;
+        const __m512i idx = wg_index(b, nt, tH, tW, 16 * tH * tW, 4 * Wo, &nl);
+        const __mmask16 m = wg_mask(nl);
+        __m512 t[6][4]; /* t[i][c] = (A o)[i][c] */
+        for (int c = 0; c < 4; ++c) {
+            __m512 o[4], r[6];
+            for (int a = 0; a < 4; ++a)
+                o[a] = _mm512_i32gather_ps(
+                    _mm512_add_epi32(idx, _mm512_set1_epi32((int32_t)(a * Wo + c))), op, 4);
+            A6(o[0], o[1], o[2], o[3], r);
+            for (int i = 0; i < 6; ++i) t[i][c] = r[i];
+        }
+        float *out = dst + b;
+        for (int i = 0; i < 6; ++i) {
+            __m512 r[6];
+            A6(t[i][0], t[i][1], t[i][2], t[i][3], r);
+            for (int j = 0; j < 6; ++j) _mm512_mask_storeu_ps(out + (i * 6 + j) * ps, m, r[j]);
+        }
+    }
+}
+
+void st_wino_weights_avx512(const float *restrict w, int64_t o, int64_t Co, int64_t Ci,
+                            int flip, float *restrict U, int64_t uxi) {
+    st_wino_weights_avx512_c(w, o, Co, Ci, flip, U, uxi);
+}

@@ -1,0 +1,28 @@
+/* Internal: the Winograd F(4x4, 3x3) convolution path (conv_winograd.c), called by conv.c. */
+#ifndef STRIATE_CONV_WINOGRAD_H
+#define STRIATE_CONV_WINOGRAD_H
+
+#include "striate/conv.h"
+
+/* auto mode thresholds (see st_conv_use_winograd): C*K/(C+K)/tile waste and tiles per call,
+ * for forward/backward-data and for backward-weight */
+#define ST_WINOGRAD_MIN_SCORE 20.0
+#define ST_WINOGRAD_MIN_TILES 16
+#define ST_WINOGRAD_MIN_SCORE_DW 10.0
+#define ST_WINOGRAD_MIN_TILES_DW 64
+/* a chunk's transformed tiles fit in this many conv chunk budgets */
+#define ST_WINOGRAD_CHUNK_FACTOR 2
+
+/* 3x3, stride 1, dilation 1, groups 1 */
+int st_conv_winograd_applies(const st_conv_desc *d);
+/* applies, and the mode (st_conv_set_winograd) and the shape choose it for the forward and
+ * backward-data (weight_grad = 0) or the backward-weight (weight_grad = 1) */
+int st_conv_use_winograd(const st_conv_desc *d, int weight_grad);
+int st_conv_winograd_forward(const st_conv_desc *d, const float *x, const float *w,
+                             const float *bias, float *y);
+int st_conv_winograd_backward_data(const st_conv_desc *d, const float *dy, const float *w,
+                                   float *dx);
+int st_conv_winograd_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
+                                     float *dw);
+
+#endif
