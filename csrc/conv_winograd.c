@@ -21,7 +21,9 @@
     void st_wino_output_##sfx(const float *, int64_t, int64_t, int64_t, int64_t, float,      \
                               float *);                                                      \
     void st_wino_dy_##sfx(const float *, int64_t, int64_t, int64_t, float *, int64_t);       \
-    void st_wino_weights_##sfx(const float *, int64_t, int64_t, int64_t, int, float *, int64_t);
+    void st_wino_weights_##sfx(const float *, int64_t, int64_t, int64_t, int, float *,       \
+                               int64_t);                                                     \
+    void st_wino_dw_##sfx(const float *, int64_t, int64_t, int64_t, float *);
 WG_DECLARE(avx2)
 WG_DECLARE(avx512)
 
@@ -30,10 +32,11 @@ typedef struct {
     void (*output)(const float *, int64_t, int64_t, int64_t, int64_t, float, float *);
     void (*dy)(const float *, int64_t, int64_t, int64_t, float *, int64_t);
     void (*weights)(const float *, int64_t, int64_t, int64_t, int, float *, int64_t);
+    void (*dw)(const float *, int64_t, int64_t, int64_t, float *);
 } wg_kernels;
 
 #define WG_ROW(sfx) {st_wino_input_##sfx, st_wino_output_##sfx, st_wino_dy_##sfx, \
-                     st_wino_weights_##sfx}
+                     st_wino_weights_##sfx, st_wino_dw_##sfx}
 static const wg_kernels WG_TABLE[ST_ARCH_COUNT] = {WG_ROW(generic), WG_ROW(avx2),
                                                    WG_ROW(avx512)};
 
@@ -251,26 +254,10 @@ int st_conv_winograd_backward_weight(const st_conv_desc *d, const float *dy, con
         }
     }
     if (fail) return ST_ENOMEM;
-    /* dw[k][c] = G^T dU[:, k, c] G (3x3) */
-#pragma omp parallel for schedule(static) if (K * C > 4096)
-    for (int64_t u = 0; u < K * C; ++u) {
-        float m[36], t[3][6];
-        for (int xi = 0; xi < 36; ++xi) m[xi] = dU[xi * K * C + u];
-        for (int j = 0; j < 6; ++j) { /* t = G^T m (3x6) */
-            const float u0 = m[j], u1 = m[6 + j], u2 = m[12 + j], u3 = m[18 + j],
-                        u4 = m[24 + j], u5 = m[30 + j];
-            t[0][j] = u0 * 0.25f - (u1 + u2) / 6.f + (u3 + u4) / 24.f;
-            t[1][j] = (u2 - u1) / 6.f + (u3 - u4) / 12.f;
-            t[2][j] = (u3 + u4 - u1 - u2) / 6.f + u5;
-        }
-        float *o = dw + u * 9;
-        for (int r = 0; r < 3; ++r) { /* dw = t G (3x3) */
-            const float u0 = t[r][0], u1 = t[r][1], u2 = t[r][2], u3 = t[r][3], u4 = t[r][4],
-                        u5 = t[r][5];
-            o[r * 3 + 0] = u0 * 0.25f - (u1 + u2) / 6.f + (u3 + u4) / 24.f;
-            o[r * 3 + 1] = (u2 - u1) / 6.f + (u3 - u4) / 12.f;
-            o[r * 3 + 2] = (u3 + u4 - u1 - u2) / 6.f + u5;
-        }
-    }
+    /* dw[k][c] = G^T dU[:, k, c] G (3x3), in blocks of 256 kernels */
+    const int64_t KC = K * C, blk = 256;
+#pragma omp parallel for schedule(static) if (KC > 4096)
+    for (int64_t u = 0; u < KC; u += blk)
+        kr->dw(dU, KC, u, KC - u < blk ? KC - u : blk, dw);
     return ST_OK;
 }

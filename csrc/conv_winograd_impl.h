@@ -202,3 +202,39 @@ void WG_NAME(st_wino_weights)(const float *restrict w, int64_t o, int64_t Co, in
             for (int64_t l = 0; l < nl; ++l) U[xi * uxi + i0 + l] = u[xi * WG_L + l];
     }
 }
+
+/* G^T applied lane-wise: 6 -> 3 (the adjoint of G, for the weight gradient) */
+#define WG_GT(s, ss, t, ts)                                                                  \
+    for (int l = 0; l < WG_L; ++l) {                                                         \
+        const float u0 = s[0 * ss + l], u1 = s[1 * ss + l], u2 = s[2 * ss + l];              \
+        const float u3 = s[3 * ss + l], u4 = s[4 * ss + l], u5 = s[5 * ss + l];              \
+        t[0 * ts + l] = u0 * 0.25f - (u1 + u2) * (1.f / 6.f) + (u3 + u4) * (1.f / 24.f);     \
+        t[1 * ts + l] = (u2 - u1) * (1.f / 6.f) + (u3 - u4) * (1.f / 12.f);                  \
+        t[2 * ts + l] = (u3 + u4 - u1 - u2) * (1.f / 6.f) + u5;                              \
+    }
+
+/* Kernel gradients from the accumulated Winograd-domain products: for the n kernels
+ * u0 .. u0+n-1, dw[u * 9 + 3r + c] = (G^T dU G)[r][c] with dU[xi] at dU[xi * ps + u]. */
+void WG_NAME(st_wino_dw)(const float *restrict dU, int64_t ps, int64_t u0, int64_t n,
+                         float *restrict dw) {
+    float m[36 * WG_L], t[18 * WG_L], o[9 * WG_L];
+    for (int64_t b = 0; b < n; b += WG_L) {
+        const int64_t nl = n - b < WG_L ? n - b : WG_L;
+        const float *in = dU + u0 + b;
+        for (int xi = 0; xi < 36; ++xi)
+            for (int l = 0; l < WG_L; ++l) m[xi * WG_L + l] = l < nl ? in[xi * ps + l] : 0.f;
+        for (int j = 0; j < 6; ++j) { /* t[r, j] = sum_i G^T[r, i] m[i, j] */
+            const float *s = m + j * WG_L;
+            float *r = t + j * WG_L;
+            WG_GT(s, 6 * WG_L, r, 6 * WG_L)
+        }
+        for (int r = 0; r < 3; ++r) { /* o[r, c] = sum_j t[r, j] G[j, c] */
+            const float *s = t + 6 * r * WG_L;
+            float *q = o + 3 * r * WG_L;
+            WG_GT(s, WG_L, q, WG_L)
+        }
+        float *out = dw + (u0 + b) * 9;
+        for (int64_t l = 0; l < nl; ++l)
+            for (int k = 0; k < 9; ++k) out[l * 9 + k] = o[k * WG_L + l];
+    }
+}

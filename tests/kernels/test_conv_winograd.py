@@ -133,7 +133,8 @@ def test_mode_switch():
         assert K.conv_winograd() == "never"
         assert K.set_conv_winograd("always") == "never"
         assert K.conv_winograd() == "always"
-        with pytest.raises(ValueError, match=r"set_conv_winograd: mode must be one of .*'sometimes'"):
+        with pytest.raises(ValueError,
+                           match=r"set_conv_winograd: mode must be one of .*'sometimes'"):
             K.set_conv_winograd("sometimes")
         assert K.conv_winograd() == "always"
     finally:
@@ -144,10 +145,12 @@ def test_mode_switch():
 def test_mode_from_environment():
     code = "from striate import kernels as K; print(K.conv_winograd())"
     env = dict(os.environ, STRIATE_CONV_WINOGRAD="never")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "never"
     env["STRIATE_CONV_WINOGRAD"] = "bogus"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=False)
     assert out.returncode != 0
     assert "STRIATE_CONV_WINOGRAD: expected one of" in out.stderr and "'bogus'" in out.stderr
