@@ -761,6 +761,7 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
  * other than 1x1 and depthwise. */
 
 #define DIRECT_OB 8
+#define DIRECT_MIN_POSITIONS 256 /* output positions (all images) for the direct kernel */
 void st_conv_direct_block_avx512(float *y, int64_t ldy, const float *src, int64_t cstride,
                                  int64_t Cn, const int64_t *off, int64_t taps, const float *wp,
                                  const float *bias, int64_t n);
@@ -807,6 +808,9 @@ static int use_direct(const st_conv_desc *d, int backward) {
     if (outs < DIRECT_OB || ins * taps < 4) return 0;
     direct_geom g;
     direct_geom_init(d, backward, &g);
+    /* few output positions per weight: repacking the weights for the 8 x 48 register block
+     * costs more than the block saves; im2col + GEMM packs them faster */
+    if (d->N * g.n < DIRECT_MIN_POSITIONS) return 0;
     return sizeof(float) * (size_t)(ins * g.cstride) <= st_conv_get_chunk_bytes();
 }
 
@@ -815,22 +819,31 @@ static int use_direct(const st_conv_desc *d, int backward) {
 static void direct_pack(const st_conv_desc *d, const float *w, int backward, float *wp) {
     const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = d->R * d->S;
     const int64_t outs = backward ? Cg : Kg, ins = backward ? Kg : Cg;
-    const int64_t OBn = ceil_div(outs, DIRECT_OB);
+    const int64_t OBn = ceil_div(outs, DIRECT_OB), len = ins * taps;
 #pragma omp parallel for schedule(static) if (G * OBn * ins * taps > 65536)
     for (int64_t u = 0; u < G * OBn; ++u) {
-        const int64_t g = u / OBn, ob = u % OBn;
-        float *dst = wp + u * ins * taps * DIRECT_OB;
-        for (int64_t c = 0; c < ins; ++c)
-            for (int64_t t = 0; t < taps; ++t)
-                for (int64_t o = 0; o < DIRECT_OB; ++o) {
-                    const int64_t out = ob * DIRECT_OB + o;
-                    float v = 0.f;
-                    if (out < outs) {
-                        const int64_t k = backward ? c : out, cc = backward ? out : c;
-                        v = w[((g * Kg + k) * Cg + cc) * taps + t];
-                    }
-                    dst[(c * taps + t) * DIRECT_OB + o] = v;
+        const int64_t g = u / OBn, o0 = (u % OBn) * DIRECT_OB;
+        const int64_t nv = outs - o0 < DIRECT_OB ? outs - o0 : DIRECT_OB;
+        float *dst = wp + u * len * DIRECT_OB;
+        if (!backward) { /* out k = o0 + o: its weights w[g*Kg + k][c][t] are one run of len */
+            const float *src[DIRECT_OB];
+            for (int64_t o = 0; o < nv; ++o) src[o] = w + (g * Kg + o0 + o) * len;
+            for (int64_t ct = 0; ct < len; ++ct) {
+                float *row = dst + ct * DIRECT_OB;
+                for (int64_t o = 0; o < nv; ++o) row[o] = src[o][ct];
+                for (int64_t o = nv; o < DIRECT_OB; ++o) row[o] = 0.f;
+            }
+        } else { /* in k, out c = o0 + o: w[g*Kg + k][o0 + o][t], an nv x taps block per k */
+            for (int64_t k = 0; k < ins; ++k) {
+                const float *src = w + ((g * Kg + k) * Cg + o0) * taps;
+                float *blk = dst + k * taps * DIRECT_OB;
+                for (int64_t t = 0; t < taps; ++t) {
+                    float *row = blk + t * DIRECT_OB;
+                    for (int64_t o = 0; o < nv; ++o) row[o] = src[o * taps + t];
+                    for (int64_t o = nv; o < DIRECT_OB; ++o) row[o] = 0.f;
                 }
+            }
+        }
     }
 }
 
