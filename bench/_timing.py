@@ -23,6 +23,15 @@ def median_ms(fn, repeat: int = 20, warmup: int = 3, min_time: float = 0.0) -> f
     return float(np.median(times) * 1e3)
 
 
+# glibc's malloc thresholds raised (WORKLOADS.md): freed multi-MB buffers stay in the heap
+TUNED_MALLOC = "glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=536870912"
+
+
+def malloc_setting() -> str:
+    """'tuned' when this process runs with GLIBC_TUNABLES set, else 'default'."""
+    return "tuned" if os.environ.get("GLIBC_TUNABLES") else "default"
+
+
 def interleaved_ms(fns: dict, repeat: int, threads: int = 1, few: tuple = (),
                    warmup: int = 1, min_time: float = 0.0, settle: float = 0.15) -> dict:
     """Median wall ms of each callable in ``fns`` (None entries give None), timed side by

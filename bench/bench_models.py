@@ -27,9 +27,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_ms, set_threads, torch_or_none
-
-TUNED = "glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=536870912"
+from _timing import TUNED_MALLOC, malloc_setting, median_ms, set_threads, torch_or_none
 
 
 def torch_resnet18_small(torch):
@@ -176,7 +174,7 @@ def run(threads: int, repeat: int) -> list[dict]:
             r["max_rel_err"] = err
     for r in rows:
         r["threads"] = threads
-        r["malloc"] = "tuned" if os.environ.get("GLIBC_TUNABLES") else "default"
+        r["malloc"] = malloc_setting()
         if r["torch"] is not None:
             ratio = r["striate"] / r["torch"] if r["higher_is_better"] else \
                 r["torch"] / r["striate"]
@@ -209,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     for t in args.threads:
         rows += run(t, args.repeat)
     if args.tuned_malloc and not os.environ.get("GLIBC_TUNABLES"):
-        env = dict(os.environ, GLIBC_TUNABLES=TUNED)
+        env = dict(os.environ, GLIBC_TUNABLES=TUNED_MALLOC)
         out = subprocess.run([sys.executable, __file__, "--_rows-only", "--repeat",
                               str(args.repeat), "--threads", *map(str, args.threads)],
                              env=env, capture_output=True, text=True, check=True).stdout

@@ -6,7 +6,10 @@ striate GFLOP/s, and speedups of striate over NumPy and over PyTorch: > 1 means 
 faster).  Run it with NumPy's BLAS at its defaults:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=src python bench/compare.py \
-        [--threads 1,2] [--only gemm,conv] [--repeat 20] [--json figures.json]
+        [--threads 1,2] [--only gemm,conv] [--repeat 20] [--json figures.json] [--malloc tuned]
+
+``--malloc tuned`` reruns the same command with glibc's malloc thresholds raised (WORKLOADS.md);
+compare its figures with a default run to see what per-call allocation costs.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ for p in (ROOT, HERE):  # compare_*.py may import `bench._timing` or `_timing`
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from _timing import blas_info, set_threads
+from _timing import TUNED_MALLOC, blas_info, malloc_setting, set_threads
 
 
 def discover(only: list[str] | None = None) -> dict[str, object]:
@@ -70,7 +73,8 @@ def header() -> str:
         (f"striate {cfg['version']}  arch={cfg['arch']}  gemm={g['kernel']} "
          f"(MC={g['mc']} KC={g['kc']} NC={g['nc']})  openmp={cfg['openmp']}"),
         f"numpy {np.__version__}  BLAS: {blas_info()}",
-        f"{tv}  python {platform.python_version()}  cpu: {cpu}  cores: {os.cpu_count()}",
+        (f"{tv}  python {platform.python_version()}  cpu: {cpu}  cores: {os.cpu_count()}  "
+        f"malloc: {malloc_setting()}  conv winograd: {striate.kernels.conv_winograd()}"),
     ])
 
 
@@ -120,7 +124,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--only", default="", help="comma-separated families, e.g. gemm,conv")
     ap.add_argument("--repeat", type=int, default=20, help="timed runs per measurement")
     ap.add_argument("--json", default="", help="write the figures to this JSON file")
+    ap.add_argument("--malloc", choices=["default", "tuned"], default="default",
+                    help="tuned: rerun this command with glibc's malloc thresholds raised")
     args = ap.parse_args(argv)
+    if args.malloc == "tuned" and malloc_setting() == "default":
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__),
+                                   *(sys.argv[1:] if argv is None else argv)],
+                  dict(os.environ, GLIBC_TUNABLES=TUNED_MALLOC))
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
     only = [f.strip() for f in args.only.split(",") if f.strip()] or None
     families = discover(only)
