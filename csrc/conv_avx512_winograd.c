@@ -13,14 +13,36 @@ static inline __mmask16 wg_mask(int64_t nl) {
     return nl >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nl) - 1u);
 }
 
-/* the lanes' tile offsets as int32 (a chunk's planes hold far fewer than 2^31 floats) */
-static inline __m512i wg_index(int64_t b, int64_t nt, int64_t tH, int64_t tW, int64_t plane,
-                               int64_t row, int64_t *nl) {
-    int64_t off[WG_L];
-    int32_t o32[WG_L];
-    *nl = wg_offsets_avx512_c(b, nt, tH, tW, plane, row, 4, off);
-    for (int l = 0; l < WG_L; ++l) o32[l] = (int32_t)off[l];
-    return _mm512_loadu_si512(o32);
+/* The lanes' image offsets, first rows and first columns as int32 vectors (the driver
+ * uses these kernels only when a chunk's planes hold fewer than 2^31 floats). */
+static inline int64_t wg_lane_vectors(const wg_planes *g, int64_t b, __m512i *base,
+                                      __m512i *row, __m512i *col) {
+    int64_t b64[WG_L], r64[WG_L], c64[WG_L];
+    int32_t b32[WG_L], r32[WG_L], c32[WG_L];
+    const int64_t nl = wg_lanes_avx512_c(g, b, b64, r64, c64);
+    for (int l = 0; l < WG_L; ++l) {
+        b32[l] = (int32_t)b64[l];
+        r32[l] = (int32_t)r64[l];
+        c32[l] = (int32_t)c64[l];
+    }
+    *base = _mm512_loadu_si512(b32);
+    *row = _mm512_loadu_si512(r32);
+    *col = _mm512_loadu_si512(c32);
+    return nl;
+}
+
+/* lanes whose v + k lies in [0, n) */
+static inline __mmask16 wg_in(__m512i v, int64_t k, int64_t n) {
+    const __m512i u = _mm512_add_epi32(v, _mm512_set1_epi32((int32_t)k));
+    return _mm512_cmpge_epi32_mask(u, _mm512_setzero_si512()) &
+           _mm512_cmplt_epi32_mask(u, _mm512_set1_epi32((int32_t)n));
+}
+
+/* base + (v + k) * W as the row offsets of rows v + k */
+static inline __m512i wg_rowoff(__m512i base, __m512i v, int64_t k, int64_t W) {
+    return _mm512_add_epi32(base, _mm512_mullo_epi32(_mm512_add_epi32(
+                                                         v, _mm512_set1_epi32((int32_t)k)),
+                                                     _mm512_set1_epi32((int32_t)W)));
 }
 
 #define BT6(d0, d1, d2, d3, d4, d5, t)                                                       \
@@ -59,19 +81,27 @@ static inline __m512i wg_index(int64_t b, int64_t nt, int64_t tH, int64_t tW, in
         t[5] = o3;                                                                           \
     } while (0)
 
-void st_wino_input_avx512(const float *restrict xp, int64_t nimg, int64_t tH, int64_t tW,
-                          float *restrict dst, int64_t ps) {
-    const int64_t nt = nimg * tH * tW, Wp = 4 * tW + 2, plane = (4 * tH + 2) * Wp;
+void st_wino_input_avx512(const float *restrict x, const wg_planes *g, float *restrict dst,
+                          int64_t ps) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
     for (int64_t b = 0; b < nt; b += WG_L) {
-        int64_t nl;
-        const __m512i idx = wg_index(b, nt, tH, tW, plane, 4 * Wp, &nl);
+        __m512i base, row, col;
+        const int64_t nl = wg_lane_vectors(g, b, &base, &row, &col);
         const __mmask16 m = wg_mask(nl);
+        __m512i roff[6], cidx[6];
+        __mmask16 rin[6], cin[6];
+        for (int i = 0; i < 6; ++i) {
+            rin[i] = m & wg_in(row, i - g->pt, g->H);
+            roff[i] = wg_rowoff(base, row, i - g->pt, g->W);
+            cin[i] = wg_in(col, i - g->pl, g->W);
+            cidx[i] = _mm512_add_epi32(col, _mm512_set1_epi32((int32_t)(i - g->pl)));
+        }
         __m512 t[6][6]; /* t[k][j] = (B^T d)[k][j] */
         for (int j = 0; j < 6; ++j) {
             __m512 d[6], r[6];
             for (int i = 0; i < 6; ++i)
-                d[i] = _mm512_i32gather_ps(
-                    _mm512_add_epi32(idx, _mm512_set1_epi32((int32_t)(i * Wp + j))), xp, 4);
+                d[i] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rin[i] & cin[j],
+                                                _mm512_add_epi32(roff[i], cidx[j]), x, 4);
             BT6(d[0], d[1], d[2], d[3], d[4], d[5], r);
             for (int k = 0; k < 6; ++k) t[k][j] = r[k];
         }
@@ -84,13 +114,46 @@ void st_wino_input_avx512(const float *restrict xp, int64_t nimg, int64_t tH, in
     }
 }
 
-void st_wino_output_avx512(const float *restrict src, int64_t ps, int64_t nimg, int64_t tH,
-                           int64_t tW, float bias, float *restrict yp) {
-    const int64_t nt = nimg * tH * tW, Wo = 4 * tW;
+/* r[i] lane j <-> r[j] lane i */
+static inline void wg_transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]),
+                                                   _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]),
+                                                       _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]),
+                                                       _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]),
+                                                       _mm512_castps_pd(t[i + 3])));
+    }
+    /* now r[4q + s] holds, in 128-bit block b, elements 4b + {0..3} of rows 4q.. of column s
+     * pattern; combine the 128-bit blocks across groups of 4 */
+    for (int i = 0; i < 4; ++i) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xDD);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
+    }
+}
+
+void st_wino_output_avx512(const float *restrict src, int64_t ps, const wg_planes *g,
+                           float bias, float *restrict y) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
     const __m512 bv = _mm512_set1_ps(bias);
     for (int64_t b = 0; b < nt; b += WG_L) {
-        int64_t nl;
-        const __m512i idx = wg_index(b, nt, tH, tW, 16 * tH * tW, 4 * Wo, &nl);
+        int64_t base[WG_L], row[WG_L], col[WG_L];
+        const int64_t nl = wg_lanes_avx512_c(g, b, base, row, col);
         const __mmask16 m = wg_mask(nl);
         const float *in = src + b;
         __m512 t[4][6]; /* t[a][j] = (A^T m)[a][j] */
@@ -100,30 +163,50 @@ void st_wino_output_avx512(const float *restrict src, int64_t ps, int64_t nimg, 
             AT4(v[0], v[1], v[2], v[3], v[4], v[5], r);
             for (int a = 0; a < 4; ++a) t[a][j] = r[a];
         }
+        __m512 o[16]; /* o[4a + c]: output (a, c) of the 16 tiles */
         for (int a = 0; a < 4; ++a) {
             __m512 r[4];
             AT4(t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5], r);
-            for (int c = 0; c < 4; ++c)
-                _mm512_mask_i32scatter_ps(
-                    yp, m, _mm512_add_epi32(idx, _mm512_set1_epi32((int32_t)(a * Wo + c))),
-                    _mm512_add_ps(r[c], bv), 4);
+            for (int c = 0; c < 4; ++c) o[4 * a + c] = _mm512_add_ps(r[c], bv);
+        }
+        wg_transpose16(o); /* o[l]: the 16 outputs of tile l, row-major */
+        for (int64_t l = 0; l < nl; ++l) {
+            const int64_t cols = g->W - col[l] < 4 ? g->W - col[l] : 4;
+            const __mmask8 cm = (__mmask8)((1u << cols) - 1u);
+            float *dst = y + base[l] + row[l] * g->W + col[l];
+            const int64_t rows = g->H - row[l] < 4 ? g->H - row[l] : 4;
+            for (int64_t a = 0; a < rows; ++a) {
+                const __m128 v = a == 0   ? _mm512_castps512_ps128(o[l])
+                                 : a == 1 ? _mm512_extractf32x4_ps(o[l], 1)
+                                 : a == 2 ? _mm512_extractf32x4_ps(o[l], 2)
+                                          : _mm512_extractf32x4_ps(o[l], 3);
+                _mm_mask_storeu_ps(dst + a * g->W, cm, v);
+            }
         }
     }
 }
 
-void st_wino_dy_avx512(const float *restrict op, int64_t nimg, int64_t tH, int64_t tW,
-                       float *restrict dst, int64_t ps) {
-    const int64_t nt = nimg * tH * tW, Wo = 4 * tW;
+void st_wino_dy_avx512(const float *restrict dy, const wg_planes *g, float *restrict dst,
+                       int64_t ps) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
     for (int64_t b = 0; b < nt; b += WG_L) {
-        int64_t nl;
-        const __m512i idx = wg_index(b, nt, tH, tW, 16 * tH * tW, 4 * Wo, &nl);
+        __m512i base, row, col;
+        const int64_t nl = wg_lane_vectors(g, b, &base, &row, &col);
         const __mmask16 m = wg_mask(nl);
+        __mmask16 rin[4], cin[4];
+        __m512i roff[4];
+        for (int a = 0; a < 4; ++a) {
+            rin[a] = m & wg_in(row, a, g->H);
+            cin[a] = wg_in(col, a, g->W);
+            roff[a] = wg_rowoff(base, row, a, g->W);
+        }
         __m512 t[6][4]; /* t[i][c] = (A o)[i][c] */
         for (int c = 0; c < 4; ++c) {
             __m512 o[4], r[6];
+            const __m512i cc = _mm512_add_epi32(col, _mm512_set1_epi32(c));
             for (int a = 0; a < 4; ++a)
-                o[a] = _mm512_i32gather_ps(
-                    _mm512_add_epi32(idx, _mm512_set1_epi32((int32_t)(a * Wo + c))), op, 4);
+                o[a] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rin[a] & cin[c],
+                                                _mm512_add_epi32(roff[a], cc), dy, 4);
             A6(o[0], o[1], o[2], o[3], r);
             for (int i = 0; i < 6; ++i) t[i][c] = r[i];
         }

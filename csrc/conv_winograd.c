@@ -7,7 +7,7 @@
  * are in conv_winograd_impl.h, compiled per ISA.  See striate/conv.h for the memory bound. */
 #include "conv_winograd.h"
 
-#include <string.h>
+#include <stdint.h>
 
 #include "striate/gemm.h"
 #include "striate/runtime.h"
@@ -17,10 +17,9 @@
 #undef WG_NAME
 
 #define WG_DECLARE(sfx)                                                                      \
-    void st_wino_input_##sfx(const float *, int64_t, int64_t, int64_t, float *, int64_t);    \
-    void st_wino_output_##sfx(const float *, int64_t, int64_t, int64_t, int64_t, float,      \
-                              float *);                                                      \
-    void st_wino_dy_##sfx(const float *, int64_t, int64_t, int64_t, float *, int64_t);       \
+    void st_wino_input_##sfx(const float *, const wg_planes *, float *, int64_t);            \
+    void st_wino_output_##sfx(const float *, int64_t, const wg_planes *, float, float *);    \
+    void st_wino_dy_##sfx(const float *, const wg_planes *, float *, int64_t);               \
     void st_wino_weights_##sfx(const float *, int64_t, int64_t, int64_t, int, float *,       \
                                int64_t);                                                     \
     void st_wino_dw_##sfx(const float *, int64_t, int64_t, int64_t, float *);
@@ -28,9 +27,9 @@ WG_DECLARE(avx2)
 WG_DECLARE(avx512)
 
 typedef struct {
-    void (*input)(const float *, int64_t, int64_t, int64_t, float *, int64_t);
-    void (*output)(const float *, int64_t, int64_t, int64_t, int64_t, float, float *);
-    void (*dy)(const float *, int64_t, int64_t, int64_t, float *, int64_t);
+    void (*input)(const float *, const wg_planes *, float *, int64_t);
+    void (*output)(const float *, int64_t, const wg_planes *, float, float *);
+    void (*dy)(const float *, const wg_planes *, float *, int64_t);
     void (*weights)(const float *, int64_t, int64_t, int64_t, int, float *, int64_t);
     void (*dw)(const float *, int64_t, int64_t, int64_t, float *);
 } wg_kernels;
@@ -39,6 +38,14 @@ typedef struct {
                      st_wino_weights_##sfx, st_wino_dw_##sfx}
 static const wg_kernels WG_TABLE[ST_ARCH_COUNT] = {WG_ROW(generic), WG_ROW(avx2),
                                                    WG_ROW(avx512)};
+
+/* The path's kernels; the AVX-512 ones index a chunk's planes with int32, so a chunk of more
+ * than 2^31 - 1 floats per channel side takes the portable ones. */
+static const wg_kernels *wg_pick(int64_t chunk_floats) {
+    const int arch = st_arch_get();
+    if (arch == ST_ARCH_AVX512 && chunk_floats >= INT32_MAX) return &WG_TABLE[ST_ARCH_GENERIC];
+    return &WG_TABLE[arch];
+}
 
 static int g_mode = ST_WINOGRAD_AUTO;
 
@@ -75,7 +82,7 @@ int st_conv_use_winograd(const st_conv_desc *d, int weight_grad) {
  * output position (p, q) reading input rows p - pt + r and columns q - pl + s. */
 typedef struct {
     int64_t N, Ci, Hi, Wi, Co, Ho, Wo, pt, pl;
-    int64_t tH, tW, TI, Hp, Wp; /* tiles per column/row/image; padded input plane */
+    int64_t tH, tW, TI; /* tiles per column, per row, per image */
 } wg_geom;
 
 static void wg_geom_init(wg_geom *g, int64_t N, int64_t Ci, int64_t Hi, int64_t Wi, int64_t Co,
@@ -83,7 +90,6 @@ static void wg_geom_init(wg_geom *g, int64_t N, int64_t Ci, int64_t Hi, int64_t 
     g->N = N, g->Ci = Ci, g->Hi = Hi, g->Wi = Wi, g->Co = Co, g->Ho = Ho, g->Wo = Wo;
     g->pt = pt, g->pl = pl;
     g->tH = (Ho + 3) / 4, g->tW = (Wo + 3) / 4, g->TI = g->tH * g->tW;
-    g->Hp = 4 * g->tH + 2, g->Wp = 4 * g->tW + 2;
 }
 
 /* Images per chunk: the transformed tiles of a chunk (36 * (Ci + Co) floats per tile) fit
@@ -98,26 +104,6 @@ static int64_t wg_chunk(const wg_geom *g, int64_t ch_total) {
     return (g->N + chunks - 1) / chunks; /* equal chunks: no small last one */
 }
 
-/* plane (Hp x Wp) = the source plane (h x w) shifted down/right by (pt, pl), zero around */
-static void wg_pad_plane(const float *src, int64_t h, int64_t w, int64_t pt, int64_t pl,
-                         int64_t Hp, int64_t Wp, float *plane) {
-    int64_t c0 = -pl, lo = 0, hi = Wp; /* plane column b reads source column b + c0 */
-    if (lo + c0 < 0) lo = -c0;
-    if (hi + c0 > w) hi = w - c0;
-    if (hi < lo) hi = lo;
-    for (int64_t a = 0; a < Hp; ++a) {
-        float *row = plane + a * Wp;
-        const int64_t r = a - pt;
-        if (r < 0 || r >= h || hi == lo) {
-            memset(row, 0, sizeof(float) * (size_t)Wp);
-            continue;
-        }
-        memset(row, 0, sizeof(float) * (size_t)lo);
-        memcpy(row + lo, src + r * w + lo + c0, sizeof(float) * (size_t)(hi - lo));
-        memset(row + hi, 0, sizeof(float) * (size_t)(Wp - hi));
-    }
-}
-
 /* U[xi][o][i] = (G g G^T)[xi] with g = w[o][i] (forward) or, for backward-data (flip), the
  * kernel w[i][o] rotated by 180 degrees; w is (Co, Ci, 3, 3) or (Ci, Co, 3, 3). */
 static void wg_weights(const wg_kernels *kr, const float *w, int64_t Co, int64_t Ci, int flip,
@@ -126,134 +112,89 @@ static void wg_weights(const wg_kernels *kr, const float *w, int64_t Co, int64_t
     for (int64_t o = 0; o < Co; ++o) kr->weights(w, o, Co, Ci, flip, U + o * Ci, Co * Ci);
 }
 
-/* planes of nc images (channel c of each; source planes `sstride` floats apart), padded */
-static void wg_pad_planes(const float *src, int64_t nc, int64_t sstride, int64_t h, int64_t w,
-                          int64_t pt, int64_t pl, int64_t Hp, int64_t Wp, float *planes) {
-    for (int64_t n = 0; n < nc; ++n)
-        wg_pad_plane(src + n * sstride, h, w, pt, pl, Hp, Wp, planes + n * Hp * Wp);
-}
-
 /* out = conv(in) + bias with the transformed kernels U ([36][Co][Ci]). */
-static int wg_run(const wg_kernels *kr, const wg_geom *g, const float *in, const float *U,
-                  const float *bias, float *out) {
+static int wg_run(const wg_geom *g, const float *in, const float *U, const float *bias,
+                  float *out) {
     const int64_t nb = wg_chunk(g, g->Ci + g->Co), Tmax = nb * g->TI;
+    const int64_t in_img = g->Ci * g->Hi * g->Wi, out_img = g->Co * g->Ho * g->Wo;
+    const wg_kernels *kr = wg_pick(nb * (in_img > out_img ? in_img : out_img));
     float *V = (float *)st_workspace(ST_WS_COL, sizeof(float) * 36 * (size_t)((g->Ci + g->Co) *
                                                                               Tmax));
     if (!V) return ST_ENOMEM;
     float *M = V + 36 * g->Ci * Tmax;
-    const int64_t in_plane = g->Hp * g->Wp, out_plane = 16 * g->TI;
-    const size_t plane_bytes = sizeof(float) * (size_t)(nb * (in_plane > out_plane ? in_plane
-                                                                                  : out_plane));
-    int fail = 0;
-    for (int64_t n0 = 0; n0 < g->N && !fail; n0 += nb) {
+    for (int64_t n0 = 0; n0 < g->N; n0 += nb) {
         const int64_t nc = g->N - n0 < nb ? g->N - n0 : nb, T = nc * g->TI;
+        const wg_planes pin = {nc, g->Hi, g->Wi, in_img, g->pt, g->pl, g->tH, g->tW};
+        const wg_planes pout = {nc, g->Ho, g->Wo, out_img, 0, 0, g->tH, g->tW};
 #pragma omp parallel
         {
-            float *planes = (float *)st_workspace(ST_WS_AUX2, plane_bytes);
-            if (!planes) {
-#pragma omp atomic write
-                fail = 1;
-            }
-#pragma omp barrier
-            if (!fail) {
 #pragma omp for schedule(static)
-                for (int64_t c = 0; c < g->Ci; ++c) {
-                    wg_pad_planes(in + (n0 * g->Ci + c) * g->Hi * g->Wi, nc,
-                                  g->Ci * g->Hi * g->Wi, g->Hi, g->Wi, g->pt, g->pl, g->Hp,
-                                  g->Wp, planes);
-                    kr->input(planes, nc, g->tH, g->tW, V + c * T, g->Ci * T);
-                }
+            for (int64_t c = 0; c < g->Ci; ++c)
+                kr->input(in + (n0 * g->Ci + c) * g->Hi * g->Wi, &pin, V + c * T, g->Ci * T);
 #pragma omp for schedule(static)
-                for (int xi = 0; xi < 36; ++xi)
-                    st_sgemm_serial(0, 0, g->Co, T, g->Ci, 1.f, U + xi * g->Co * g->Ci, g->Ci,
-                                    V + xi * g->Ci * T, T, 0.f, M + xi * g->Co * T, T);
+            for (int xi = 0; xi < 36; ++xi)
+                st_sgemm_serial(0, 0, g->Co, T, g->Ci, 1.f, U + xi * g->Co * g->Ci, g->Ci,
+                                V + xi * g->Ci * T, T, 0.f, M + xi * g->Co * T, T);
 #pragma omp for schedule(static)
-                for (int64_t k = 0; k < g->Co; ++k) {
-                    const int64_t W4 = 4 * g->tW;
-                    kr->output(M + k * T, g->Co * T, nc, g->tH, g->tW, bias ? bias[k] : 0.f,
-                               planes);
-                    for (int64_t n = 0; n < nc; ++n) {
-                        float *dst = out + ((n0 + n) * g->Co + k) * g->Ho * g->Wo;
-                        const float *src = planes + n * out_plane;
-                        for (int64_t p = 0; p < g->Ho; ++p)
-                            memcpy(dst + p * g->Wo, src + p * W4,
-                                   sizeof(float) * (size_t)g->Wo);
-                    }
-                }
-            }
+            for (int64_t k = 0; k < g->Co; ++k)
+                kr->output(M + k * T, g->Co * T, &pout, bias ? bias[k] : 0.f,
+                           out + (n0 * g->Co + k) * g->Ho * g->Wo);
         }
     }
-    return fail ? ST_ENOMEM : ST_OK;
+    return ST_OK;
 }
 
 int st_conv_winograd_forward(const st_conv_desc *d, const float *x, const float *w,
                              const float *bias, float *y) {
     float *U = (float *)st_workspace(ST_WS_AUX, sizeof(float) * 36 * (size_t)(d->K * d->C));
     if (!U) return ST_ENOMEM;
-    const wg_kernels *kr = &WG_TABLE[st_arch_get()];
-    wg_weights(kr, w, d->K, d->C, 0, U);
+    wg_weights(&WG_TABLE[st_arch_get()], w, d->K, d->C, 0, U);
     wg_geom g;
     wg_geom_init(&g, d->N, d->C, d->H, d->W, d->K, d->P, d->Q, d->pad_t, d->pad_l);
-    return wg_run(kr, &g, x, U, bias, y);
+    return wg_run(&g, x, U, bias, y);
 }
 
 int st_conv_winograd_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                                    float *dx) {
     float *U = (float *)st_workspace(ST_WS_AUX, sizeof(float) * 36 * (size_t)(d->K * d->C));
     if (!U) return ST_ENOMEM;
-    const wg_kernels *kr = &WG_TABLE[st_arch_get()];
-    wg_weights(kr, w, d->C, d->K, 1, U);
+    wg_weights(&WG_TABLE[st_arch_get()], w, d->C, d->K, 1, U);
     /* dx[h] = sum_r dy[h + pt - r] w[r] = sum_r' dy[h - (2 - pt) + r'] w[2 - r'] */
     wg_geom g;
     wg_geom_init(&g, d->N, d->K, d->P, d->Q, d->C, d->H, d->W, 2 - d->pad_t, 2 - d->pad_l);
-    return wg_run(kr, &g, dy, U, NULL, dx);
+    return wg_run(&g, dy, U, NULL, dx);
 }
 
 int st_conv_winograd_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                                      float *dw) {
-    const wg_kernels *kr = &WG_TABLE[st_arch_get()];
     wg_geom g;
     wg_geom_init(&g, d->N, d->C, d->H, d->W, d->K, d->P, d->Q, d->pad_t, d->pad_l);
     const int64_t C = d->C, K = d->K, nb = wg_chunk(&g, C + K), Tmax = nb * g.TI;
+    const int64_t x_img = C * d->H * d->W, dy_img = K * d->P * d->Q;
+    const wg_kernels *kr = wg_pick(nb * (x_img > dy_img ? x_img : dy_img));
     float *dU = (float *)st_workspace(ST_WS_AUX, sizeof(float) * 36 * (size_t)(K * C));
     float *V = (float *)st_workspace(ST_WS_COL, sizeof(float) * 36 * (size_t)((C + K) * Tmax));
     if (!dU || !V) return ST_ENOMEM;
     float *D = V + 36 * C * Tmax;
-    const int64_t plane_elems = nb * g.Hp * g.Wp;
-    int fail = 0;
-    for (int64_t n0 = 0; n0 < d->N && !fail; n0 += nb) {
+    for (int64_t n0 = 0; n0 < d->N; n0 += nb) {
         const int64_t nc = d->N - n0 < nb ? d->N - n0 : nb, T = nc * g.TI;
         const float beta = n0 == 0 ? 0.f : 1.f;
+        const wg_planes px = {nc, d->H, d->W, x_img, d->pad_t, d->pad_l, g.tH, g.tW};
+        const wg_planes pdy = {nc, d->P, d->Q, dy_img, 0, 0, g.tH, g.tW};
 #pragma omp parallel
         {
-            float *planes = (float *)st_workspace(ST_WS_AUX2, sizeof(float) * (size_t)plane_elems);
-            if (!planes) {
-#pragma omp atomic write
-                fail = 1;
-            }
-#pragma omp barrier
-            if (!fail) {
 #pragma omp for schedule(static) nowait
-                for (int64_t c = 0; c < C; ++c) {
-                    wg_pad_planes(x + (n0 * C + c) * d->H * d->W, nc, C * d->H * d->W, d->H,
-                                  d->W, d->pad_t, d->pad_l, g.Hp, g.Wp, planes);
-                    kr->input(planes, nc, g.tH, g.tW, V + c * T, C * T);
-                }
+            for (int64_t c = 0; c < C; ++c)
+                kr->input(x + (n0 * C + c) * d->H * d->W, &px, V + c * T, C * T);
 #pragma omp for schedule(static)
-                for (int64_t k = 0; k < K; ++k) {
-                    /* 4tH x 4tW dY planes, zero past P x Q */
-                    wg_pad_planes(dy + (n0 * K + k) * d->P * d->Q, nc, K * d->P * d->Q, d->P,
-                                  d->Q, 0, 0, 4 * g.tH, 4 * g.tW, planes);
-                    kr->dy(planes, nc, g.tH, g.tW, D + k * T, K * T);
-                }
+            for (int64_t k = 0; k < K; ++k)
+                kr->dy(dy + (n0 * K + k) * d->P * d->Q, &pdy, D + k * T, K * T);
 #pragma omp for schedule(static)
-                for (int xi = 0; xi < 36; ++xi) /* dU[xi] (K x C) += D[xi] (K x T) V[xi]^T */
-                    st_sgemm_serial(0, 1, K, C, T, 1.f, D + xi * K * T, T, V + xi * C * T, T,
-                                    beta, dU + xi * K * C, C);
-            }
+            for (int xi = 0; xi < 36; ++xi) /* dU[xi] (K x C) += D[xi] (K x T) V[xi]^T */
+                st_sgemm_serial(0, 1, K, C, T, 1.f, D + xi * K * T, T, V + xi * C * T, T, beta,
+                                dU + xi * K * C, C);
         }
     }
-    if (fail) return ST_ENOMEM;
     /* dw[k][c] = G^T dU[:, k, c] G (3x3), in blocks of 256 kernels */
     const int64_t KC = K * C, blk = 256;
 #pragma omp parallel for schedule(static) if (KC > 4096)

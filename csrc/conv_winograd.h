@@ -6,10 +6,10 @@
 
 /* auto mode thresholds (see st_conv_use_winograd): C*K/(C+K)/tile waste and tiles per call,
  * for forward/backward-data and for backward-weight */
-#define ST_WINOGRAD_MIN_SCORE 20.0
+#define ST_WINOGRAD_MIN_SCORE 12.0
 #define ST_WINOGRAD_MIN_TILES 16
 #define ST_WINOGRAD_MIN_SCORE_DW 10.0
-#define ST_WINOGRAD_MIN_TILES_DW 64
+#define ST_WINOGRAD_MIN_TILES_DW 16
 /* a chunk's transformed tiles fit in this many conv chunk budgets */
 #define ST_WINOGRAD_CHUNK_FACTOR 2
 

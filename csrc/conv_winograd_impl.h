@@ -8,29 +8,38 @@
  *   input   B^T (6x6):  t = B^T d
  *   output  A^T (4x6):  o = A^T m
  *   dY      A   (6x4):  m = A o          (the adjoint of the output transform, for dW)
- * The functions take one channel of `nimg` images at once, zero-padded by the caller to
- * whole tiles: input planes of 4*tH + 2 rows of Wp = 4*tW + 2 floats, output/dY planes of
- * 4*tH rows of 4*tW floats, one image's plane after the other.  The tiles of the images are
- * numbered t = image * tH*tW + tile row * tW + tile column, and transformed tiles stored
- * point-major: point xi (0..35) of tile t at dst[xi * ps + t]. */
+ * The tile functions take one channel of a chunk of images (wg_planes): tile (ti, tj) of
+ * image n reads input rows 4ti - pt .. 4ti - pt + 5 and columns 4tj - pl .. 4tj - pl + 5
+ * (zero outside the plane) and writes output rows/columns 4ti .. 4ti + 3 / 4tj .. 4tj + 3
+ * (those inside the plane).  The tiles are numbered t = (n * tH + ti) * tW + tj, and
+ * transformed tiles are stored point-major: point xi (0..35) of tile t at dst[xi * ps + t]. */
 #include <stdint.h>
 
+#ifndef STRIATE_WG_PLANES
+#define STRIATE_WG_PLANES
 #define WG_L 16
+/* one channel of a chunk of images: nimg planes of H x W floats, img_stride apart; the
+ * padding (pt, pl) of the input side; tH x tW tiles per image */
+typedef struct {
+    int64_t nimg, H, W, img_stride, pt, pl, tH, tW;
+} wg_planes;
+#endif
 
-/* Offsets of tiles b .. b+WG_L-1 of nimg images of tH x tW tiles (image planes `plane`
- * floats apart, tile rows `row` apart, tile columns `col` apart); lanes past the last tile
- * repeat tile b.  Returns the number of real tiles. */
-static inline int64_t WG_NAME(wg_offsets)(int64_t b, int64_t nt, int64_t tH, int64_t tW,
-                                          int64_t plane, int64_t row, int64_t col,
-                                          int64_t *off) {
+/* Lane geometry of tiles b .. b+WG_L-1: image offset, first row and first column (before
+ * subtracting the padding); lanes past the last tile repeat tile b.  Returns the number of
+ * real tiles. */
+static inline int64_t WG_NAME(wg_lanes)(const wg_planes *g, int64_t b, int64_t *base,
+                                        int64_t *row, int64_t *col) {
+    const int64_t per = g->tH * g->tW, nt = g->nimg * per;
     const int64_t nl = nt - b < WG_L ? nt - b : WG_L;
-    int64_t n = b / (tH * tW), ti = (b % (tH * tW)) / tW, tj = b % tW;
-    const int64_t first = n * plane + ti * row + tj * col;
+    int64_t n = b / per, ti = (b % per) / g->tW, tj = b % g->tW;
     for (int l = 0; l < WG_L; ++l) {
-        off[l] = l < nl ? n * plane + ti * row + tj * col : first;
-        if (l < nl && ++tj == tW) {
+        base[l] = n * g->img_stride;
+        row[l] = 4 * ti;
+        col[l] = 4 * tj;
+        if (l + 1 < nl && ++tj == g->tW) {
             tj = 0;
-            if (++ti == tH) {
+            if (++ti == g->tH) {
                 ti = 0;
                 ++n;
             }
@@ -78,17 +87,22 @@ static inline int64_t WG_NAME(wg_offsets)(int64_t b, int64_t nt, int64_t tH, int
         t[5 * ts + l] = o3;                                                                  \
     }
 
-/* Input tiles (B^T d B) of the padded planes xp: dst[xi * ps + t]. */
-void WG_NAME(st_wino_input)(const float *restrict xp, int64_t nimg, int64_t tH, int64_t tW,
-                            float *restrict dst, int64_t ps) {
-    const int64_t nt = nimg * tH * tW, Wp = 4 * tW + 2, plane = (4 * tH + 2) * Wp;
-    int64_t off[WG_L];
+/* Input tiles (B^T d B) of the planes x: dst[xi * ps + t]. */
+void WG_NAME(st_wino_input)(const float *restrict x, const wg_planes *g, float *restrict dst,
+                            int64_t ps) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
+    int64_t base[WG_L], row[WG_L], col[WG_L];
     float d[36 * WG_L], t[36 * WG_L];
     for (int64_t b = 0; b < nt; b += WG_L) {
-        const int64_t nl = WG_NAME(wg_offsets)(b, nt, tH, tW, plane, 4 * Wp, 4, off);
+        const int64_t nl = WG_NAME(wg_lanes)(g, b, base, row, col);
         for (int i = 0; i < 6; ++i)
             for (int j = 0; j < 6; ++j)
-                for (int l = 0; l < WG_L; ++l) d[(i * 6 + j) * WG_L + l] = xp[off[l] + i * Wp + j];
+                for (int l = 0; l < WG_L; ++l) {
+                    const int64_t r = row[l] - g->pt + i, c = col[l] - g->pl + j;
+                    d[(i * 6 + j) * WG_L + l] = (r >= 0 && r < g->H && c >= 0 && c < g->W)
+                                                    ? x[base[l] + r * g->W + c]
+                                                    : 0.f;
+                }
         for (int j = 0; j < 6; ++j) { /* columns: t[:, j] = B^T d[:, j] */
             const float *s = d + j * WG_L;
             float *o = t + j * WG_L;
@@ -105,15 +119,15 @@ void WG_NAME(st_wino_input)(const float *restrict xp, int64_t nimg, int64_t tH, 
     }
 }
 
-/* Output tiles: the 4x4 block of tile t in the output planes yp is (A^T m A) + bias, with
- * m read from src[xi * ps + t]. */
-void WG_NAME(st_wino_output)(const float *restrict src, int64_t ps, int64_t nimg, int64_t tH,
-                             int64_t tW, float bias, float *restrict yp) {
-    const int64_t nt = nimg * tH * tW, Wo = 4 * tW;
-    int64_t off[WG_L];
+/* Output tiles: the 4x4 block of tile t of the planes y is (A^T m A) + bias, with m read
+ * from src[xi * ps + t]; outputs outside the planes are dropped. */
+void WG_NAME(st_wino_output)(const float *restrict src, int64_t ps, const wg_planes *g,
+                             float bias, float *restrict y) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
+    int64_t base[WG_L], row[WG_L], col[WG_L];
     float m[36 * WG_L], t[24 * WG_L], o[16 * WG_L];
     for (int64_t b = 0; b < nt; b += WG_L) {
-        const int64_t nl = WG_NAME(wg_offsets)(b, nt, tH, tW, 16 * tH * tW, 4 * Wo, 4, off);
+        const int64_t nl = WG_NAME(wg_lanes)(g, b, base, row, col);
         const float *in = src + b;
         for (int xi = 0; xi < 36; ++xi)
             for (int l = 0; l < WG_L; ++l) m[xi * WG_L + l] = l < nl ? in[xi * ps + l] : 0.f;
@@ -128,24 +142,29 @@ void WG_NAME(st_wino_output)(const float *restrict src, int64_t ps, int64_t nimg
             WG_AT(s, WG_L, r, WG_L)
         }
         for (int64_t l = 0; l < nl; ++l)
-            for (int a = 0; a < 4; ++a)
-                for (int c = 0; c < 4; ++c)
-                    yp[off[l] + a * Wo + c] = o[(a * 4 + c) * WG_L + l] + bias;
+            for (int a = 0; a < 4 && row[l] + a < g->H; ++a)
+                for (int c = 0; c < 4 && col[l] + c < g->W; ++c)
+                    y[base[l] + (row[l] + a) * g->W + col[l] + c] = o[(a * 4 + c) * WG_L + l] +
+                                                                     bias;
     }
 }
 
 /* dY tiles for the weight gradient: dst[xi * ps + t] = (A o A^T)[xi] with o the 4x4 tile t
- * of the padded dY planes op. */
-void WG_NAME(st_wino_dy)(const float *restrict op, int64_t nimg, int64_t tH, int64_t tW,
-                         float *restrict dst, int64_t ps) {
-    const int64_t nt = nimg * tH * tW, Wo = 4 * tW;
-    int64_t off[WG_L];
+ * of the planes dy (zero outside them). */
+void WG_NAME(st_wino_dy)(const float *restrict dy, const wg_planes *g, float *restrict dst,
+                         int64_t ps) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
+    int64_t base[WG_L], row[WG_L], col[WG_L];
     float o[16 * WG_L], t[24 * WG_L], m[36 * WG_L];
     for (int64_t b = 0; b < nt; b += WG_L) {
-        const int64_t nl = WG_NAME(wg_offsets)(b, nt, tH, tW, 16 * tH * tW, 4 * Wo, 4, off);
+        const int64_t nl = WG_NAME(wg_lanes)(g, b, base, row, col);
         for (int a = 0; a < 4; ++a)
             for (int c = 0; c < 4; ++c)
-                for (int l = 0; l < WG_L; ++l) o[(a * 4 + c) * WG_L + l] = op[off[l] + a * Wo + c];
+                for (int l = 0; l < WG_L; ++l) {
+                    const int64_t r = row[l] + a, q = col[l] + c;
+                    o[(a * 4 + c) * WG_L + l] =
+                        (r < g->H && q < g->W) ? dy[base[l] + r * g->W + q] : 0.f;
+                }
         for (int c = 0; c < 4; ++c) { /* t[i, c] = sum_a A[i, a] o[a, c] */
             const float *s = o + c * WG_L;
             float *r = t + c * WG_L;
