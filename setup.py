@@ -84,6 +84,7 @@ class BuildExt(build_ext):
 
 
 def extensions():
+    import numpy
     from Cython.Build import cythonize
 
     checks = os.environ.get("STRIATE_CYTHON_CHECKS", "") == "1"
@@ -94,7 +95,8 @@ def extensions():
     ext = Extension(
         "striate._kernels._C",
         sources=[os.path.join("src", "striate", "_kernels", "_C.pyx")] + csrc,
-        include_dirs=[INCLUDE, "csrc"],
+        include_dirs=[INCLUDE, "csrc", numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_22_API_VERSION")],
         # ISA sources are compiled apart and linked as objects: list them (and the headers)
         # as dependencies so editing one alone still relinks the extension.
         depends=csrc + headers,

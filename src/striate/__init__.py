@@ -3,10 +3,12 @@
 __version__ = "0.1.0"
 
 from striate._runtime import (  # noqa: E402
+    array_cache_info,
     available_archs,
     get_arch,
     get_num_threads,
     set_arch,
+    set_array_cache,
     set_num_threads,
     show_config,
 )
@@ -42,6 +44,8 @@ def get_include() -> str:
 __all__ = list(_tensor_all) + list(_functions_all) + [
     "Generator", "autograd", "enable_grad", "functional", "gradcheck", "inference_mode",
     "initial_seed", "is_grad_enabled", "manual_seed", "no_grad", "pad", "seed", "set_grad_enabled",
-    "__version__", "available_archs", "get_arch", "get_include", "get_num_threads", "kernels",
-    "load", "load_metadata", "nn", "optim", "save", "set_arch", "set_num_threads", "show_config",
+    "__version__", "array_cache_info", "available_archs", "get_arch", "get_include",
+    "get_num_threads", "kernels",
+    "load", "load_metadata", "nn", "optim", "save", "set_arch", "set_array_cache",
+    "set_num_threads", "show_config",
 ]

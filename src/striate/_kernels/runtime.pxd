@@ -1,6 +1,6 @@
 # Public Cython declarations of striate's C kernels (extern only: cimport them from your
 # own Cython code and add striate.get_include() to the C include path).
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 
 cdef extern from "striate/runtime.h" nogil:
@@ -22,3 +22,12 @@ cdef extern from "striate/runtime.h" nogil:
     void st_set_num_threads(int n)
     void st_empty_cache()
     size_t st_cache_bytes()
+    size_t ST_MC_MIN_BYTES
+    size_t ST_MC_FALLBACK_LIMIT
+    void *st_mc_malloc(size_t n)
+    void *st_mc_calloc(size_t count, size_t elsize)
+    void *st_mc_realloc(void *p, size_t n)
+    void st_mc_free(void *p)
+    void st_mc_empty()
+    size_t st_mc_set_limit(size_t nbytes)
+    void st_mc_stats(size_t *cached, size_t *limit, uint64_t *hits, uint64_t *misses)

@@ -40,6 +40,21 @@ void *st_workspace(int slot, size_t bytes);
 void st_empty_cache(void);
 size_t st_cache_bytes(void);        /* bytes held by all threads' workspaces */
 
+/* Caching allocator for large array buffers (memcache.c): blocks of at least
+ * ST_MC_MIN_BYTES are kept when freed (up to a limit, in size classes with at most 1/8
+ * slack) and reused, so repeated large allocations cost no page faults; smaller ones go to
+ * malloc.  Python installs it as NumPy's data allocator (striate.set_array_cache). */
+#define ST_MC_MIN_BYTES ((size_t)1 << 20)
+/* default limit: a quarter of the physical memory (this when it cannot be read) */
+#define ST_MC_FALLBACK_LIMIT ((size_t)2 << 30)
+void *st_mc_malloc(size_t n);
+void *st_mc_calloc(size_t count, size_t elsize);
+void *st_mc_realloc(void *p, size_t n);
+void st_mc_free(void *p);
+void st_mc_empty(void);                 /* free every cached block */
+size_t st_mc_set_limit(size_t bytes);   /* most bytes kept cached; returns the old limit */
+void st_mc_stats(size_t *cached, size_t *limit, uint64_t *hits, uint64_t *misses);
+
 #ifdef __cplusplus
 }
 #endif
