@@ -286,13 +286,14 @@ static int forward_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col,
     float *y = A->out + n0 * pl->ys;
     for (int64_t g = 0; g < pl->G; ++g) {
         const float *wg = A->b + g * Kg * crs, *bg = bias ? bias + g * Kg : NULL;
-        if (pl->direct) {
-            for (int64_t i = 0; i < nb; ++i) {
-                float *yg = y + i * pl->ys + g * Kg * pq;
-                int st = gemm(0, 0, Kg, pq, Cg, 1.f, wg, crs, x + i * pl->xs + g * Cg * hw, hw,
-                              0.f, yg, pq);
-                if (st) return st;
-                if (bg) add_bias_rows(yg, bg, Kg, pq, pq);
+        if (pl->direct) { /* Y[i] = W[g] @ X[i]: one batched GEMM, W packed once */
+            float *yg = y + g * Kg * pq;
+            int st = st_sgemm_batch(0, 0, Kg, pq, Cg, 1.f, wg, crs, 0, x + g * Cg * hw, hw,
+                                    pl->xs, 0.f, yg, pq, pl->ys, nb);
+            if (st) return st;
+            if (bg) {
+#pragma omp parallel for schedule(static) if (par && nb * Kg * pq > 65536)
+                for (int64_t i = 0; i < nb; ++i) add_bias_rows(yg + i * pl->ys, bg, Kg, pq, pq);
             }
         } else if (pl->nb > 1) {
             const int64_t ld = nb * pq;
@@ -346,12 +347,10 @@ static int backward_data_chunk(const conv_args *A, int64_t n0, int64_t nb, float
     if (!pl->direct) memset(dx, 0, sizeof(float) * (size_t)(nb * pl->xs));
     for (int64_t g = 0; g < pl->G; ++g) {
         const float *wg = A->b + g * Kg * crs;
-        if (pl->direct) {
-            for (int64_t i = 0; i < nb; ++i) {
-                int st = gemm(1, 0, Cg, hw, Kg, 1.f, wg, crs, dy + i * pl->ys + g * Kg * pq,
-                              pq, 0.f, dx + i * pl->xs + g * Cg * hw, hw);
-                if (st) return st;
-            }
+        if (pl->direct) { /* dX[i] = W[g]^T @ dY[i]: one batched GEMM, W packed once */
+            int st = st_sgemm_batch(1, 0, Cg, hw, Kg, 1.f, wg, crs, 0, dy + g * Kg * pq, pq,
+                                    pl->ys, 0.f, dx + g * Cg * hw, hw, pl->xs, nb);
+            if (st) return st;
         } else if (pl->nb > 1) {
             const int64_t ld = nb * pq;
             gather_dy(pl, dy, g, nb, tmp);
@@ -385,13 +384,10 @@ static int backward_weight_chunk(const conv_args *A, int64_t n0, int64_t nb, flo
     for (int64_t g = 0; g < pl->G; ++g) {
         float *ag = acc + g * Kg * crs;
         float beta = beta0;
-        if (pl->direct) {
-            for (int64_t i = 0; i < nb; ++i) {
-                int st = gemm(0, 1, Cg, Kg, pq, 1.f, x + i * pl->xs + g * Cg * hw, hw,
-                              dy + i * pl->ys + g * Kg * pq, pq, beta, ag, Kg);
-                if (st) return st;
-                beta = 1.f;
-            }
+        if (pl->direct) { /* accT[g] = sum_i X[i] @ dY[i]^T: one summing batched GEMM */
+            int st = st_sgemm_batch(0, 1, Cg, Kg, pq, 1.f, x + g * Cg * hw, hw, pl->xs,
+                                    dy + g * Kg * pq, pq, pl->ys, beta, ag, Kg, 0, nb);
+            if (st) return st;
         } else if (pl->nb > 1) {
             const int64_t ld = nb * pq;
             gather_dy(pl, dy, g, nb, tmp);
@@ -431,7 +427,10 @@ static void transpose_dw(const conv_plan *pl, const float *accT, float *dw, int6
     }
 }
 
-/* Run `op` over the batch in chunks of pl->nb images.  Batch-parallel: each thread takes
+/* Run `op` over the batch in chunks of pl->nb images.  The 1x1 path (pl->direct) takes the
+ * whole batch in one call: its GEMMs are batched (st_sgemm_batch) and threaded inside, and
+ * backward-weight sums over the images in a fixed order into the calling thread's ST_WS_AUX.
+ * Batch-parallel: each thread takes
  * whole chunks (static schedule) with its own workspaces and single-threaded GEMMs; with
  * `reduce` (backward-weight), each thread accumulates dW^T into its own zeroed buffer (slot
  * ST_WS_AUX), the buffers are summed in thread order and transposed into A->out.  Otherwise
@@ -442,6 +441,17 @@ static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
     const conv_plan *pl = A->pl;
     const int64_t nchunks = ceil_div(d->N, pl->nb);
     const int64_t wsize = d->K * pl->crs;
+    if (pl->direct) { /* 1x1: the whole batch at once, threads inside the batched GEMMs */
+        float *acc = reduce ? (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize)
+                            : NULL;
+        if (reduce && !acc) return ST_ENOMEM;
+        int st = op(A, 0, d->N, NULL, NULL, acc, 0.f, st_sgemm, 1);
+        if (st || !reduce) return st;
+#pragma omp parallel for schedule(static) if (wsize > 65536)
+        for (int64_t ub = 0; ub < d->K; ub += 16)
+            transpose_dw(pl, acc, A->out, ub, ub + 16 < d->K ? ub + 16 : d->K);
+        return ST_OK;
+    }
     if (!pl->batch_par) {
         float *col = pl->col_bytes ? (float *)st_workspace(ST_WS_COL, pl->col_bytes) : NULL;
         float *tmp = pl->tmp_bytes ? (float *)st_workspace(ST_WS_AUX2, pl->tmp_bytes) : NULL;

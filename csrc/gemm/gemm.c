@@ -151,6 +151,8 @@ typedef struct {
     int64_t b_stride; /* floats between the two B buffers (0: a single buffer) */
     int tm, tn;     /* thread grid */
     int bmode;      /* B_SHARED, B_PRIVATE, B_JIT or B_DIRECT */
+    const float *apacked; /* optional: all of op(A) packed by prepack_a (batched calls) */
+    int64_t mpad;         /* M rounded up to whole MR panels (layout of apacked) */
 } gemm_job;
 
 /* How B reaches the micro-kernel:
@@ -211,12 +213,17 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
             }
             for (int64_t ic = m0; ic < m1; ic += cf->mc) {
                 const int64_t mc = min64(cf->mc, m1 - ic);
-                /* rows [0, mdir) of the block are read in place, the rest packed */
-                const int64_t mdir =
-                    (cf->ukr_rows && !J->ta && J->bmode != B_DIRECT) ? mc / mr * mr : 0;
-                for (int64_t ip = mdir; ip < mc; ip += mr)
-                    cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
-                             J->lda, pack_a_buf + ip * kc);
+                /* rows [0, mdir) of the block are read in place, the rest packed (or taken
+                 * from the prepacked A: its panels of k block pc start at pc * mpad) */
+                const int64_t mdir = (cf->ukr_rows && !J->ta && J->bmode != B_DIRECT &&
+                                      !J->apacked) ? mc / mr * mr : 0;
+                const float *pa = pack_a_buf;
+                if (J->apacked)
+                    pa = J->apacked + pc * J->mpad + ic * kc;
+                else
+                    for (int64_t ip = mdir; ip < mc; ip += mr)
+                        cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
+                                 J->lda, pack_a_buf + ip * kc);
                 for (int64_t q = q0; q < q1; ++q) {
                     const int n = (int)min64(nr, nc - q * nr);
                     float *cp = J->C + ic * J->ldc + jc + q * nr;
@@ -226,7 +233,7 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                             const int m = (int)min64(mr, mc - ip);
                             const st_sgemm_ukr_bdir_fn ukr =
                                 (m < mr && cf->bdir_edge) ? cf->bdir_edge[m] : cf->ukr_bdir;
-                            ukr(kc, pack_a_buf + ip * kc, bq, J->ldb, cp + ip * J->ldc, J->ldc, m,
+                            ukr(kc, pa + ip * kc, bq, J->ldb, cp + ip * J->ldc, J->ldc, m,
                                 n, J->alpha, beta);
                         }
                         continue;
@@ -247,8 +254,8 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                     for (int64_t ip = mdir; ip < mc; ip += mr) {
                         const int m = (int)min64(mr, mc - ip);
                         const st_sgemm_ukr_fn ukr = (m < mr && cf->edge) ? cf->edge[m] : cf->ukr;
-                        ukr(kc, pack_a_buf + ip * kc, bp, cp + ip * J->ldc, J->ldc, m, n,
-                            J->alpha, beta);
+                        ukr(kc, pa + ip * kc, bp, cp + ip * J->ldc, J->ldc, m, n, J->alpha,
+                            beta);
                     }
                 }
             }
@@ -293,49 +300,69 @@ static void thread_grid(const gemm_cfg *cf, int64_t M, int64_t N, int nt, int *t
     }
 }
 
-static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
-                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                      float *C, int64_t ldc, int nt) {
-    if (M <= 0 || N <= 0) return ST_OK;
-    if (K <= 0 || alpha == 0.f) {
-        scale_c(M, N, beta, C, ldc);
-        return ST_OK;
-    }
-    const gemm_cfg *cf = pick_cfg(N);
-    const double flops = 2.0 * (double)M * (double)N * (double)K;
-    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
-        int cap = (int)(flops / PAR_MIN_FLOPS);
-        nt = cap < 1 ? 1 : cap;
-    }
-    gemm_job J = {cf, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, NULL, 0, 1, 1,
-                  B_SHARED};
-    if (nt > 1) thread_grid(cf, M, N, nt, &J.tm, &J.tn);
-    if (cf->ukr_bdir && !tb && M <= BDIR_MAX_M)
-        J.bmode = B_DIRECT;
-    else if (cdiv(cdiv(M, cf->mr), J.tm) * cf->mr <= cf->mc)
-        J.bmode = B_JIT;
-    const size_t a_bytes = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
-    if (J.bmode == B_SHARED && nt > 1 && (J.tm == 1 || N <= SKINNY_N)) J.bmode = B_PRIVATE;
+/* Workspace sizes of a planned job (bytes). */
+typedef struct {
+    size_t a;     /* one thread's packed A block (MC x KC) */
+    size_t b;     /* shared B block (B_SHARED; two of them when threaded) */
+    size_t own;   /* a thread's own B buffer when the team has the planned size */
+    size_t solo;  /* its own B buffer when one thread runs the whole product */
+    int own_b;    /* the mode uses own B buffers (B_JIT, B_PRIVATE) */
+} gemm_ws;
+
+/* Fill J (the operands must be set) for one product on nt threads: kernel, thread grid, how B
+ * reaches the micro-kernel (`no_barrier`: never B_SHARED with nt > 1), workspace sizes. */
+static void plan_job(gemm_job *J, int nt, int no_barrier, gemm_ws *W) {
+    const gemm_cfg *cf = pick_cfg(J->N);
+    J->cfg = cf;
+    J->tm = J->tn = 1;
+    J->bmode = B_SHARED;
+    J->pack_b = NULL;
+    J->b_stride = 0;
+    if (nt > 1) thread_grid(cf, J->M, J->N, nt, &J->tm, &J->tn);
+    if (cf->ukr_bdir && !J->tb && J->M <= BDIR_MAX_M)
+        J->bmode = B_DIRECT;
+    else if (cdiv(cdiv(J->M, cf->mr), J->tm) * cf->mr <= cf->mc)
+        J->bmode = B_JIT;
+    if (J->bmode == B_SHARED && nt > 1 && (J->tm == 1 || J->N <= SKINNY_N || no_barrier))
+        J->bmode = B_PRIVATE;
+    W->a = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
     /* own B buffer: one panel (B_JIT) or the panels of the thread's columns (B_PRIVATE; all
      * of them when one thread ends up doing the whole product) */
     const size_t panel_bytes = (size_t)cf->kc * (size_t)cf->nr * sizeof(float);
-    const int64_t np_all = cdiv(min64(N, cf->nc), cf->nr);
-    const size_t jit_bytes = panel_bytes * (size_t)(J.bmode == B_PRIVATE ? cdiv(np_all, J.tn) : 1);
-    const size_t solo_bytes = panel_bytes * (size_t)(J.bmode == B_PRIVATE ? np_all : 1);
-    const int own_b = J.bmode == B_JIT || J.bmode == B_PRIVATE;
+    const int64_t np_all = cdiv(min64(J->N, cf->nc), cf->nr);
+    W->own = panel_bytes * (size_t)(J->bmode == B_PRIVATE ? cdiv(np_all, J->tn) : 1);
+    W->solo = panel_bytes * (size_t)(J->bmode == B_PRIVATE ? np_all : 1);
+    W->own_b = J->bmode == B_JIT || J->bmode == B_PRIVATE;
+    W->b = 0;
+    if (J->bmode == B_SHARED) {
+        W->b = (size_t)min64(cf->kc, J->K) * (size_t)(np_all * cf->nr) * sizeof(float);
+        if (nt > 1) J->b_stride = (int64_t)(W->b / sizeof(float));
+    }
+}
+
+/* One product, or (batch > 1, stride_c == 0) the sum of `batch` products into one C, on nt
+ * threads sharing C.  Products b > 0 take A + b*sa and B + b*sb and accumulate (beta 1), so
+ * every C element is summed in the same order whatever the thread count. */
+static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_t sb) {
+    gemm_ws W;
+    plan_job(&J, nt, batch > 1, &W);
     if (J.bmode == B_SHARED) {
-        const size_t b_bytes = (size_t)min64(cf->kc, K) *
-                               (size_t)(cdiv(min64(N, cf->nc), cf->nr) * cf->nr) * sizeof(float);
-        if (nt > 1) J.b_stride = (int64_t)(b_bytes / sizeof(float));
-        J.pack_b = (float *)st_workspace(ST_WS_PACK_B, nt > 1 ? 2 * b_bytes : b_bytes);
+        J.pack_b = (float *)st_workspace(ST_WS_PACK_B, nt > 1 ? 2 * W.b : W.b);
         if (!J.pack_b) return ST_ENOMEM;
     }
+    const float *A0 = J.A, *B0 = J.B;
+    const float beta0 = J.beta;
     if (nt <= 1 || !STRIATE_OPENMP) {
-        float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        float *pbj = own_b ? (float *)st_workspace(ST_WS_PACK_B, solo_bytes) : NULL;
-        if (!pa || (own_b && !pbj)) return ST_ENOMEM;
+        float *pa = (float *)st_workspace(ST_WS_PACK_A, W.a);
+        float *pbj = W.own_b ? (float *)st_workspace(ST_WS_PACK_B, W.solo) : NULL;
+        if (!pa || (W.own_b && !pbj)) return ST_ENOMEM;
         J.tm = J.tn = 1;
-        gemm_thread(&J, 0, 1, pa, pbj);
+        for (int64_t b = 0; b < batch; ++b) {
+            J.A = A0 + b * sa;
+            J.B = B0 + b * sb;
+            J.beta = b == 0 ? beta0 : 1.f;
+            gemm_thread(&J, 0, 1, pa, pbj);
+        }
         return ST_OK;
     }
     int failed = 0;
@@ -347,11 +374,10 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         if (team != nt) { /* fewer threads than asked (nested region): one thread does all */
             Jt.tm = Jt.tn = 1;
         }
-        float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        float *pbj = own_b ? (float *)st_workspace(ST_WS_PACK_B,
-                                                   team == nt ? jit_bytes : solo_bytes)
-                           : NULL;
-        if (!pa || (own_b && !pbj)) {
+        float *pa = (float *)st_workspace(ST_WS_PACK_A, W.a);
+        float *pbj =
+            W.own_b ? (float *)st_workspace(ST_WS_PACK_B, team == nt ? W.own : W.solo) : NULL;
+        if (!pa || (W.own_b && !pbj)) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -359,11 +385,140 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         int f;
 #pragma omp atomic read
         f = failed;
-        if (!f) {
-            if (team == nt)
-                gemm_thread(&Jt, tid, team, pa, pbj);
-            else if (tid == 0)
-                gemm_thread(&Jt, 0, 1, pa, pbj);
+        if (!f && (team == nt || tid == 0)) {
+            for (int64_t b = 0; b < batch; ++b) {
+                Jt.A = A0 + b * sa;
+                Jt.B = B0 + b * sb;
+                Jt.beta = b == 0 ? beta0 : 1.f;
+                if (team == nt)
+                    gemm_thread(&Jt, tid, team, pa, pbj);
+                else
+                    gemm_thread(&Jt, 0, 1, pa, pbj);
+            }
+        }
+    }
+#endif
+    return failed ? ST_ENOMEM : ST_OK;
+}
+
+static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                      float *C, int64_t ldc, int nt) {
+    if (M <= 0 || N <= 0) return ST_OK;
+    if (K <= 0 || alpha == 0.f) {
+        scale_c(M, N, beta, C, ldc);
+        return ST_OK;
+    }
+    const double flops = 2.0 * (double)M * (double)N * (double)K;
+    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
+        int cap = (int)(flops / PAR_MIN_FLOPS);
+        nt = cap < 1 ? 1 : cap;
+    }
+    gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
+    return gemm_run_shared(J, nt, 1, 0, 0);
+}
+
+/* ---- batched products ------------------------------------------------------------------- */
+
+/* A shared by every product of a batch is packed once per thread when its packed panels
+ * (M rounded up to MR, times K) take at most this many bytes. */
+#define PREPACK_MAX_BYTES (2u << 20)
+
+/* apacked[pc * mpad + i * kc + ...]: the MR-row panels of op(A) for each k block pc, laid out
+ * as gemm_thread reads them. */
+static void prepack_a(const gemm_job *J, float *dst) {
+    const gemm_cfg *cf = J->cfg;
+    for (int64_t pc = 0; pc < J->K; pc += cf->kc) {
+        const int64_t kc = min64(cf->kc, J->K - pc);
+        for (int64_t i = 0; i < J->M; i += cf->mr)
+            cf->pack(J->ta, kc, (int)min64(cf->mr, J->M - i), cf->mr, a_at(J, i, pc), J->lda,
+                     dst + pc * J->mpad + i * kc);
+    }
+}
+
+/* Products [b0, b1) of an independent batch, one after another on the calling thread, with
+ * its own workspaces (A packed once when J->mpad != 0). */
+static int run_products(const gemm_job *J0, const gemm_ws *W, int64_t b0, int64_t b1,
+                        int64_t sa, int64_t sb, int64_t sc, int *prepacked) {
+    gemm_job J = *J0;
+    const size_t a_bytes =
+        J.mpad ? (size_t)J.mpad * (size_t)J.K * sizeof(float) : W->a;
+    float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
+    float *pb = (float *)st_workspace(ST_WS_PACK_B, J.bmode == B_SHARED ? W->b : W->solo);
+    if (!pa || (!pb && (J.bmode == B_SHARED || W->own_b))) return ST_ENOMEM;
+    if (J.bmode == B_SHARED) J.pack_b = pb;
+    if (J.mpad) {
+        if (!*prepacked) {
+            prepack_a(&J, pa);
+            *prepacked = 1;
+        }
+        J.apacked = pa;
+    }
+    for (int64_t b = b0; b < b1; ++b) {
+        J.A = J0->A + b * sa;
+        J.B = J0->B + b * sb;
+        J.C = J0->C + b * sc;
+        gemm_thread(&J, 0, 1, pa, pb);
+    }
+    return ST_OK;
+}
+
+static int sgemm_batch_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                            const float *A, int64_t lda, int64_t sa, const float *B,
+                            int64_t ldb, int64_t sb, float beta, float *C, int64_t ldc,
+                            int64_t sc, int64_t batch, int nt) {
+    if (M <= 0 || N <= 0 || batch <= 0) return ST_OK;
+    const int sum = sc == 0;
+    if (K <= 0 || alpha == 0.f) {
+        for (int64_t b = 0; b < (sum ? 1 : batch); ++b) scale_c(M, N, beta, C + b * sc, ldc);
+        return ST_OK;
+    }
+    const double flops = 2.0 * (double)M * (double)N * (double)K * (double)batch;
+    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
+        int cap = (int)(flops / PAR_MIN_FLOPS);
+        nt = cap < 1 ? 1 : cap;
+    }
+    gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
+    if (sum) return gemm_run_shared(J, nt, batch, sa, sb);
+    if (nt > 1 && batch < nt) { /* too few products to share out: thread each one */
+        for (int64_t b = 0; b < batch; ++b) {
+            J.A = A + b * sa;
+            J.B = B + b * sb;
+            J.C = C + b * sc;
+            int st = gemm_run_shared(J, nt, 1, 0, 0);
+            if (st) return st;
+        }
+        return ST_OK;
+    }
+    /* Threads take whole products (dynamic schedule: a thread that the OS deschedules
+     * leaves its products to the others); each product runs serially, so results do not
+     * depend on the thread count. */
+    gemm_ws W;
+    plan_job(&J, 1, 0, &W);
+    J.mpad = 0;
+    if (sa == 0 && batch > 1) {
+        const int64_t mpad = cdiv(M, J.cfg->mr) * J.cfg->mr;
+        if ((size_t)mpad * (size_t)K * sizeof(float) <= PREPACK_MAX_BYTES) J.mpad = mpad;
+    }
+    if (nt <= 1 || !STRIATE_OPENMP) {
+        int prepacked = 0;
+        return run_products(&J, &W, 0, batch, sa, sb, sc, &prepacked);
+    }
+    int failed = 0;
+#if STRIATE_OPENMP
+#pragma omp parallel num_threads(nt)
+    {
+        int prepacked = 0;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < batch; ++b) {
+            int f;
+#pragma omp atomic read
+            f = failed;
+            if (f) continue;
+            if (run_products(&J, &W, b, b + 1, sa, sb, sc, &prepacked)) {
+#pragma omp atomic write
+                failed = 1;
+            }
         }
     }
 #endif
@@ -383,6 +538,26 @@ int st_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const
     if (!omp_in_parallel()) nt = omp_get_max_threads();
 #endif
     return sgemm_impl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+}
+
+int st_sgemm_batch(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float *A, int64_t lda, int64_t stride_a, const float *B, int64_t ldb,
+                   int64_t stride_b, float beta, float *C, int64_t ldc, int64_t stride_c,
+                   int64_t batch) {
+    int nt = 1;
+#if STRIATE_OPENMP
+    if (!omp_in_parallel()) nt = omp_get_max_threads();
+#endif
+    return sgemm_batch_impl(ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta,
+                            C, ldc, stride_c, batch, nt);
+}
+
+int st_sgemm_batch_serial(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, int64_t stride_a, const float *B,
+                          int64_t ldb, int64_t stride_b, float beta, float *C, int64_t ldc,
+                          int64_t stride_c, int64_t batch) {
+    return sgemm_batch_impl(ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta,
+                            C, ldc, stride_c, batch, 1);
 }
 
 void st_sgemm_get_info(int arch, st_gemm_info *info) {
