@@ -17,7 +17,10 @@
  *     that uses them (B_JIT), no shared block, no barrier;
  *   - threads that share no columns, or a narrow B: each thread packs its own columns of B
  *     (B_PRIVATE), no barrier;
- *   - narrow products (N <= SKINNY_N): a 16-wide tile that reads full row tiles of A in place.
+ *   - narrow products (N <= SKINNY_N): a 16-wide tile that reads full row tiles of A in place;
+ *   - a thread's row tiles meeting at most ROWS_MAX_PANELS column panels (a non-transposed A):
+ *     full row tiles read in place where the path has such a kernel (AVX-512);
+ *   - batches (st_sgemm_batch): a shared A is packed once, not per product.
  *
  * Threads: one parallel region per call.  C is partitioned on a tm x tn grid of MR-row and
  * NR-column panels (the grid minimising the largest share); in the shared mode each k block of
@@ -46,12 +49,17 @@ typedef struct {
     st_sgemm_pack_fn pack;
     const char *name;
     st_sgemm_ukr_rows_fn ukr_rows; /* optional: full MR-row tiles of a non-transposed A read
-                                      in place, without packing */
+                                      in place, without packing, when a thread's share of a
+                                      column block has at most ROWS_MAX_PANELS NR panels */
     const st_sgemm_ukr_fn *edge;   /* optional: edge[m] computes only m < MR rows of a panel */
     st_sgemm_ukr_bdir_fn ukr_bdir; /* optional: reads a non-transposed B in place, used when
                                       M <= BDIR_MAX_M (B packing would not be amortised) */
     const st_sgemm_ukr_bdir_fn *bdir_edge; /* its m-row edges, like edge */
 } gemm_cfg;
+
+/* A row tile of A meeting at most this many column panels is read in place (ukr_rows): its
+ * packing would not be amortised. */
+#define ROWS_MAX_PANELS 2
 
 /* Products with at most this many rows read a non-transposed B in place when the path has a
  * kernel for it: each B element is used only M times, so packing it costs too much. */
@@ -65,7 +73,8 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
     [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16", NULL, st_sgemm_ukr_avx2_6x16_edge},
     [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
-                        "sgemm_avx512_14x32", NULL, st_sgemm_ukr_avx512_14x32_edge,
+                        "sgemm_avx512_14x32", st_sgemm_ukr_avx512_14x32_rows,
+                        st_sgemm_ukr_avx512_14x32_edge,
                         st_sgemm_ukr_avx512_14x32_bdirect,
                         st_sgemm_ukr_avx512_14x32_bdirect_edge},
 };
@@ -216,7 +225,9 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                 /* rows [0, mdir) of the block are read in place, the rest packed (or taken
                  * from the prepacked A: its panels of k block pc start at pc * mpad) */
                 const int64_t mdir = (cf->ukr_rows && !J->ta && J->bmode != B_DIRECT &&
-                                      !J->apacked) ? mc / mr * mr : 0;
+                                      !J->apacked && q1 - q0 <= ROWS_MAX_PANELS)
+                                         ? mc / mr * mr
+                                         : 0;
                 const float *pa = pack_a_buf;
                 if (J->apacked)
                     pa = J->apacked + pc * J->mpad + ic * kc;
