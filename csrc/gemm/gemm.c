@@ -148,6 +148,35 @@ void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *sr
 
 /* ---- the blocked product ---------------------------------------------------------------- */
 
+/* Operands of the next product of a batch, fetched into L2 a few lines at a time while the
+ * current product runs (its data would otherwise come from memory at the start of each
+ * panel): up to two regions of `rows` rows of `row_bytes` bytes, `ld` bytes apart. */
+typedef struct {
+    const char *base[2];
+    int64_t rows[2], row_bytes[2], ld[2];
+    int reg;             /* region being fetched (2: done) */
+    int64_t r, off;      /* cursor in it */
+    int64_t per_step;    /* lines per call of prefetch_some */
+} prefetch_run;
+
+static void prefetch_some(prefetch_run *P) {
+#if defined(__GNUC__)
+    for (int64_t i = 0; i < P->per_step && P->reg < 2; ++i) {
+        __builtin_prefetch(P->base[P->reg] + P->r * P->ld[P->reg] + P->off, 0, 2);
+        P->off += 64;
+        if (P->off >= P->row_bytes[P->reg]) {
+            P->off = 0;
+            if (++P->r >= P->rows[P->reg]) {
+                P->r = 0;
+                ++P->reg;
+            }
+        }
+    }
+#else
+    (void)P;
+#endif
+}
+
 typedef struct {
     const gemm_cfg *cfg;
     int ta, tb;
@@ -160,6 +189,7 @@ typedef struct {
     int64_t b_stride; /* floats between the two B buffers (0: a single buffer) */
     int tm, tn;     /* thread grid */
     int bmode;      /* B_SHARED, B_PRIVATE, B_JIT or B_DIRECT */
+    prefetch_run *pf;     /* optional: the next product's operands, fetched along the way */
     const float *apacked; /* optional: all of op(A) packed by prepack_a (batched calls) */
     int64_t mpad;         /* M rounded up to whole MR panels (layout of apacked) */
 } gemm_job;
@@ -236,6 +266,7 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                         cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
                                  J->lda, pack_a_buf + ip * kc);
                 for (int64_t q = q0; q < q1; ++q) {
+                    if (J->pf) prefetch_some(J->pf);
                     const int n = (int)min64(nr, nc - q * nr);
                     float *cp = J->C + ic * J->ldc + jc + q * nr;
                     if (J->bmode == B_DIRECT) {
@@ -272,6 +303,42 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
             }
         }
     }
+}
+
+/* Set P to fetch, during thread (tid of nt)'s share of J, the rows of the next product's A
+ * that the thread uses (A_next NULL: A is shared) and its B. */
+static void prefetch_plan(prefetch_run *P, const gemm_job *J, int tid, int nt,
+                          const float *A_next, const float *B_next) {
+    const gemm_cfg *cf = J->cfg;
+    const int64_t mp = cdiv(J->M, cf->mr);
+    const int ti = nt > 1 ? tid / J->tn : 0, tm = nt > 1 ? J->tm : 1, tn = nt > 1 ? J->tn : 1;
+    const int64_t m0 = (ti * mp / tm) * cf->mr, m1 = min64(J->M, ((ti + 1) * mp / tm) * cf->mr);
+    int g = 0;
+    if (B_next) {
+        P->base[g] = (const char *)B_next;
+        P->rows[g] = J->tb ? J->N : J->K;
+        P->row_bytes[g] = (int64_t)sizeof(float) * (J->tb ? J->K : J->N);
+        P->ld[g++] = (int64_t)sizeof(float) * J->ldb;
+    }
+    if (A_next && m1 > m0) {
+        P->base[g] = (const char *)(J->ta ? A_next + m0 : A_next + m0 * J->lda);
+        P->rows[g] = J->ta ? J->K : m1 - m0;
+        P->row_bytes[g] = (int64_t)sizeof(float) * (J->ta ? m1 - m0 : J->K);
+        P->ld[g++] = (int64_t)sizeof(float) * J->lda;
+    }
+    int64_t lines = 0;
+    for (int i = 0; i < g; ++i) lines += P->rows[i] * cdiv(P->row_bytes[i], 64);
+    const int64_t steps = cdiv(cdiv(J->N, cf->nr), tn) * cdiv(J->K, cf->kc) *
+                          cdiv(m1 > m0 ? m1 - m0 : 1, cf->mc);
+    P->per_step = cdiv(lines, steps < 1 ? 1 : steps);
+    P->reg = 2 - g; /* regions are filled from the end: shift them to start at reg */
+    if (g == 1) {
+        P->base[1] = P->base[0];
+        P->rows[1] = P->rows[0];
+        P->row_bytes[1] = P->row_bytes[0];
+        P->ld[1] = P->ld[0];
+    }
+    P->r = P->off = 0;
 }
 
 /* C = beta * C (K == 0 or alpha == 0: A and B are not read). */
@@ -368,10 +435,16 @@ static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_
         float *pbj = W.own_b ? (float *)st_workspace(ST_WS_PACK_B, W.solo) : NULL;
         if (!pa || (W.own_b && !pbj)) return ST_ENOMEM;
         J.tm = J.tn = 1;
+        prefetch_run P;
         for (int64_t b = 0; b < batch; ++b) {
             J.A = A0 + b * sa;
             J.B = B0 + b * sb;
             J.beta = b == 0 ? beta0 : 1.f;
+            J.pf = NULL;
+            if (b + 1 < batch) {
+                prefetch_plan(&P, &J, 0, 1, sa ? J.A + sa : NULL, sb ? J.B + sb : NULL);
+                J.pf = &P;
+            }
             gemm_thread(&J, 0, 1, pa, pbj);
         }
         return ST_OK;
@@ -397,10 +470,17 @@ static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_
 #pragma omp atomic read
         f = failed;
         if (!f && (team == nt || tid == 0)) {
+            prefetch_run P;
             for (int64_t b = 0; b < batch; ++b) {
                 Jt.A = A0 + b * sa;
                 Jt.B = B0 + b * sb;
                 Jt.beta = b == 0 ? beta0 : 1.f;
+                Jt.pf = NULL;
+                if (b + 1 < batch) {
+                    prefetch_plan(&P, &Jt, team == nt ? tid : 0, team == nt ? team : 1,
+                                  sa ? Jt.A + sa : NULL, sb ? Jt.B + sb : NULL);
+                    Jt.pf = &P;
+                }
                 if (team == nt)
                     gemm_thread(&Jt, tid, team, pa, pbj);
                 else
@@ -447,10 +527,12 @@ static void prepack_a(const gemm_job *J, float *dst) {
     }
 }
 
-/* Products [b0, b1) of an independent batch, one after another on the calling thread, with
- * its own workspaces (A packed once when J->mpad != 0). */
+/* Products [b0, b1) of an independent batch (of `batch`), one after another on the calling
+ * thread, with its own workspaces (A packed once when J->mpad != 0); the operands of product
+ * b + next are fetched into L2 while product b runs. */
 static int run_products(const gemm_job *J0, const gemm_ws *W, int64_t b0, int64_t b1,
-                        int64_t sa, int64_t sb, int64_t sc, int *prepacked) {
+                        int64_t sa, int64_t sb, int64_t sc, int64_t batch, int64_t next,
+                        int *prepacked) {
     gemm_job J = *J0;
     const size_t a_bytes =
         J.mpad ? (size_t)J.mpad * (size_t)J.K * sizeof(float) : W->a;
@@ -465,10 +547,17 @@ static int run_products(const gemm_job *J0, const gemm_ws *W, int64_t b0, int64_
         }
         J.apacked = pa;
     }
+    prefetch_run P;
     for (int64_t b = b0; b < b1; ++b) {
         J.A = J0->A + b * sa;
         J.B = J0->B + b * sb;
         J.C = J0->C + b * sc;
+        J.pf = NULL;
+        if (b + next < batch) { /* the product this thread most likely runs next */
+            prefetch_plan(&P, &J, 0, 1, sa ? J.A + next * sa : NULL,
+                          sb ? J.B + next * sb : NULL);
+            J.pf = &P;
+        }
         gemm_thread(&J, 0, 1, pa, pb);
     }
     return ST_OK;
@@ -513,7 +602,7 @@ static int sgemm_batch_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, flo
     }
     if (nt <= 1 || !STRIATE_OPENMP) {
         int prepacked = 0;
-        return run_products(&J, &W, 0, batch, sa, sb, sc, &prepacked);
+        return run_products(&J, &W, 0, batch, sa, sb, sc, batch, 1, &prepacked);
     }
     int failed = 0;
 #if STRIATE_OPENMP
@@ -526,7 +615,7 @@ static int sgemm_batch_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, flo
 #pragma omp atomic read
             f = failed;
             if (f) continue;
-            if (run_products(&J, &W, b, b + 1, sa, sb, sc, &prepacked)) {
+            if (run_products(&J, &W, b, b + 1, sa, sb, sc, batch, nt, &prepacked)) {
 #pragma omp atomic write
                 failed = 1;
             }
