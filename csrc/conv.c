@@ -427,9 +427,12 @@ static void transpose_dw(const conv_plan *pl, const float *accT, float *dw, int6
     }
 }
 
-/* Run `op` over the batch in chunks of pl->nb images.  The 1x1 path (pl->direct) takes the
- * whole batch in one call: its GEMMs are batched (st_sgemm_batch) and threaded inside, and
- * backward-weight sums over the images in a fixed order into the calling thread's ST_WS_AUX.
+/* Parts of the batch whose dW the 1x1 path sums separately (see run_chunks); fewer when
+ * their partial sums would not fit the chunk budget. */
+#define DIRECT_DW_PARTS 8
+
+/* Run `op` over the batch in chunks of pl->nb images.  The 1x1 path (pl->direct) runs
+ * batched GEMMs (st_sgemm_batch) over the whole batch, or over fixed parts of it for dW.
  * Batch-parallel: each thread takes
  * whole chunks (static schedule) with its own workspaces and single-threaded GEMMs; with
  * `reduce` (backward-weight), each thread accumulates dW^T into its own zeroed buffer (slot
@@ -441,13 +444,48 @@ static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
     const conv_plan *pl = A->pl;
     const int64_t nchunks = ceil_div(d->N, pl->nb);
     const int64_t wsize = d->K * pl->crs;
-    if (pl->direct) { /* 1x1: the whole batch at once, threads inside the batched GEMMs */
-        float *acc = reduce ? (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize)
-                            : NULL;
-        if (reduce && !acc) return ST_ENOMEM;
-        int st = op(A, 0, d->N, NULL, NULL, acc, 0.f, st_sgemm, 1);
-        if (st || !reduce) return st;
+    if (pl->direct) {
+        /* 1x1, forward and backward-data: the whole batch at once, threads inside the
+         * batched GEMMs.  Backward-weight: the batch is cut into a fixed number of parts
+         * (whatever the thread count, so results do not depend on it), each summed by one
+         * batched GEMM into its own dW^T partial; threads take parts as they come (one the OS
+         * deschedules leaves the rest to the others), then the partials are added in order. */
+        if (!reduce) return op(A, 0, d->N, NULL, NULL, NULL, 0.f, st_sgemm, 1);
+        const int64_t fit = (int64_t)(st_conv_get_chunk_bytes() / (sizeof(float) * wsize));
+        int64_t parts = d->N < DIRECT_DW_PARTS ? d->N : DIRECT_DW_PARTS;
+        if (parts > fit) parts = fit > 1 ? fit : 1;
+        if (parts == 1) { /* one sum, threads share dW inside the batched GEMM */
+            float *acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize);
+            if (!acc) return ST_ENOMEM;
+            int st = op(A, 0, d->N, NULL, NULL, acc, 0.f, st_sgemm, 1);
+            if (st) return st;
 #pragma omp parallel for schedule(static) if (wsize > 65536)
+            for (int64_t ub = 0; ub < d->K; ub += 16)
+                transpose_dw(pl, acc, A->out, ub, ub + 16 < d->K ? ub + 16 : d->K);
+            return ST_OK;
+        }
+        float *acc =
+            (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(parts * wsize));
+        if (!acc) return ST_ENOMEM;
+        int fail = 0;
+#pragma omp parallel for schedule(dynamic, 1) if (num_threads() > 1)
+        for (int64_t p = 0; p < parts; ++p) {
+            const int64_t n0 = d->N * p / parts, n1 = d->N * (p + 1) / parts;
+            if (op(A, n0, n1 - n0, NULL, NULL, acc + p * wsize, 0.f, st_sgemm, 0)) {
+#pragma omp atomic write
+                fail = 1;
+            }
+        }
+        if (fail) return ST_ENOMEM;
+        /* a few adds per weight: on the calling thread unless the weight is large (another
+         * region means another wait for a thread the OS may have descheduled) */
+#pragma omp parallel for schedule(static) if (parts * wsize > (1 << 20))
+        for (int64_t i = 0; i < wsize; ++i) {
+            float s = acc[i];
+            for (int64_t p = 1; p < parts; ++p) s += acc[p * wsize + i];
+            acc[i] = s;
+        }
+#pragma omp parallel for schedule(static) if (wsize > (1 << 18))
         for (int64_t ub = 0; ub < d->K; ub += 16)
             transpose_dw(pl, acc, A->out, ub, ub + 16 < d->K ? ub + 16 : d->K);
         return ST_OK;

@@ -214,8 +214,8 @@ def chunk_bytes():
     K.set_conv_chunk_bytes(saved)
 
 
-@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19]],
-                         ids=_ids)
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19],
+                                  NAMED[-1]], ids=_ids)  # last: 1x1, dW in 1 to 4 parts
 def test_chunking_invariance(case, chunk_bytes, threads):
     x, wt, b, gy, _ = _data(case)
     want = _all(case, x, wt, b, gy)
