@@ -150,19 +150,25 @@ void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *sr
 
 /* Operands of the next product of a batch, fetched into L2 a few lines at a time while the
  * current product runs (its data would otherwise come from memory at the start of each
- * panel): up to two regions of `rows` rows of `row_bytes` bytes, `ld` bytes apart. */
+ * panel): up to three regions of `rows` rows of `row_bytes` bytes, `ld` bytes apart; a
+ * `write` region (the next C when it is only written) is fetched for writing. */
 typedef struct {
-    const char *base[2];
-    int64_t rows[2], row_bytes[2], ld[2];
-    int reg;             /* region being fetched (2: done) */
+    const char *base[3];
+    int64_t rows[3], row_bytes[3], ld[3];
+    int write[3];
+    int nreg, reg;       /* regions, the one being fetched */
     int64_t r, off;      /* cursor in it */
     int64_t per_step;    /* lines per call of prefetch_some */
 } prefetch_run;
 
 static void prefetch_some(prefetch_run *P) {
 #if defined(__GNUC__)
-    for (int64_t i = 0; i < P->per_step && P->reg < 2; ++i) {
-        __builtin_prefetch(P->base[P->reg] + P->r * P->ld[P->reg] + P->off, 0, 2);
+    for (int64_t i = 0; i < P->per_step && P->reg < P->nreg; ++i) {
+        const char *p = P->base[P->reg] + P->r * P->ld[P->reg] + P->off;
+        if (P->write[P->reg])
+            __builtin_prefetch(p, 1, 2);
+        else
+            __builtin_prefetch(p, 0, 2);
         P->off += 64;
         if (P->off >= P->row_bytes[P->reg]) {
             P->off = 0;
@@ -306,39 +312,45 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
 }
 
 /* Set P to fetch, during thread (tid of nt)'s share of J, the rows of the next product's A
- * that the thread uses (A_next NULL: A is shared) and its B. */
+ * that the thread uses (A_next NULL: A is shared), its B, and its C (C_next NULL: the same
+ * C), all of C when only written (beta 0), else the thread's rows of it. */
+static void add_region(prefetch_run *P, const void *base, int64_t rows, int64_t row_floats,
+                       int64_t ld_floats, int write) {
+    if (rows <= 0 || row_floats <= 0) return;
+    const int g = P->nreg++;
+    P->base[g] = (const char *)base;
+    P->rows[g] = rows;
+    P->row_bytes[g] = (int64_t)sizeof(float) * row_floats;
+    P->ld[g] = (int64_t)sizeof(float) * ld_floats;
+    P->write[g] = write;
+}
+
 static void prefetch_plan(prefetch_run *P, const gemm_job *J, int tid, int nt,
-                          const float *A_next, const float *B_next) {
+                          const float *A_next, const float *B_next, const float *C_next) {
     const gemm_cfg *cf = J->cfg;
     const int64_t mp = cdiv(J->M, cf->mr);
     const int ti = nt > 1 ? tid / J->tn : 0, tm = nt > 1 ? J->tm : 1, tn = nt > 1 ? J->tn : 1;
     const int64_t m0 = (ti * mp / tm) * cf->mr, m1 = min64(J->M, ((ti + 1) * mp / tm) * cf->mr);
-    int g = 0;
+    P->nreg = P->reg = 0;
+    P->r = P->off = 0;
     if (B_next) {
-        P->base[g] = (const char *)B_next;
-        P->rows[g] = J->tb ? J->N : J->K;
-        P->row_bytes[g] = (int64_t)sizeof(float) * (J->tb ? J->K : J->N);
-        P->ld[g++] = (int64_t)sizeof(float) * J->ldb;
+        if (J->tb)
+            add_region(P, B_next, J->N, J->K, J->ldb, 0);
+        else
+            add_region(P, B_next, J->K, J->N, J->ldb, 0);
     }
-    if (A_next && m1 > m0) {
-        P->base[g] = (const char *)(J->ta ? A_next + m0 : A_next + m0 * J->lda);
-        P->rows[g] = J->ta ? J->K : m1 - m0;
-        P->row_bytes[g] = (int64_t)sizeof(float) * (J->ta ? m1 - m0 : J->K);
-        P->ld[g++] = (int64_t)sizeof(float) * J->lda;
+    if (A_next) {
+        if (J->ta)
+            add_region(P, A_next + m0, J->K, m1 - m0, J->lda, 0);
+        else
+            add_region(P, A_next + m0 * J->lda, m1 - m0, J->K, J->lda, 0);
     }
+    if (C_next) add_region(P, C_next + m0 * J->ldc, m1 - m0, J->N, J->ldc, J->beta == 0.f);
     int64_t lines = 0;
-    for (int i = 0; i < g; ++i) lines += P->rows[i] * cdiv(P->row_bytes[i], 64);
+    for (int i = 0; i < P->nreg; ++i) lines += P->rows[i] * cdiv(P->row_bytes[i], 64);
     const int64_t steps = cdiv(cdiv(J->N, cf->nr), tn) * cdiv(J->K, cf->kc) *
                           cdiv(m1 > m0 ? m1 - m0 : 1, cf->mc);
     P->per_step = cdiv(lines, steps < 1 ? 1 : steps);
-    P->reg = 2 - g; /* regions are filled from the end: shift them to start at reg */
-    if (g == 1) {
-        P->base[1] = P->base[0];
-        P->rows[1] = P->rows[0];
-        P->row_bytes[1] = P->row_bytes[0];
-        P->ld[1] = P->ld[0];
-    }
-    P->r = P->off = 0;
 }
 
 /* C = beta * C (K == 0 or alpha == 0: A and B are not read). */
@@ -442,7 +454,7 @@ static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_
             J.beta = b == 0 ? beta0 : 1.f;
             J.pf = NULL;
             if (b + 1 < batch) {
-                prefetch_plan(&P, &J, 0, 1, sa ? J.A + sa : NULL, sb ? J.B + sb : NULL);
+                prefetch_plan(&P, &J, 0, 1, sa ? J.A + sa : NULL, sb ? J.B + sb : NULL, NULL);
                 J.pf = &P;
             }
             gemm_thread(&J, 0, 1, pa, pbj);
@@ -478,7 +490,7 @@ static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_
                 Jt.pf = NULL;
                 if (b + 1 < batch) {
                     prefetch_plan(&P, &Jt, team == nt ? tid : 0, team == nt ? team : 1,
-                                  sa ? Jt.A + sa : NULL, sb ? Jt.B + sb : NULL);
+                                  sa ? Jt.A + sa : NULL, sb ? Jt.B + sb : NULL, NULL);
                     Jt.pf = &P;
                 }
                 if (team == nt)
@@ -555,7 +567,7 @@ static int run_products(const gemm_job *J0, const gemm_ws *W, int64_t b0, int64_
         J.pf = NULL;
         if (b + next < batch) { /* the product this thread most likely runs next */
             prefetch_plan(&P, &J, 0, 1, sa ? J.A + next * sa : NULL,
-                          sb ? J.B + next * sb : NULL);
+                          sb ? J.B + next * sb : NULL, J.C + next * sc);
             J.pf = &P;
         }
         gemm_thread(&J, 0, 1, pa, pb);
