@@ -60,6 +60,9 @@ typedef struct {
 /* A row tile of A meeting at most this many column panels is read in place (ukr_rows): its
  * packing would not be amortised. */
 #define ROWS_MAX_PANELS 2
+/* ... unless (outside the narrow kernel) A's row stride is a multiple of this many floats
+ * (4 KiB): the MR rows read side by side would all fall in one L1 set. */
+#define ROWS_ALIAS_LD 1024
 
 /* Products with at most this many rows read a non-transposed B in place when the path has a
  * kernel for it: each B element is used only M times, so packing it costs too much. */
@@ -261,7 +264,8 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                 /* rows [0, mdir) of the block are read in place, the rest packed (or taken
                  * from the prepacked A: its panels of k block pc start at pc * mpad) */
                 const int64_t mdir = (cf->ukr_rows && !J->ta && J->bmode != B_DIRECT &&
-                                      !J->apacked && q1 - q0 <= ROWS_MAX_PANELS)
+                                      !J->apacked && q1 - q0 <= ROWS_MAX_PANELS &&
+                                      (J->N <= SKINNY_N || J->lda % ROWS_ALIAS_LD))
                                          ? mc / mr * mr
                                          : 0;
                 const float *pa = pack_a_buf;
