@@ -288,13 +288,14 @@ static int forward_chunk(const conv_args *A, int64_t n0, int64_t nb, float *col,
     float *y = A->out + n0 * pl->ys;
     for (int64_t g = 0; g < pl->G; ++g) {
         const float *wg = A->b + g * Kg * crs, *bg = bias ? bias + g * Kg : NULL;
-        if (pl->direct) {
-            for (int64_t i = 0; i < nb; ++i) {
-                float *yg = y + i * pl->ys + g * Kg * pq;
-                int st = gemm(0, 0, Kg, pq, Cg, 1.f, wg, crs, x + i * pl->xs + g * Cg * hw, hw,
-                              0.f, yg, pq);
-                if (st) return st;
-                if (bg) add_bias_rows(yg, bg, Kg, pq, pq);
+        if (pl->direct) { /* Y[i] = W[g] @ X[i]: one batched GEMM, W packed once */
+            float *yg = y + g * Kg * pq;
+            int st = st_sgemm_batch(0, 0, Kg, pq, Cg, 1.f, wg, crs, 0, x + g * Cg * hw, hw,
+                                    pl->xs, 0.f, yg, pq, pl->ys, nb);
+            if (st) return st;
+            if (bg) {
+#pragma omp parallel for schedule(static) if (par && nb * Kg * pq > 65536)
+                for (int64_t i = 0; i < nb; ++i) add_bias_rows(yg + i * pl->ys, bg, Kg, pq, pq);
             }
         } else if (pl->nb > 1) {
             const int64_t ld = nb * pq;
@@ -348,12 +349,10 @@ static int backward_data_chunk(const conv_args *A, int64_t n0, int64_t nb, float
     if (!pl->direct) memset(dx, 0, sizeof(float) * (size_t)(nb * pl->xs));
     for (int64_t g = 0; g < pl->G; ++g) {
         const float *wg = A->b + g * Kg * crs;
-        if (pl->direct) {
-            for (int64_t i = 0; i < nb; ++i) {
-                int st = gemm(1, 0, Cg, hw, Kg, 1.f, wg, crs, dy + i * pl->ys + g * Kg * pq,
-                              pq, 0.f, dx + i * pl->xs + g * Cg * hw, hw);
-                if (st) return st;
-            }
+        if (pl->direct) { /* dX[i] = W[g]^T @ dY[i]: one batched GEMM, W packed once */
+            int st = st_sgemm_batch(1, 0, Cg, hw, Kg, 1.f, wg, crs, 0, dy + g * Kg * pq, pq,
+                                    pl->ys, 0.f, dx + g * Cg * hw, hw, pl->xs, nb);
+            if (st) return st;
         } else if (pl->nb > 1) {
             const int64_t ld = nb * pq;
             gather_dy(pl, dy, g, nb, tmp);
@@ -387,13 +386,10 @@ static int backward_weight_chunk(const conv_args *A, int64_t n0, int64_t nb, flo
     for (int64_t g = 0; g < pl->G; ++g) {
         float *ag = acc + g * Kg * crs;
         float beta = beta0;
-        if (pl->direct) {
-            for (int64_t i = 0; i < nb; ++i) {
-                int st = gemm(0, 1, Cg, Kg, pq, 1.f, x + i * pl->xs + g * Cg * hw, hw,
-                              dy + i * pl->ys + g * Kg * pq, pq, beta, ag, Kg);
-                if (st) return st;
-                beta = 1.f;
-            }
+        if (pl->direct) { /* accT[g] = sum_i X[i] @ dY[i]^T: one summing batched GEMM */
+            int st = st_sgemm_batch(0, 1, Cg, Kg, pq, 1.f, x + g * Cg * hw, hw, pl->xs,
+                                    dy + g * Kg * pq, pq, pl->ys, beta, ag, Kg, 0, nb);
+            if (st) return st;
         } else if (pl->nb > 1) {
             const int64_t ld = nb * pq;
             gather_dy(pl, dy, g, nb, tmp);
@@ -433,7 +429,13 @@ static void transpose_dw(const conv_plan *pl, const float *accT, float *dw, int6
     }
 }
 
-/* Run `op` over the batch in chunks of pl->nb images.  Batch-parallel: each thread takes
+/* Parts of the batch whose dW the 1x1 path sums separately (see run_chunks); fewer when
+ * their partial sums would not fit the chunk budget. */
+#define DIRECT_DW_PARTS 8
+
+/* Run `op` over the batch in chunks of pl->nb images.  The 1x1 path (pl->direct) runs
+ * batched GEMMs (st_sgemm_batch) over the whole batch, or over fixed parts of it for dW.
+ * Batch-parallel: each thread takes
  * whole chunks (static schedule) with its own workspaces and single-threaded GEMMs; with
  * `reduce` (backward-weight), each thread accumulates dW^T into its own zeroed buffer (slot
  * ST_WS_AUX), the buffers are summed in thread order and transposed into A->out.  Otherwise
@@ -444,6 +446,52 @@ static int run_chunks(const conv_args *A, chunk_fn op, int reduce) {
     const conv_plan *pl = A->pl;
     const int64_t nchunks = ceil_div(d->N, pl->nb);
     const int64_t wsize = d->K * pl->crs;
+    if (pl->direct) {
+        /* 1x1, forward and backward-data: the whole batch at once, threads inside the
+         * batched GEMMs.  Backward-weight: the batch is cut into a fixed number of parts
+         * (whatever the thread count, so results do not depend on it), each summed by one
+         * batched GEMM into its own dW^T partial; threads take parts as they come (one the OS
+         * deschedules leaves the rest to the others), then the partials are added in order. */
+        if (!reduce) return op(A, 0, d->N, NULL, NULL, NULL, 0.f, st_sgemm, 1);
+        const int64_t fit = (int64_t)(st_conv_get_chunk_bytes() / (sizeof(float) * wsize));
+        int64_t parts = d->N < DIRECT_DW_PARTS ? d->N : DIRECT_DW_PARTS;
+        if (parts > fit) parts = fit > 1 ? fit : 1;
+        if (parts == 1) { /* one sum, threads share dW inside the batched GEMM */
+            float *acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)wsize);
+            if (!acc) return ST_ENOMEM;
+            int st = op(A, 0, d->N, NULL, NULL, acc, 0.f, st_sgemm, 1);
+            if (st) return st;
+#pragma omp parallel for schedule(static) if (wsize > 65536)
+            for (int64_t ub = 0; ub < d->K; ub += 16)
+                transpose_dw(pl, acc, A->out, ub, ub + 16 < d->K ? ub + 16 : d->K);
+            return ST_OK;
+        }
+        float *acc =
+            (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(parts * wsize));
+        if (!acc) return ST_ENOMEM;
+        int fail = 0;
+#pragma omp parallel for schedule(dynamic, 1) if (num_threads() > 1)
+        for (int64_t p = 0; p < parts; ++p) {
+            const int64_t n0 = d->N * p / parts, n1 = d->N * (p + 1) / parts;
+            if (op(A, n0, n1 - n0, NULL, NULL, acc + p * wsize, 0.f, st_sgemm, 0)) {
+#pragma omp atomic write
+                fail = 1;
+            }
+        }
+        if (fail) return ST_ENOMEM;
+        /* a few adds per weight: on the calling thread unless the weight is large (another
+         * region means another wait for a thread the OS may have descheduled) */
+#pragma omp parallel for schedule(static) if (parts * wsize > (1 << 20))
+        for (int64_t i = 0; i < wsize; ++i) {
+            float s = acc[i];
+            for (int64_t p = 1; p < parts; ++p) s += acc[p * wsize + i];
+            acc[i] = s;
+        }
+#pragma omp parallel for schedule(static) if (wsize > (1 << 18))
+        for (int64_t ub = 0; ub < d->K; ub += 16)
+            transpose_dw(pl, acc, A->out, ub, ub + 16 < d->K ? ub + 16 : d->K);
+        return ST_OK;
+    }
     if (!pl->batch_par) {
         float *col = pl->col_bytes ? (float *)st_workspace(ST_WS_COL, pl->col_bytes) : NULL;
         float *tmp = pl->tmp_bytes ? (float *)st_workspace(ST_WS_AUX2, pl->tmp_bytes) : NULL;

@@ -17,7 +17,10 @@
  *     that uses them (B_JIT), no shared block, no barrier;
  *   - threads that share no columns, or a narrow B: each thread packs its own columns of B
  *     (B_PRIVATE), no barrier;
- *   - narrow products (N <= SKINNY_N): a 16-wide tile that reads full row tiles of A in place.
+ *   - narrow products (N <= SKINNY_N): a 16-wide tile that reads full row tiles of A in place;
+ *   - a thread's row tiles meeting at most ROWS_MAX_PANELS column panels (a non-transposed A):
+ *     full row tiles read in place where the path has such a kernel (AVX-512);
+ *   - batches (st_sgemm_batch): a shared A is packed once, not per product.
  *
  * Threads: one parallel region per call.  C is partitioned on a tm x tn grid of MR-row and
  * NR-column panels (the grid minimising the largest share); in the shared mode each k block of
@@ -46,12 +49,20 @@ typedef struct {
     st_sgemm_pack_fn pack;
     const char *name;
     st_sgemm_ukr_rows_fn ukr_rows; /* optional: full MR-row tiles of a non-transposed A read
-                                      in place, without packing */
+                                      in place, without packing, when a thread's share of a
+                                      column block has at most ROWS_MAX_PANELS NR panels */
     const st_sgemm_ukr_fn *edge;   /* optional: edge[m] computes only m < MR rows of a panel */
     st_sgemm_ukr_bdir_fn ukr_bdir; /* optional: reads a non-transposed B in place, used when
                                       M <= BDIR_MAX_M (B packing would not be amortised) */
     const st_sgemm_ukr_bdir_fn *bdir_edge; /* its m-row edges, like edge */
 } gemm_cfg;
+
+/* A row tile of A meeting at most this many column panels is read in place (ukr_rows): its
+ * packing would not be amortised. */
+#define ROWS_MAX_PANELS 2
+/* ... unless (outside the narrow kernel) A's row stride is a multiple of this many floats
+ * (4 KiB): the MR rows read side by side would all fall in one L1 set. */
+#define ROWS_ALIAS_LD 1024
 
 /* Products with at most this many rows read a non-transposed B in place when the path has a
  * kernel for it: each B element is used only M times, so packing it costs too much. */
@@ -65,7 +76,8 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
     [ST_ARCH_AVX2] = {6, 16, 192, 256, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16", NULL, st_sgemm_ukr_avx2_6x16_edge},
     [ST_ARCH_AVX512] = {14, 32, 112, 512, 4096, st_sgemm_ukr_avx512_14x32, st_sgemm_pack_avx512,
-                        "sgemm_avx512_14x32", NULL, st_sgemm_ukr_avx512_14x32_edge,
+                        "sgemm_avx512_14x32", st_sgemm_ukr_avx512_14x32_rows,
+                        st_sgemm_ukr_avx512_14x32_edge,
                         st_sgemm_ukr_avx512_14x32_bdirect,
                         st_sgemm_ukr_avx512_14x32_bdirect_edge},
 };
@@ -139,6 +151,41 @@ void st_sgemm_pack_generic(int kmajor, int64_t kc, int n, int R, const float *sr
 
 /* ---- the blocked product ---------------------------------------------------------------- */
 
+/* Operands of the next product of a batch, fetched into L2 a few lines at a time while the
+ * current product runs (its data would otherwise come from memory at the start of each
+ * panel): up to three regions of `rows` rows of `row_bytes` bytes, `ld` bytes apart; a
+ * `write` region (the next C when it is only written) is fetched for writing. */
+typedef struct {
+    const char *base[3];
+    int64_t rows[3], row_bytes[3], ld[3];
+    int write[3];
+    int nreg, reg;       /* regions, the one being fetched */
+    int64_t r, off;      /* cursor in it */
+    int64_t per_step;    /* lines per call of prefetch_some */
+} prefetch_run;
+
+static void prefetch_some(prefetch_run *P) {
+#if defined(__GNUC__)
+    for (int64_t i = 0; i < P->per_step && P->reg < P->nreg; ++i) {
+        const char *p = P->base[P->reg] + P->r * P->ld[P->reg] + P->off;
+        if (P->write[P->reg])
+            __builtin_prefetch(p, 1, 2);
+        else
+            __builtin_prefetch(p, 0, 2);
+        P->off += 64;
+        if (P->off >= P->row_bytes[P->reg]) {
+            P->off = 0;
+            if (++P->r >= P->rows[P->reg]) {
+                P->r = 0;
+                ++P->reg;
+            }
+        }
+    }
+#else
+    (void)P;
+#endif
+}
+
 typedef struct {
     const gemm_cfg *cfg;
     int ta, tb;
@@ -151,6 +198,9 @@ typedef struct {
     int64_t b_stride; /* floats between the two B buffers (0: a single buffer) */
     int tm, tn;     /* thread grid */
     int bmode;      /* B_SHARED, B_PRIVATE, B_JIT or B_DIRECT */
+    prefetch_run *pf;     /* optional: the next product's operands, fetched along the way */
+    const float *apacked; /* optional: all of op(A) packed by prepack_a (batched calls) */
+    int64_t mpad;         /* M rounded up to whole MR panels (layout of apacked) */
 } gemm_job;
 
 /* How B reaches the micro-kernel:
@@ -211,13 +261,22 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
             }
             for (int64_t ic = m0; ic < m1; ic += cf->mc) {
                 const int64_t mc = min64(cf->mc, m1 - ic);
-                /* rows [0, mdir) of the block are read in place, the rest packed */
-                const int64_t mdir =
-                    (cf->ukr_rows && !J->ta && J->bmode != B_DIRECT) ? mc / mr * mr : 0;
-                for (int64_t ip = mdir; ip < mc; ip += mr)
-                    cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
-                             J->lda, pack_a_buf + ip * kc);
+                /* rows [0, mdir) of the block are read in place, the rest packed (or taken
+                 * from the prepacked A: its panels of k block pc start at pc * mpad) */
+                const int64_t mdir = (cf->ukr_rows && !J->ta && J->bmode != B_DIRECT &&
+                                      !J->apacked && q1 - q0 <= ROWS_MAX_PANELS &&
+                                      (J->N <= SKINNY_N || J->lda % ROWS_ALIAS_LD))
+                                         ? mc / mr * mr
+                                         : 0;
+                const float *pa = pack_a_buf;
+                if (J->apacked)
+                    pa = J->apacked + pc * J->mpad + ic * kc;
+                else
+                    for (int64_t ip = mdir; ip < mc; ip += mr)
+                        cf->pack(J->ta, kc, (int)min64(mr, mc - ip), mr, a_at(J, ic + ip, pc),
+                                 J->lda, pack_a_buf + ip * kc);
                 for (int64_t q = q0; q < q1; ++q) {
+                    if (J->pf) prefetch_some(J->pf);
                     const int n = (int)min64(nr, nc - q * nr);
                     float *cp = J->C + ic * J->ldc + jc + q * nr;
                     if (J->bmode == B_DIRECT) {
@@ -226,7 +285,7 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                             const int m = (int)min64(mr, mc - ip);
                             const st_sgemm_ukr_bdir_fn ukr =
                                 (m < mr && cf->bdir_edge) ? cf->bdir_edge[m] : cf->ukr_bdir;
-                            ukr(kc, pack_a_buf + ip * kc, bq, J->ldb, cp + ip * J->ldc, J->ldc, m,
+                            ukr(kc, pa + ip * kc, bq, J->ldb, cp + ip * J->ldc, J->ldc, m,
                                 n, J->alpha, beta);
                         }
                         continue;
@@ -247,13 +306,55 @@ static void gemm_thread(const gemm_job *J, int tid, int nt, float *pack_a_buf,
                     for (int64_t ip = mdir; ip < mc; ip += mr) {
                         const int m = (int)min64(mr, mc - ip);
                         const st_sgemm_ukr_fn ukr = (m < mr && cf->edge) ? cf->edge[m] : cf->ukr;
-                        ukr(kc, pack_a_buf + ip * kc, bp, cp + ip * J->ldc, J->ldc, m, n,
-                            J->alpha, beta);
+                        ukr(kc, pa + ip * kc, bp, cp + ip * J->ldc, J->ldc, m, n, J->alpha,
+                            beta);
                     }
                 }
             }
         }
     }
+}
+
+/* Set P to fetch, during thread (tid of nt)'s share of J, the rows of the next product's A
+ * that the thread uses (A_next NULL: A is shared), its B, and its C (C_next NULL: the same
+ * C), all of C when only written (beta 0), else the thread's rows of it. */
+static void add_region(prefetch_run *P, const void *base, int64_t rows, int64_t row_floats,
+                       int64_t ld_floats, int write) {
+    if (rows <= 0 || row_floats <= 0) return;
+    const int g = P->nreg++;
+    P->base[g] = (const char *)base;
+    P->rows[g] = rows;
+    P->row_bytes[g] = (int64_t)sizeof(float) * row_floats;
+    P->ld[g] = (int64_t)sizeof(float) * ld_floats;
+    P->write[g] = write;
+}
+
+static void prefetch_plan(prefetch_run *P, const gemm_job *J, int tid, int nt,
+                          const float *A_next, const float *B_next, const float *C_next) {
+    const gemm_cfg *cf = J->cfg;
+    const int64_t mp = cdiv(J->M, cf->mr);
+    const int ti = nt > 1 ? tid / J->tn : 0, tm = nt > 1 ? J->tm : 1, tn = nt > 1 ? J->tn : 1;
+    const int64_t m0 = (ti * mp / tm) * cf->mr, m1 = min64(J->M, ((ti + 1) * mp / tm) * cf->mr);
+    P->nreg = P->reg = 0;
+    P->r = P->off = 0;
+    if (B_next) {
+        if (J->tb)
+            add_region(P, B_next, J->N, J->K, J->ldb, 0);
+        else
+            add_region(P, B_next, J->K, J->N, J->ldb, 0);
+    }
+    if (A_next) {
+        if (J->ta)
+            add_region(P, A_next + m0, J->K, m1 - m0, J->lda, 0);
+        else
+            add_region(P, A_next + m0 * J->lda, m1 - m0, J->K, J->lda, 0);
+    }
+    if (C_next) add_region(P, C_next + m0 * J->ldc, m1 - m0, J->N, J->ldc, J->beta == 0.f);
+    int64_t lines = 0;
+    for (int i = 0; i < P->nreg; ++i) lines += P->rows[i] * cdiv(P->row_bytes[i], 64);
+    const int64_t steps = cdiv(cdiv(J->N, cf->nr), tn) * cdiv(J->K, cf->kc) *
+                          cdiv(m1 > m0 ? m1 - m0 : 1, cf->mc);
+    P->per_step = cdiv(lines, steps < 1 ? 1 : steps);
 }
 
 /* C = beta * C (K == 0 or alpha == 0: A and B are not read). */
@@ -293,49 +394,75 @@ static void thread_grid(const gemm_cfg *cf, int64_t M, int64_t N, int nt, int *t
     }
 }
 
-static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
-                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                      float *C, int64_t ldc, int nt) {
-    if (M <= 0 || N <= 0) return ST_OK;
-    if (K <= 0 || alpha == 0.f) {
-        scale_c(M, N, beta, C, ldc);
-        return ST_OK;
-    }
-    const gemm_cfg *cf = pick_cfg(N);
-    const double flops = 2.0 * (double)M * (double)N * (double)K;
-    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
-        int cap = (int)(flops / PAR_MIN_FLOPS);
-        nt = cap < 1 ? 1 : cap;
-    }
-    gemm_job J = {cf, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, NULL, 0, 1, 1,
-                  B_SHARED};
-    if (nt > 1) thread_grid(cf, M, N, nt, &J.tm, &J.tn);
-    if (cf->ukr_bdir && !tb && M <= BDIR_MAX_M)
-        J.bmode = B_DIRECT;
-    else if (cdiv(cdiv(M, cf->mr), J.tm) * cf->mr <= cf->mc)
-        J.bmode = B_JIT;
-    const size_t a_bytes = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
-    if (J.bmode == B_SHARED && nt > 1 && (J.tm == 1 || N <= SKINNY_N)) J.bmode = B_PRIVATE;
+/* Workspace sizes of a planned job (bytes). */
+typedef struct {
+    size_t a;     /* one thread's packed A block (MC x KC) */
+    size_t b;     /* shared B block (B_SHARED; two of them when threaded) */
+    size_t own;   /* a thread's own B buffer when the team has the planned size */
+    size_t solo;  /* its own B buffer when one thread runs the whole product */
+    int own_b;    /* the mode uses own B buffers (B_JIT, B_PRIVATE) */
+} gemm_ws;
+
+/* Fill J (the operands must be set) for one product on nt threads: kernel, thread grid, how B
+ * reaches the micro-kernel (`no_barrier`: never B_SHARED with nt > 1), workspace sizes. */
+static void plan_job(gemm_job *J, int nt, int no_barrier, gemm_ws *W) {
+    const gemm_cfg *cf = pick_cfg(J->N);
+    J->cfg = cf;
+    J->tm = J->tn = 1;
+    J->bmode = B_SHARED;
+    J->pack_b = NULL;
+    J->b_stride = 0;
+    if (nt > 1) thread_grid(cf, J->M, J->N, nt, &J->tm, &J->tn);
+    if (cf->ukr_bdir && !J->tb && J->M <= BDIR_MAX_M)
+        J->bmode = B_DIRECT;
+    else if (cdiv(cdiv(J->M, cf->mr), J->tm) * cf->mr <= cf->mc)
+        J->bmode = B_JIT;
+    if (J->bmode == B_SHARED && nt > 1 && (J->tm == 1 || J->N <= SKINNY_N || no_barrier))
+        J->bmode = B_PRIVATE;
+    W->a = (size_t)cf->mc * (size_t)cf->kc * sizeof(float);
     /* own B buffer: one panel (B_JIT) or the panels of the thread's columns (B_PRIVATE; all
      * of them when one thread ends up doing the whole product) */
     const size_t panel_bytes = (size_t)cf->kc * (size_t)cf->nr * sizeof(float);
-    const int64_t np_all = cdiv(min64(N, cf->nc), cf->nr);
-    const size_t jit_bytes = panel_bytes * (size_t)(J.bmode == B_PRIVATE ? cdiv(np_all, J.tn) : 1);
-    const size_t solo_bytes = panel_bytes * (size_t)(J.bmode == B_PRIVATE ? np_all : 1);
-    const int own_b = J.bmode == B_JIT || J.bmode == B_PRIVATE;
+    const int64_t np_all = cdiv(min64(J->N, cf->nc), cf->nr);
+    W->own = panel_bytes * (size_t)(J->bmode == B_PRIVATE ? cdiv(np_all, J->tn) : 1);
+    W->solo = panel_bytes * (size_t)(J->bmode == B_PRIVATE ? np_all : 1);
+    W->own_b = J->bmode == B_JIT || J->bmode == B_PRIVATE;
+    W->b = 0;
+    if (J->bmode == B_SHARED) {
+        W->b = (size_t)min64(cf->kc, J->K) * (size_t)(np_all * cf->nr) * sizeof(float);
+        if (nt > 1) J->b_stride = (int64_t)(W->b / sizeof(float));
+    }
+}
+
+/* One product, or (batch > 1, stride_c == 0) the sum of `batch` products into one C, on nt
+ * threads sharing C.  Products b > 0 take A + b*sa and B + b*sb and accumulate (beta 1), so
+ * every C element is summed in the same order whatever the thread count. */
+static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_t sb) {
+    gemm_ws W;
+    plan_job(&J, nt, batch > 1, &W);
     if (J.bmode == B_SHARED) {
-        const size_t b_bytes = (size_t)min64(cf->kc, K) *
-                               (size_t)(cdiv(min64(N, cf->nc), cf->nr) * cf->nr) * sizeof(float);
-        if (nt > 1) J.b_stride = (int64_t)(b_bytes / sizeof(float));
-        J.pack_b = (float *)st_workspace(ST_WS_PACK_B, nt > 1 ? 2 * b_bytes : b_bytes);
+        J.pack_b = (float *)st_workspace(ST_WS_PACK_B, nt > 1 ? 2 * W.b : W.b);
         if (!J.pack_b) return ST_ENOMEM;
     }
+    const float *A0 = J.A, *B0 = J.B;
+    const float beta0 = J.beta;
     if (nt <= 1 || !STRIATE_OPENMP) {
-        float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        float *pbj = own_b ? (float *)st_workspace(ST_WS_PACK_B, solo_bytes) : NULL;
-        if (!pa || (own_b && !pbj)) return ST_ENOMEM;
+        float *pa = (float *)st_workspace(ST_WS_PACK_A, W.a);
+        float *pbj = W.own_b ? (float *)st_workspace(ST_WS_PACK_B, W.solo) : NULL;
+        if (!pa || (W.own_b && !pbj)) return ST_ENOMEM;
         J.tm = J.tn = 1;
-        gemm_thread(&J, 0, 1, pa, pbj);
+        prefetch_run P;
+        for (int64_t b = 0; b < batch; ++b) {
+            J.A = A0 + b * sa;
+            J.B = B0 + b * sb;
+            J.beta = b == 0 ? beta0 : 1.f;
+            J.pf = NULL;
+            if (b + 1 < batch) {
+                prefetch_plan(&P, &J, 0, 1, sa ? J.A + sa : NULL, sb ? J.B + sb : NULL, NULL);
+                J.pf = &P;
+            }
+            gemm_thread(&J, 0, 1, pa, pbj);
+        }
         return ST_OK;
     }
     int failed = 0;
@@ -347,11 +474,10 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         if (team != nt) { /* fewer threads than asked (nested region): one thread does all */
             Jt.tm = Jt.tn = 1;
         }
-        float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
-        float *pbj = own_b ? (float *)st_workspace(ST_WS_PACK_B,
-                                                   team == nt ? jit_bytes : solo_bytes)
-                           : NULL;
-        if (!pa || (own_b && !pbj)) {
+        float *pa = (float *)st_workspace(ST_WS_PACK_A, W.a);
+        float *pbj =
+            W.own_b ? (float *)st_workspace(ST_WS_PACK_B, team == nt ? W.own : W.solo) : NULL;
+        if (!pa || (W.own_b && !pbj)) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -359,11 +485,156 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         int f;
 #pragma omp atomic read
         f = failed;
-        if (!f) {
-            if (team == nt)
-                gemm_thread(&Jt, tid, team, pa, pbj);
-            else if (tid == 0)
-                gemm_thread(&Jt, 0, 1, pa, pbj);
+        if (!f && (team == nt || tid == 0)) {
+            prefetch_run P;
+            for (int64_t b = 0; b < batch; ++b) {
+                Jt.A = A0 + b * sa;
+                Jt.B = B0 + b * sb;
+                Jt.beta = b == 0 ? beta0 : 1.f;
+                Jt.pf = NULL;
+                if (b + 1 < batch) {
+                    prefetch_plan(&P, &Jt, team == nt ? tid : 0, team == nt ? team : 1,
+                                  sa ? Jt.A + sa : NULL, sb ? Jt.B + sb : NULL, NULL);
+                    Jt.pf = &P;
+                }
+                if (team == nt)
+                    gemm_thread(&Jt, tid, team, pa, pbj);
+                else
+                    gemm_thread(&Jt, 0, 1, pa, pbj);
+            }
+        }
+    }
+#endif
+    return failed ? ST_ENOMEM : ST_OK;
+}
+
+static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                      float *C, int64_t ldc, int nt) {
+    if (M <= 0 || N <= 0) return ST_OK;
+    if (K <= 0 || alpha == 0.f) {
+        scale_c(M, N, beta, C, ldc);
+        return ST_OK;
+    }
+    const double flops = 2.0 * (double)M * (double)N * (double)K;
+    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
+        int cap = (int)(flops / PAR_MIN_FLOPS);
+        nt = cap < 1 ? 1 : cap;
+    }
+    gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
+    return gemm_run_shared(J, nt, 1, 0, 0);
+}
+
+/* ---- batched products ------------------------------------------------------------------- */
+
+/* A shared by every product of a batch is packed once per thread when its packed panels
+ * (M rounded up to MR, times K) take at most this many bytes. */
+#define PREPACK_MAX_BYTES (2u << 20)
+
+/* apacked[pc * mpad + i * kc + ...]: the MR-row panels of op(A) for each k block pc, laid out
+ * as gemm_thread reads them. */
+static void prepack_a(const gemm_job *J, float *dst) {
+    const gemm_cfg *cf = J->cfg;
+    for (int64_t pc = 0; pc < J->K; pc += cf->kc) {
+        const int64_t kc = min64(cf->kc, J->K - pc);
+        for (int64_t i = 0; i < J->M; i += cf->mr)
+            cf->pack(J->ta, kc, (int)min64(cf->mr, J->M - i), cf->mr, a_at(J, i, pc), J->lda,
+                     dst + pc * J->mpad + i * kc);
+    }
+}
+
+/* Products [b0, b1) of an independent batch (of `batch`), one after another on the calling
+ * thread, with its own workspaces (A packed once when J->mpad != 0); the operands of product
+ * b + next are fetched into L2 while product b runs. */
+static int run_products(const gemm_job *J0, const gemm_ws *W, int64_t b0, int64_t b1,
+                        int64_t sa, int64_t sb, int64_t sc, int64_t batch, int64_t next,
+                        int *prepacked) {
+    gemm_job J = *J0;
+    const size_t a_bytes =
+        J.mpad ? (size_t)J.mpad * (size_t)J.K * sizeof(float) : W->a;
+    float *pa = (float *)st_workspace(ST_WS_PACK_A, a_bytes);
+    float *pb = (float *)st_workspace(ST_WS_PACK_B, J.bmode == B_SHARED ? W->b : W->solo);
+    if (!pa || (!pb && (J.bmode == B_SHARED || W->own_b))) return ST_ENOMEM;
+    if (J.bmode == B_SHARED) J.pack_b = pb;
+    if (J.mpad) {
+        if (!*prepacked) {
+            prepack_a(&J, pa);
+            *prepacked = 1;
+        }
+        J.apacked = pa;
+    }
+    prefetch_run P;
+    for (int64_t b = b0; b < b1; ++b) {
+        J.A = J0->A + b * sa;
+        J.B = J0->B + b * sb;
+        J.C = J0->C + b * sc;
+        J.pf = NULL;
+        if (b + next < batch) { /* the product this thread most likely runs next */
+            prefetch_plan(&P, &J, 0, 1, sa ? J.A + next * sa : NULL,
+                          sb ? J.B + next * sb : NULL, J.C + next * sc);
+            J.pf = &P;
+        }
+        gemm_thread(&J, 0, 1, pa, pb);
+    }
+    return ST_OK;
+}
+
+static int sgemm_batch_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                            const float *A, int64_t lda, int64_t sa, const float *B,
+                            int64_t ldb, int64_t sb, float beta, float *C, int64_t ldc,
+                            int64_t sc, int64_t batch, int nt) {
+    if (M <= 0 || N <= 0 || batch <= 0) return ST_OK;
+    const int sum = sc == 0;
+    if (K <= 0 || alpha == 0.f) {
+        for (int64_t b = 0; b < (sum ? 1 : batch); ++b) scale_c(M, N, beta, C + b * sc, ldc);
+        return ST_OK;
+    }
+    const double flops = 2.0 * (double)M * (double)N * (double)K * (double)batch;
+    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
+        int cap = (int)(flops / PAR_MIN_FLOPS);
+        nt = cap < 1 ? 1 : cap;
+    }
+    gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
+    if (sum) return gemm_run_shared(J, nt, batch, sa, sb);
+    if (nt > 1 && batch < nt) { /* too few products to share out: thread each one */
+        for (int64_t b = 0; b < batch; ++b) {
+            J.A = A + b * sa;
+            J.B = B + b * sb;
+            J.C = C + b * sc;
+            int st = gemm_run_shared(J, nt, 1, 0, 0);
+            if (st) return st;
+        }
+        return ST_OK;
+    }
+    /* Threads take whole products (dynamic schedule: a thread that the OS deschedules
+     * leaves its products to the others); each product runs serially, so results do not
+     * depend on the thread count. */
+    gemm_ws W;
+    plan_job(&J, 1, 0, &W);
+    J.mpad = 0;
+    if (sa == 0 && batch > 1) {
+        const int64_t mpad = cdiv(M, J.cfg->mr) * J.cfg->mr;
+        if ((size_t)mpad * (size_t)K * sizeof(float) <= PREPACK_MAX_BYTES) J.mpad = mpad;
+    }
+    if (nt <= 1 || !STRIATE_OPENMP) {
+        int prepacked = 0;
+        return run_products(&J, &W, 0, batch, sa, sb, sc, batch, 1, &prepacked);
+    }
+    int failed = 0;
+#if STRIATE_OPENMP
+#pragma omp parallel num_threads(nt)
+    {
+        int prepacked = 0;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < batch; ++b) {
+            int f;
+#pragma omp atomic read
+            f = failed;
+            if (f) continue;
+            if (run_products(&J, &W, b, b + 1, sa, sb, sc, batch, nt, &prepacked)) {
+#pragma omp atomic write
+                failed = 1;
+            }
         }
     }
 #endif
@@ -383,6 +654,26 @@ int st_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const
     if (!omp_in_parallel()) nt = omp_get_max_threads();
 #endif
     return sgemm_impl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+}
+
+int st_sgemm_batch(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float *A, int64_t lda, int64_t stride_a, const float *B, int64_t ldb,
+                   int64_t stride_b, float beta, float *C, int64_t ldc, int64_t stride_c,
+                   int64_t batch) {
+    int nt = 1;
+#if STRIATE_OPENMP
+    if (!omp_in_parallel()) nt = omp_get_max_threads();
+#endif
+    return sgemm_batch_impl(ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta,
+                            C, ldc, stride_c, batch, nt);
+}
+
+int st_sgemm_batch_serial(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *A, int64_t lda, int64_t stride_a, const float *B,
+                          int64_t ldb, int64_t stride_b, float beta, float *C, int64_t ldc,
+                          int64_t stride_c, int64_t batch) {
+    return sgemm_batch_impl(ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta,
+                            C, ldc, stride_c, batch, 1);
 }
 
 void st_sgemm_get_info(int arch, st_gemm_info *info) {

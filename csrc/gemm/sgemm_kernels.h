@@ -52,6 +52,8 @@ extern const st_sgemm_ukr_fn st_sgemm_ukr_avx2_6x16_edge[6];
 /* AVX-512F */
 void st_sgemm_ukr_avx512_14x32(int64_t kc, const float *a, const float *b, float *c,
                                int64_t ldc, int m, int n, float alpha, float beta);
+void st_sgemm_ukr_avx512_14x32_rows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                    float *c, int64_t ldc, int n, float alpha, float beta);
 void st_sgemm_ukr_avx512_14x32_bdirect(int64_t kc, const float *a, const float *b,
                                        int64_t ldb, float *c, int64_t ldc, int m, int n,
                                        float alpha, float beta);

@@ -38,6 +38,10 @@ NAMED = [
     (2, 16, 9, 11, 16, 3, 2, 1, (2, 0, 1, 1), (2, 1), 2),  # direct, grouped, dilated, asym.
     (3, 3, 13, 17, 10, 3, 3, 1, 1, 1, 1),            # RGB first layer
     (1, 8, 5, 40, 8, 5, 5, 1, (0, 0, 4, 0), 1, 1),   # direct: tall kernel, one-sided pad
+    (1, 37, 5, 7, 19, 1, 1, 1, 0, 1, 1),             # 1x1 batched GEMMs: batch 1, odd sizes
+    (5, 33, 3, 11, 29, 1, 1, 1, 0, 1, 1),            # 1x1: odd batch, HW 33
+    (3, 12, 4, 5, 9, 1, 1, 1, 0, 1, 3),              # 1x1, 3 groups of 4 -> 3
+    (4, 40, 6, 6, 70, 1, 1, 1, 0, 1, 1),             # 1x1: Cout over several 14-row tiles
 ]
 
 
@@ -210,8 +214,8 @@ def chunk_bytes():
     K.set_conv_chunk_bytes(saved)
 
 
-@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19]],
-                         ids=_ids)
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19],
+                                  NAMED[-1]], ids=_ids)  # last: 1x1, dW in 1 to 4 parts
 def test_chunking_invariance(case, chunk_bytes, threads):
     x, wt, b, gy, _ = _data(case)
     want = _all(case, x, wt, b, gy)
@@ -226,13 +230,27 @@ def test_chunking_invariance(case, chunk_bytes, threads):
     assert K.conv_chunk_bytes() == 8 << 20
 
 
-@pytest.mark.parametrize("case", [NAMED[1], NAMED[7], NAMED[10], NAMED[16]], ids=_ids)
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[7], NAMED[10], NAMED[16], NAMED[-1]],
+                         ids=_ids)
 def test_thread_invariance(case):
     x, wt, b, gy, _ = _data(case)
     one, two, two_again = per_thread_count(lambda: _all(case, x, wt, b, gy), (1, 2, 2))
     for a, c, c2 in zip(one, two, two_again):
         _close(c, a, "threads 1 vs 2")
         np.testing.assert_array_equal(c, c2)  # deterministic for a thread count
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_1x1_workload_shape(arch, n):
+    """The 1x1 path on a workload-g-like layer (256 -> 64 channels, 16 x 16): vs the reference,
+    and every result the same bits on 1 and 2 threads (dW summed over images in order)."""
+    case = (n, 256, 16, 16, 64, 1, 1, 1, 0, 1, 1)
+    x, wt, b, gy, ref = _data(case)
+    one, two = per_thread_count(lambda: _all(case, x, wt, b, gy), (1, 2))
+    for name, a, c, r in zip(("forward", "backward_data", "backward_weight", "bias"), one, two,
+                             ref):
+        _close(a, r, name)
+        np.testing.assert_array_equal(c, a, err_msg=name)
 
 
 def test_noncontiguous_and_float64_inputs():

@@ -200,3 +200,74 @@ def test_writes_stay_inside_out(arch, threads, rng, m, n, k):
     gemm(a, b, out, beta=0.5, trans_b=True)
     assert np.isnan(buf[:pad]).all() and np.isnan(buf[pad + m * n:]).all()
     _check(out, ref.gemm(a, b, np.ones((m, n), np.float32), trans_b=True, beta=0.5), k)
+
+
+# ---- batched products (st_sgemm_batch) -------------------------------------------------------
+
+BATCH_SHAPES = [(1, 1, 1, 1), (17, 33, 29, 3), (64, 256, 256, 3), (70, 45, 300, 5),
+                (13, 515, 9, 2), (257, 64, 200, 4), (5, 16, 40, 7),
+                (600, 8, 1000, 2)]  # last: A too big to keep packed (packed per product)
+
+
+def _batch_operands(rng, m, n, k, b, ta, tb, shared_a):
+    a = rng.standard_normal((1 if shared_a else b,) + ((k, m) if ta else (m, k)))
+    bm = rng.standard_normal((b,) + ((n, k) if tb else (k, n)))
+    return a.astype(np.float32), bm.astype(np.float32)
+
+
+def _op(x, t):
+    return np.swapaxes(x, -1, -2) if t else x
+
+
+@pytest.mark.parametrize("ta,tb", TRANS)
+@pytest.mark.parametrize("shape", BATCH_SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("shared_a", [True, False])
+def test_batch_independent(arch, threads, rng, ta, tb, shape, shared_a):
+    """c[i] = op(a_i) @ op(b_i): vs NumPy, and identical to the serial sgemm of each product."""
+    m, n, k, nb = shape
+    a, b = _batch_operands(rng, m, n, k, nb, ta, tb, shared_a)
+    c0 = rng.standard_normal((nb, m, n)).astype(np.float32)
+    c = c0.copy()
+    _C.sgemm_batch(ta, tb, 0.5, a, b, 2.0, c)
+    want = 0.5 * (_op(a.astype(np.float64), ta) @ _op(b.astype(np.float64), tb)) + 2.0 * c0
+    _check(c, want, k)
+    for i in range(nb):
+        one = c0[i].copy()
+        _C.sgemm(ta, tb, 0.5, a[0 if shared_a else i], b[i], 2.0, one, serial=True)
+        np.testing.assert_array_equal(c[i], one)
+
+
+@pytest.mark.parametrize("ta,tb", TRANS)
+@pytest.mark.parametrize("shape", BATCH_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_batch_sum(arch, rng, ta, tb, shape):
+    """c = sum_i op(a_i) @ op(b_i) (+ beta c): vs NumPy, same bits on 1, 2 and 3 threads and
+    serial, and equal to chained sgemm calls with beta = 1."""
+    m, n, k, nb = shape
+    a, b = _batch_operands(rng, m, n, k, nb, ta, tb, False)
+    c0 = rng.standard_normal((1, m, n)).astype(np.float32)
+
+    def run(serial=False):
+        c = c0.copy()
+        _C.sgemm_batch(ta, tb, 1.0, a, b, -1.0, c, serial=serial)
+        return c
+
+    outs = per_thread_count(run, (1, 2, 3)) + [run(serial=True)]
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+    want = (_op(a.astype(np.float64), ta) @ _op(b.astype(np.float64), tb)).sum(0) - c0[0]
+    _check(outs[0][0], want, k * nb)
+    chained = c0[0].copy()
+    for i in range(nb):
+        _C.sgemm(ta, tb, 1.0, a[i], b[i], -1.0 if i == 0 else 1.0, chained, serial=True)
+    np.testing.assert_array_equal(outs[0][0], chained)
+
+
+def test_batch_edge_cases(arch, threads, rng):
+    a, b = _batch_operands(rng, 5, 6, 0, 3, False, False, False)
+    c = np.full((3, 5, 6), 2.0, np.float32)
+    _C.sgemm_batch(False, False, 1.0, a, b, 0.5, c)  # K == 0: C scaled
+    np.testing.assert_array_equal(c, np.ones((3, 5, 6), np.float32))
+    a, b = _batch_operands(rng, 5, 6, 7, 3, False, False, True)
+    c = np.full((3, 5, 6), np.nan, np.float32)
+    _C.sgemm_batch(False, False, 1.0, a, b, 0.0, c)  # beta == 0 ignores NaN in C
+    _check(c, a.astype(np.float64) @ b, 7)

@@ -10,8 +10,13 @@
  *     registers.  Workspace per thread: one image-group's padded planes (C/groups or
  *     K/groups of them) plus 8 output planes; packed weights (K*(C/groups)*R*S floats,
  *     rounded up to multiples of 8 channels) in the calling thread's ST_WS_AUX.
- *   - 1x1, stride 1, pad 0: one GEMM per image and group directly on the NCHW image,
- *     Y[g] = W[g] (Kg x Cg) @ X[g] (Cg x HW); no column matrix.
+ *   - 1x1, stride 1, pad 0: per group, one batched GEMM (st_sgemm_batch) over the images
+ *     directly on the NCHW tensors, no column matrix: Y[n] = W (Kg x Cg) @ X[n] (Cg x HW)
+ *     and dX[n] = W^T @ dY[n] with W packed once per thread, threads taking images as they
+ *     come; dW^T = sum_n X[n] @ dY[n]^T summed over up to 8 fixed parts of the batch (fewer
+ *     when their partials, K*(C/groups) floats each in ST_WS_AUX, exceed the chunk budget),
+ *     threads taking parts as they come, partials added in order: results do not depend on
+ *     the thread count.
  *   - otherwise (and backward-weight always, except depthwise): im2col + GEMM per group,
  *     col2im for backward-data, GEMM with beta = 1 for backward-weight.  The column
  *     workspace a thread holds (slot ST_WS_COL) is at most
