@@ -48,6 +48,13 @@ static inline int64_t WG_NAME(wg_lanes)(const wg_planes *g, int64_t b, int64_t *
     return nl;
 }
 
+/* dst[xi * ps + l] = buf[xi * WG_L + l] for the 36 points and the nl real lanes */
+static inline void WG_NAME(wg_store36)(float *restrict dst, int64_t ps,
+                                       const float *restrict buf, int64_t nl) {
+    for (int xi = 0; xi < 36; ++xi)
+        for (int64_t l = 0; l < nl; ++l) dst[xi * ps + l] = buf[xi * WG_L + l];
+}
+
 /* B^T applied to 6 lanes-vectors s[0..5] (stride ss), result into t[0..5] (stride ts) */
 #define WG_BT(s, ss, t, ts)                                                                  \
     for (int l = 0; l < WG_L; ++l) {                                                         \
@@ -113,9 +120,7 @@ void WG_NAME(st_wino_input)(const float *restrict x, const wg_planes *g, float *
             float *o = d + i * 6 * WG_L;
             WG_BT(s, WG_L, o, WG_L)
         }
-        float *out = dst + b;
-        for (int xi = 0; xi < 36; ++xi)
-            for (int64_t l = 0; l < nl; ++l) out[xi * ps + l] = d[xi * WG_L + l];
+        WG_NAME(wg_store36)(dst + b, ps, d, nl);
     }
 }
 
@@ -175,9 +180,7 @@ void WG_NAME(st_wino_dy)(const float *restrict dy, const wg_planes *g, float *re
             float *r = m + i * 6 * WG_L;
             WG_A(s, WG_L, r, WG_L)
         }
-        float *out = dst + b;
-        for (int xi = 0; xi < 36; ++xi)
-            for (int64_t l = 0; l < nl; ++l) out[xi * ps + l] = m[xi * WG_L + l];
+        WG_NAME(wg_store36)(dst + b, ps, m, nl);
     }
 }
 
