@@ -92,12 +92,15 @@ static void wg_geom_init(wg_geom *g, int64_t N, int64_t Ci, int64_t Hi, int64_t 
     g->tH = (Ho + 3) / 4, g->tW = (Wo + 3) / 4, g->TI = g->tH * g->tW;
 }
 
-/* Images per chunk: the transformed tiles of a chunk (36 * (Ci + Co) floats per tile) fit
- * in ST_WINOGRAD_CHUNK_FACTOR chunk budgets, at least one image; chunks of equal size. */
+/* Images per chunk: the transformed tiles of a chunk (36 * (Ci + Co) floats per tile) stay
+ * within half the chunk budget, so they mostly live in cache between the transforms and the
+ * GEMMs, unless the GEMMs would then get fewer than ST_WINOGRAD_MIN_CHUNK_TILES columns;
+ * at least one image; chunks of equal size. */
 static int64_t wg_chunk(const wg_geom *g, int64_t ch_total) {
     const size_t per_image = sizeof(float) * 36 * (size_t)(ch_total * g->TI);
-    const size_t budget = ST_WINOGRAD_CHUNK_FACTOR * st_conv_get_chunk_bytes();
-    int64_t nb = (int64_t)(budget / per_image);
+    int64_t nb = (int64_t)(st_conv_get_chunk_bytes() / 2 / per_image);
+    const int64_t nb_tiles = (ST_WINOGRAD_MIN_CHUNK_TILES + g->TI - 1) / g->TI;
+    if (nb < nb_tiles) nb = nb_tiles;
     if (nb < 1) nb = 1;
     if (nb >= g->N) return g->N;
     const int64_t chunks = (g->N + nb - 1) / nb;

@@ -10,8 +10,8 @@
 #define ST_WINOGRAD_MIN_TILES 16
 #define ST_WINOGRAD_MIN_SCORE_DW 10.0
 #define ST_WINOGRAD_MIN_TILES_DW 16
-/* a chunk's transformed tiles fit in this many conv chunk budgets */
-#define ST_WINOGRAD_CHUNK_FACTOR 2
+/* a chunk holds at least this many tiles (the GEMMs' column count), memory permitting */
+#define ST_WINOGRAD_MIN_CHUNK_TILES 128
 
 /* 3x3, stride 1, dilation 1, groups 1 */
 int st_conv_winograd_applies(const st_conv_desc *d);

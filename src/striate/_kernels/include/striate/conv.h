@@ -83,9 +83,9 @@ int st_conv2d_backward_bias(const st_conv_desc *d, const float *dy, float *db);
  * It needs 2.25 instead of 9 multiplies per output and tap, at the price of float32
  * rounding a few times larger (relative error ~1e-5 instead of ~1e-6).  Workspace: the
  * transformed kernels (36*K*C floats, slot ST_WS_AUX), a chunk of images' transformed
- * tiles (36*(C+K) floats per 4x4 output tile, at most two chunk budgets or one image,
- * slot ST_WS_COL) and, for backward-weight, the 36*K*C accumulator (ST_WS_AUX).  Returns
- * the old mode. */
+ * tiles (36*(C+K) floats per 4x4 output tile; half the chunk budget, or enough images for
+ * 128 tiles, at least one image; slot ST_WS_COL) and, for backward-weight, the 36*K*C
+ * accumulator (ST_WS_AUX).  Returns the old mode. */
 enum { ST_WINOGRAD_NEVER = 0, ST_WINOGRAD_AUTO = 1, ST_WINOGRAD_ALWAYS = 2 };
 int st_conv_set_winograd(int mode);
 int st_conv_get_winograd(void);
