@@ -8,7 +8,7 @@
  * for forward/backward-data and for backward-weight */
 #define ST_WINOGRAD_MIN_SCORE 12.0
 #define ST_WINOGRAD_MIN_TILES 16
-#define ST_WINOGRAD_MIN_SCORE_DW 10.0
+#define ST_WINOGRAD_MIN_SCORE_DW 8.0
 #define ST_WINOGRAD_MIN_TILES_DW 16
 /* a chunk holds at least this many tiles (the GEMMs' column count), memory permitting */
 #define ST_WINOGRAD_MIN_CHUNK_TILES 128

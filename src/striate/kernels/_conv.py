@@ -64,7 +64,7 @@ def set_conv_winograd(mode: str) -> str:
 
     Args:
         mode: ``"auto"`` (default: where a cost model says it is faster: roughly
-            C*K/(C+K) >= 12 (>= 10 for the weight gradient) and at least 16 4x4 output
+            C*K/(C+K) >= 12 (>= 8 for the weight gradient) and at least 16 4x4 output
             tiles per call), ``"never"`` (im2col/direct kernels only) or ``"always"`` (wherever it
             applies).  Also settable with the environment variable
             ``STRIATE_CONV_WINOGRAD`` read at import.
