@@ -508,6 +508,73 @@ static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_
     return failed ? ST_ENOMEM : ST_OK;
 }
 
+/* ---- one row or one column: GEMV --------------------------------------------------------- */
+
+#define GV_NAME(f) f##_generic
+#include "sgemv_impl.h"
+#undef GV_NAME
+
+typedef void (*gv_fn)(int64_t, int64_t, const float *, int64_t, const float *, float *,
+                      int64_t, float, float);
+#define GV_DECLARE(sfx)                                                                      \
+    void st_sgemv_dot_##sfx(int64_t, int64_t, const float *, int64_t, const float *,        \
+                            float *, int64_t, float, float);                                 \
+    void st_sgemv_axpy_##sfx(int64_t, int64_t, const float *, int64_t, const float *,       \
+                             float *, int64_t, float, float);
+GV_DECLARE(avx2)
+GV_DECLARE(avx512)
+
+static const struct {
+    gv_fn dot, axpy;
+} GV_TABLE[ST_ARCH_COUNT] = {
+    [ST_ARCH_GENERIC] = {st_sgemv_dot_generic, st_sgemv_axpy_generic},
+    [ST_ARCH_AVX2] = {st_sgemv_dot_avx2, st_sgemv_axpy_avx2},
+    [ST_ARCH_AVX512] = {st_sgemv_dot_avx512, st_sgemv_axpy_avx512},
+};
+
+/* M == 1 or N == 1 (K > 0, alpha != 0): the product is a matrix-vector one, bound by reading
+ * the matrix once, where packing would cost as much as the arithmetic.  The output vector y
+ * is either a row of C (M == 1) or a column (N == 1); it is a row-wise dot product with the
+ * matrix when the matrix's rows run along K, else a sum of scaled rows (axpy).  A strided
+ * vector operand is gathered into the PACK_B workspace first.  Threads take blocks of
+ * outputs (multiples of 4 rows / GV_W columns, so every output is summed exactly as on one
+ * thread). */
+static int sgemv_run(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                     float *C, int64_t ldc, int nt) {
+    const float *R, *xs;
+    int64_t n, incx, ldr, incy;
+    int dot;
+    if (N == 1) { /* y = column of C; x = op(B)[:, 0]; matrix op(A) */
+        n = M, incy = ldc, xs = B, incx = tb ? 1 : ldb, R = A, ldr = lda, dot = !ta;
+    } else { /* y = row of C; x = op(A)[0, :]; matrix op(B) */
+        n = N, incy = 1, xs = A, incx = ta ? lda : 1, R = B, ldr = ldb, dot = tb;
+    }
+    const float *x = xs;
+    if (incx != 1 && K > 1) {
+        float *buf = (float *)st_workspace(ST_WS_PACK_B, sizeof(float) * (size_t)K);
+        if (!buf) return ST_ENOMEM;
+        for (int64_t k = 0; k < K; ++k) buf[k] = xs[k * incx];
+        x = buf;
+    }
+    const gv_fn f = dot ? GV_TABLE[st_arch_get()].dot : GV_TABLE[st_arch_get()].axpy;
+    const double flops = 2.0 * (double)n * (double)K;
+    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
+        int cap = (int)(flops / PAR_MIN_FLOPS);
+        nt = cap < 1 ? 1 : cap;
+    }
+    const int64_t unit = dot ? 4 : GV_W;
+    int64_t chunk = cdiv(cdiv(n, nt), unit) * unit;
+    if (chunk < unit) chunk = unit;
+    const int64_t chunks = cdiv(n, chunk);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t o0 = c * chunk, len = min64(chunk, n - o0);
+        f(len, K, dot ? R + o0 * ldr : R + o0, ldr, x, C + o0 * incy, incy, alpha, beta);
+    }
+    return ST_OK;
+}
+
 static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                       float *C, int64_t ldc, int nt) {
@@ -516,6 +583,7 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         scale_c(M, N, beta, C, ldc);
         return ST_OK;
     }
+    if (M == 1 || N == 1) return sgemv_run(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
     const double flops = 2.0 * (double)M * (double)N * (double)K;
     if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
         int cap = (int)(flops / PAR_MIN_FLOPS);
@@ -587,6 +655,14 @@ static int sgemm_batch_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, flo
     const int sum = sc == 0;
     if (K <= 0 || alpha == 0.f) {
         for (int64_t b = 0; b < (sum ? 1 : batch); ++b) scale_c(M, N, beta, C + b * sc, ldc);
+        return ST_OK;
+    }
+    if (M == 1 || N == 1) { /* matrix-vector products, one after another (summing: in order) */
+        for (int64_t b = 0; b < batch; ++b) {
+            int st = sgemv_run(ta, tb, M, N, K, alpha, A + b * sa, lda, B + b * sb, ldb,
+                               sum && b > 0 ? 1.f : beta, C + b * sc, ldc, nt);
+            if (st) return st;
+        }
         return ST_OK;
     }
     const double flops = 2.0 * (double)M * (double)N * (double)K * (double)batch;

@@ -271,3 +271,55 @@ def test_batch_edge_cases(arch, threads, rng):
     c = np.full((3, 5, 6), np.nan, np.float32)
     _C.sgemm_batch(False, False, 1.0, a, b, 0.0, c)  # beta == 0 ignores NaN in C
     _check(c, a.astype(np.float64) @ b, 7)
+
+
+# ---- one row or one column (the matrix-vector path) -------------------------------------------
+
+GEMV_SHAPES = [(1, 1, 1), (1, 17, 1), (1, 5, 3), (1, 100, 127), (1, 33, 1024), (1, 7, 1025),
+               (1, 4100, 64), (1, 300, 2100), (3, 40, 1), (4, 16, 1), (5, 15, 1), (129, 4100, 1),
+               (2051, 9, 1)]
+
+
+@pytest.mark.parametrize("ta,tb", TRANS)
+@pytest.mark.parametrize("shape", GEMV_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_gemv_shapes(arch, threads, rng, ta, tb, shape):
+    """M == 1 or N == 1 (dot and axpy forms, strided vector operands) vs NumPy, with alpha
+    and beta, and beta == 0 ignoring NaN in C."""
+    m, k, n = shape
+    a, b = _operands(rng, m, n, k, ta, tb)
+    c0 = rng.standard_normal((m, n)).astype(np.float32)
+    got = gemm(a, b, c0.copy(), trans_a=ta, trans_b=tb, alpha=0.5, beta=-2.0)
+    _check(got, ref.gemm(a, b, c0, trans_a=ta, trans_b=tb, alpha=0.5, beta=-2.0), k)
+    nan = np.full((m, n), np.nan, np.float32)
+    got = gemm(a, b, nan, trans_a=ta, trans_b=tb)
+    _check(got, ref.gemm(a, b, trans_a=ta, trans_b=tb), k)
+
+
+@pytest.mark.parametrize("shape", [(1, 3000, 5000), (6001, 700, 1)], ids=["row", "column"])
+def test_gemv_threads_bit_identical(rng, shape):
+    """Threads split outputs, never K: 1, 2 and 3 threads give the same bits."""
+    m, k, n = shape
+    a, b = _operands(rng, m, n, k, False, False)
+    outs = per_thread_count(lambda: gemm(a, b), (1, 2, 3))
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+    _check(outs[0], ref.gemm(a, b), k)
+
+
+@pytest.mark.parametrize("ta,tb", TRANS)
+@pytest.mark.parametrize("m,k,n", [(1, 37, 50), (45, 37, 1), (1, 33, 1)])
+def test_gemv_strided_operands(arch, threads, rng, ta, tb, m, k, n):
+    """Operands that are columns (or rows) of wider matrices, as C callers pass them: the
+    vector operand is read with its stride."""
+    pad = 3
+    a_rows, a_cols = (k, m) if ta else (m, k)
+    b_rows, b_cols = (n, k) if tb else (k, n)
+    a_full = rng.standard_normal((a_rows, a_cols + pad)).astype(np.float32)
+    b_full = rng.standard_normal((b_rows, b_cols + pad)).astype(np.float32)
+    c_full = np.full((m, n + pad), 7.0, np.float32)
+    _C.sgemm_ld(ta, tb, m, n, k, 1.5, a_full.ravel(), a_cols + pad, b_full.ravel(), b_cols + pad,
+                0.0, c_full.ravel(), n + pad)
+    a, b = a_full[:, :a_cols], b_full[:, :b_cols]
+    _check(c_full[:, :n], 1.5 * ref.gemm(np.ascontiguousarray(a), np.ascontiguousarray(b),
+                                         trans_a=ta, trans_b=tb), k)
+    assert (c_full[:, n:] == 7.0).all()  # nothing outside C's columns is written

@@ -23,6 +23,26 @@ def sgemm(bint trans_a, bint trans_b, float alpha, const float[:, ::1] a,
     _check(status)
 
 
+def sgemm_ld(bint trans_a, bint trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+             const float[::1] a, int64_t lda, const float[::1] b, int64_t ldb, float beta,
+             float[::1] c, int64_t ldc):
+    """st_sgemm on flat buffers with explicit leading dimensions (row strides), as C callers
+    use it (e.g. on a column of a wider matrix).  Checks only that every addressed element
+    lies inside its buffer."""
+    cdef int64_t ra = K if trans_a else M, ca = M if trans_a else K
+    cdef int64_t rb = N if trans_b else K, cb = K if trans_b else N
+    if M <= 0 or N <= 0 or K <= 0:
+        raise ValueError("sgemm_ld: M, N and K must be positive")
+    if (lda < ca or ldb < cb or ldc < N or (ra - 1) * lda + ca > a.shape[0]
+            or (rb - 1) * ldb + cb > b.shape[0] or (M - 1) * ldc + N > c.shape[0]):
+        raise ValueError("sgemm_ld: a leading dimension or a buffer is too small")
+    cdef int status
+    with nogil:
+        status = st_sgemm(trans_a, trans_b, M, N, K, alpha, &a[0], lda, &b[0], ldb, beta,
+                          &c[0], ldc)
+    _check(status)
+
+
 def sgemm_batch(bint trans_a, bint trans_b, float alpha, const float[:, :, ::1] a,
                 const float[:, :, ::1] b, float beta, float[:, :, ::1] c, bint serial=False):
     """Batched sgemm (no checks): product i uses a[i] and b[i], or a[0] / b[0] for all when
