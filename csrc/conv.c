@@ -979,6 +979,9 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
 
 static int use_dw(const st_conv_desc *d) {
     dw_geom g;
+    /* a single-channel input with a strided kernel (a patch embedding, say) has few outputs
+     * per weight: one im2col GEMM does it far faster than the per-plane direct loops */
+    if (d->C == 1 && d->groups == 1 && (d->stride_h > 1 || d->stride_w > 1)) return 0;
     return is_depthwise(d) && dw_geom_init(d, &g);
 }
 

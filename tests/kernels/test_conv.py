@@ -31,6 +31,8 @@ NAMED = [
     (2, 3, 5, 6, 4, 5, 6, 1, 0, 1, 1),               # kernel == input
     (2, 3, 4, 5, 4, 6, 7, 1, 1, 1, 1),               # kernel == padded input
     (1, 1, 28, 28, 33, 3, 3, 1, 1, 1, 1),            # first layer (Cin 1), Cout 33
+    (3, 1, 28, 28, 16, 4, 4, 4, 0, 1, 1),            # patch embedding (Cin 1, stride = kernel)
+    (2, 1, 13, 11, 5, 3, 3, 2, 1, 1, 1),             # Cin 1, strided: im2col, not depthwise
     (2, 70, 5, 4, 35, 3, 3, 1, 1, 1, 1),             # deep reduction, Cout 35
     (1, 2, 17, 3, 3, 3, 1, (2, 1), (1, 1, 0, 0), 1, 1),  # tall thin
     (3, 2, 23, 24, 3, 3, 3, 1, 1, 1, 1),             # >= 512 outputs per image (no batching)
