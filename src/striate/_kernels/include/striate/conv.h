@@ -1,7 +1,9 @@
 /* striate 2-D convolution, NCHW float32: forward, backward-data, backward-weight, bias.
  *
  * Algorithms (chosen per call from the descriptor and the ISA path, never by the caller):
- *   - depthwise (groups == C, any channel multiplier K / C, including C == 1): a direct
+ *   - 3x3, stride 1, undilated, ungrouped, enough channels: Winograd F(4x4, 3x3) in all three
+ *     directions (conv_winograd.c; see st_conv_set_winograd below for the rule and memory).
+ *   - depthwise (groups == C > 1, any channel multiplier K / C): a direct
  *     kernel over zero-padded planes whose inner loops are compiled per ISA
  *     (conv_dw_impl.h; AVX-512 intrinsics in conv_avx512_dw.c), selected with st_arch_get().
  *     Workspace per thread: one padded plane plus one output plane.
