@@ -22,6 +22,10 @@ WORKLOADS = {
     "conv64x576x1024": (64, 576, 1024),
     "conv128x1152x256": (128, 1152, 256),
     "conv512x4608x16": (512, 4608, 16),
+    # matrix-vector products (batch-1 linear layers; not WORKLOADS rows)
+    "gemv1x4608x512": (1, 4608, 512),
+    "gemv512x4608x1": (512, 4608, 1),
+    "gemv1x2048x2048": (1, 2048, 2048),
 }
 
 
