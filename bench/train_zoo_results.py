@@ -27,9 +27,10 @@ RECIPES: dict[str, list[str]] = {
     "vit_tiny": ["--model", "vit_tiny", "--augment", "light", "--optimizer", "adamw",
                  "--lr", "2e-3", "--weight-decay", "0.05", "--schedule", "onecycle",
                  "--epochs", "20"],
+    # depth 100, k = 12: 0.77M parameters, about 1100 s per epoch on 2 cores
     "densenet_bc": ["--model", "densenet_bc", "--augment", "light", "--optimizer", "sgd",
                     "--lr", "0.1", "--weight-decay", "1e-4", "--schedule", "onecycle",
-                    "--epochs", "20"],
+                    "--epochs", "15"],
     "small_cnn": ["--model", "small_cnn", "--augment", "light", "--model-cfg",
                   "convs_per_stage=2", "--epochs", "15"],
 }
