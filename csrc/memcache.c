@@ -22,6 +22,7 @@
 #define MC_MAGIC_LARGE 0x5354524941544531ull
 #define MC_MAGIC_SMALL 0x5354524941544530ull
 #define MC_CLASSES (64 * 8)
+#define ST_MC_MAX_BYTES ((size_t)1 << 60) /* larger requests fail (NULL), as malloc's would */
 
 /* A small block's header is only its first two fields (magic, cap = requested bytes); the
  * other two exist in large blocks' 64-byte headers only. */
@@ -78,6 +79,7 @@ void *st_mc_malloc(size_t n) {
         h->cap = n;
         return (char *)h + MC_HDR_SMALL;
     }
+    if (n > ST_MC_MAX_BYTES) return NULL; /* its size class would overflow size_t */
     size_t cap;
     const int c = mc_class(n, &cap);
     mc_hdr *h = NULL;

@@ -134,3 +134,13 @@ def test_bad_environment(env, msg):
                          capture_output=True, text=True, check=False)
     assert out.returncode != 0
     assert msg in out.stderr and "expected" in out.stderr
+
+
+def test_absurd_sizes_raise_memory_error(cache_on):
+    for nbytes in (2**61, 2**62 + 3):
+        with pytest.raises(MemoryError):
+            np.empty(nbytes, np.uint8)
+    a = np.zeros(10, np.float32)
+    with pytest.raises((MemoryError, ValueError)):
+        a.resize(2**61, refcheck=False)
+    np.testing.assert_array_equal(a, np.zeros(10, np.float32))
