@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "striate/runtime.h"
@@ -39,10 +40,14 @@ static int g_limit_known = 0; /* the default limit is read on first use */
 static uint64_t g_hits = 0, g_misses = 0;
 static atomic_flag g_lock = ATOMIC_FLAG_INIT;
 
+/* a child forked while another thread held the lock must not wait for it forever */
+static void after_fork_child(void) { atomic_flag_clear_explicit(&g_lock, memory_order_release); }
+
 static void lock(void) {
     while (atomic_flag_test_and_set_explicit(&g_lock, memory_order_acquire)) {
     }
-    if (!g_limit_known) { /* default: a quarter of the physical memory */
+    if (!g_limit_known) { /* first use: the default limit, a quarter of the physical memory */
+        pthread_atfork(NULL, NULL, after_fork_child);
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         g_limit = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 4
                                         : ST_MC_FALLBACK_LIMIT;

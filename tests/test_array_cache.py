@@ -144,3 +144,15 @@ def test_absurd_sizes_raise_memory_error(cache_on):
     with pytest.raises((MemoryError, ValueError)):
         a.resize(2**61, refcheck=False)
     np.testing.assert_array_equal(a, np.zeros(10, np.float32))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_allocates(cache_on):
+    big = np.ones(3 * MB, np.uint8)
+    del big  # a cached block in the parent
+    pid = os.fork()
+    if pid == 0:  # child: reuse and allocate through the inherited cache, then leave at once
+        ok = int(np.ones(3 * MB, np.uint8).sum()) == 3 * MB and np.zeros(5 * MB).sum() == 0
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
