@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -68,8 +69,9 @@ def run_one(model: str, runs: str, threads: int | None, smoke: bool, log) -> Non
 
 def table(runs: str, models: list[str]) -> str:
     """The markdown table of the finished runs among ``models``."""
-    lines = ["| model | parameters | test accuracy | epochs | seconds / epoch | threads | "
-             "`striate train` arguments |", "|---|---|---|---|---|---|---|"]
+    header = ("| model | parameters | test accuracy | epochs | seconds / epoch (median) | threads "
+              "| `striate train` arguments |")
+    lines = [header, "|---|---|---|---|---|---|---|"]
     for model in models:
         out = os.path.join(runs, model)
         if not os.path.exists(os.path.join(out, "metrics.json")):
@@ -80,7 +82,7 @@ def table(runs: str, models: list[str]) -> str:
         secs = [r["epoch_seconds"] for r in rows if "epoch_seconds" in r]
         n_params = _count_params(out)
         lines.append(f"| {model} | {n_params:,} | {100 * m['test']['accuracy']:.2f}% | "
-                     f"{m['epochs']} | {sum(secs) / max(1, len(secs)):.0f} | "
+                     f"{m['epochs']} | {statistics.median(secs) if secs else 0:.0f} | "
                      f"{m['threads']} | `{' '.join(RECIPES.get(model, []))}` |")
     return "\n".join(lines) + "\n"
 
