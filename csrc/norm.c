@@ -5,7 +5,8 @@
  * between planes C * S apart and ran several times slower).  Each block's mean and M2 come
  * from two passes over the block (in L1) into a workspace; a serial pass merges each
  * channel's blocks in double by Chan's formula, always in (n, block) order, so the statistics
- * do not depend on the thread count; a second parallel pass writes the output.  The backward
+ * do not depend on the thread count; a second parallel pass writes the output.  x may have a
+ * wider image stride than C x S (a channel slice read in place); the other arrays are dense.  The backward
  * works the same way with the sums of gy and gy * (x - mean).  An (N, C) input (S = 1) runs
  * on column chunks with double accumulators.
  * Layer norm runs one task per row; its weight/bias gradients are summed per fixed group of
@@ -91,7 +92,7 @@ static void row_moments(const st_norm_ops *o, const float *x, int64_t M, double 
 /* ---- batch norm --------------------------------------------------------------------------- */
 
 typedef struct {
-    int64_t N, C, S, bps; /* bps: blocks per plane */
+    int64_t N, C, S, bps, xs; /* bps: blocks per plane; xs: x's image stride */
 } st_bn_geom;
 
 /* Blocks per dynamic-schedule chunk: about ST_NORM_CHUNK elements. */
@@ -106,6 +107,12 @@ static int64_t bn_mblock(const st_bn_geom *g, int64_t t, int64_t *c, int64_t *le
     *c = p % g->C;
     *len = g->S - s0 < ST_NORM_BLOCK ? g->S - s0 : ST_NORM_BLOCK;
     return p * g->S + s0;
+}
+
+/* Offset in x of the element at offset `off` of a contiguous N x C x S tensor. */
+static int64_t bn_xoff(const st_bn_geom *g, int64_t off) {
+    const int64_t img = g->C * g->S;
+    return g->xs == img ? off : (off / img) * g->xs + off % img;
 }
 
 /* Index in memory order of the j-th block of channel c (j = n * bps + k). */
@@ -125,7 +132,8 @@ static void bn_finish(const st_moments *mo, int64_t c, const float *weight, cons
     *b = bias ? bias[c] : 0.f;
 }
 
-static void bn_cols_forward(int64_t N, int64_t C, const float *x, const float *weight,
+static void bn_cols_forward(int64_t N, int64_t C, const float *x, int64_t xs,
+                            const float *weight,
                             const float *bias, float eps, float *y, float *mean, float *invstd,
                             float *var) {
     const int64_t nch = ceil_div(C, ST_NORM_COLS);
@@ -136,11 +144,11 @@ static void bn_cols_forward(int64_t N, int64_t C, const float *x, const float *w
         float m[ST_NORM_COLS], a[ST_NORM_COLS], b[ST_NORM_COLS];
         for (int64_t j = 0; j < w; ++j) s[j] = q[j] = 0.0;
         for (int64_t n = 0; n < N; ++n)
-            for (int64_t j = 0; j < w; ++j) s[j] += x[n * C + c0 + j];
+            for (int64_t j = 0; j < w; ++j) s[j] += x[n * xs + c0 + j];
         for (int64_t j = 0; j < w; ++j) s[j] /= (double)N;
         for (int64_t n = 0; n < N; ++n)
             for (int64_t j = 0; j < w; ++j) {
-                const double d = x[n * C + c0 + j] - s[j];
+                const double d = x[n * xs + c0 + j] - s[j];
                 q[j] += d * d;
             }
         for (int64_t j = 0; j < w; ++j) {
@@ -150,19 +158,19 @@ static void bn_cols_forward(int64_t N, int64_t C, const float *x, const float *w
         }
         for (int64_t n = 0; n < N; ++n)
             for (int64_t j = 0; j < w; ++j)
-                y[n * C + c0 + j] = (x[n * C + c0 + j] - m[j]) * a[j] + b[j];
+                y[n * C + c0 + j] = (x[n * xs + c0 + j] - m[j]) * a[j] + b[j];
     }
 }
 
-int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x,
+int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
                             const float *weight, const float *bias, float eps, float *y,
                             float *mean, float *invstd, float *var) {
     if (S == 1) {
-        bn_cols_forward(N, C, x, weight, bias, eps, y, mean, invstd, var);
+        bn_cols_forward(N, C, x, xs, weight, bias, eps, y, mean, invstd, var);
         return ST_OK;
     }
     const st_norm_ops *o = ops();
-    const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK)};
+    const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK), xs};
     const int64_t total = N * C * S;
     (void)total;
     /* Block-parallel statistics in memory order, serial merge per channel, block-parallel
@@ -176,7 +184,7 @@ int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x,
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
-        block_moments(o, x + off, len, &part[2 * t], &part[2 * t + 1]);
+        block_moments(o, x + bn_xoff(&g, off), len, &part[2 * t], &part[2 * t + 1]);
     }
 #pragma omp parallel for schedule(static) if (T > ST_NORM_MERGE_PAR_MIN)
     for (int64_t c = 0; c < C; ++c) {
@@ -193,13 +201,13 @@ int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x,
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
-        o->affine(x + off, len, mean[c], ab[2 * c], ab[2 * c + 1], y + off);
+        o->affine(x + bn_xoff(&g, off), len, mean[c], ab[2 * c], ab[2 * c + 1], y + off);
     }
     return ST_OK;
 }
 
-int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, const float *mean,
-                           const float *scale, const float *shift, float *y) {
+int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
+                           const float *mean, const float *scale, const float *shift, float *y) {
     const st_norm_ops *o = ops();
     const int64_t total = N * C * S;
     (void)total;
@@ -209,7 +217,7 @@ int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, cons
 #pragma omp parallel for schedule(dynamic, rt) if (total > ST_NORM_PAR_MIN)
         for (int64_t n = 0; n < N; ++n)
             for (int64_t c = 0; c < C; ++c)
-                y[n * C + c] = (x[n * C + c] - mean[c]) * scale[c] + shift[c];
+                y[n * C + c] = (x[n * xs + c] - mean[c]) * scale[c] + shift[c];
         return ST_OK;
     }
     /* Blocks in memory order (channel-major order would jump between planes). */
@@ -219,7 +227,8 @@ int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, cons
     for (int64_t t = 0; t < T; ++t) {
         const int64_t p = t / bps, s0 = (t % bps) * ST_NORM_BLOCK, c = p % C;
         const int64_t len = S - s0 < ST_NORM_BLOCK ? S - s0 : ST_NORM_BLOCK;
-        o->affine(x + p * S + s0, len, mean[c], scale[c], shift[c], y + p * S + s0);
+        o->affine(x + (p / C) * xs + (p % C) * S + s0, len, mean[c], scale[c], shift[c],
+                  y + p * S + s0);
     }
     return ST_OK;
 }
@@ -237,8 +246,8 @@ static void bn_bwd_finish(int64_t c, double M, double sg, double sgx, const floa
 }
 
 static void bn_cols_backward(int64_t N, int64_t C, const float *gy, const float *x,
-                             const float *weight, const float *mean, const float *invstd,
-                             float *gx, float *dweight, float *dbias) {
+                             int64_t xs, const float *weight, const float *mean,
+                             const float *invstd, float *gx, float *dweight, float *dbias) {
     const int64_t nch = ceil_div(C, ST_NORM_COLS);
 #pragma omp parallel for schedule(dynamic) if (N * C > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < nch; ++t) {
@@ -250,7 +259,7 @@ static void bn_cols_backward(int64_t N, int64_t C, const float *gy, const float 
             for (int64_t j = 0; j < w; ++j) {
                 const float g = gy[n * C + c0 + j];
                 sg[j] += g;
-                sgx[j] += (double)g * ((double)x[n * C + c0 + j] - mean[c0 + j]);
+                sgx[j] += (double)g * ((double)x[n * xs + c0 + j] - mean[c0 + j]);
             }
         for (int64_t j = 0; j < w; ++j)
             bn_bwd_finish(c0 + j, (double)N, sg[j], sgx[j], weight, invstd, dweight, dbias,
@@ -259,19 +268,20 @@ static void bn_cols_backward(int64_t N, int64_t C, const float *gy, const float 
             for (int64_t n = 0; n < N; ++n)
                 for (int64_t j = 0; j < w; ++j)
                     gx[n * C + c0 + j] = k[j][0] * gy[n * C + c0 + j] +
-                                         k[j][1] * (x[n * C + c0 + j] - mean[c0 + j]) + k[j][2];
+                                         k[j][1] * (x[n * xs + c0 + j] - mean[c0 + j]) +
+                                         k[j][2];
     }
 }
 
 int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
-                               const float *x, const float *weight, const float *mean,
+                               const float *x, int64_t xs, const float *weight, const float *mean,
                                const float *invstd, float *gx, float *dweight, float *dbias) {
     if (S == 1) {
-        bn_cols_backward(N, C, gy, x, weight, mean, invstd, gx, dweight, dbias);
+        bn_cols_backward(N, C, gy, x, xs, weight, mean, invstd, gx, dweight, dbias);
         return ST_OK;
     }
     const st_norm_ops *o = ops();
-    const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK)};
+    const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK), xs};
     const int64_t total = N * C * S;
     (void)total;
     const double M = (double)N * (double)S;
@@ -284,7 +294,7 @@ int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
-        o->dot(gy + off, x + off, len, mean[c], &part[2 * t], &part[2 * t + 1]);
+        o->dot(gy + off, x + bn_xoff(&g, off), len, mean[c], &part[2 * t], &part[2 * t + 1]);
     }
 #pragma omp parallel for schedule(static) if (T > ST_NORM_MERGE_PAR_MIN)
     for (int64_t c = 0; c < C; ++c) {
@@ -301,8 +311,8 @@ int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
-        o->lincomb(gy + off, x + off, len, k[3 * c], k[3 * c + 1], mean[c], k[3 * c + 2],
-                   gx + off);
+        o->lincomb(gy + off, x + bn_xoff(&g, off), len, k[3 * c], k[3 * c + 1], mean[c],
+                   k[3 * c + 2], gx + off);
     }
     return ST_OK;
 }

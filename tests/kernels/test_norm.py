@@ -12,6 +12,7 @@ from _helpers import numgrad, per_thread_count
 
 from striate import kernels as K
 from striate.backend import reference as R
+from striate.kernels._norm import _images_in_place
 
 # (N, C, *spatial): batch 1, odd/prime sizes, (N, C) BatchNorm1d, planes longer than one
 # statistics block (4096), few and many channels.
@@ -66,6 +67,38 @@ def test_batch_norm_matches_reference(arch, threads, rng, affine):
         np.testing.assert_allclose(K.batch_norm_eval_forward(x, rm, rv, w, b, 1e-3),
                                    R.batch_norm_eval_forward(*_f64(x, rm, rv, w, b), 1e-3),
                                    rtol=2e-6, atol=2e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 5, 7), (3, 5), (4, 3, 17, 19), (2, 3, 4099),
+                                   (16, 12, 8, 8)])
+def test_batch_norm_reads_channel_slices_in_place(arch, threads, rng, shape):
+    # a channel slice of a wider tensor (a DenseNet block's feature buffer) is read where it
+    # lies: the same bits as its contiguous copy, and x is not copied
+    n, c = shape[:2]
+    buf = _data(rng, (n, c + 5) + shape[2:], loc=1.0, scale=3.0)
+    x = buf[:, :c]
+    assert n == 1 or not x.flags.c_contiguous
+    assert _images_in_place(x)
+    xc = np.ascontiguousarray(x)
+    w, b, g = _data(rng, c), _data(rng, c), _data(rng, shape)
+    got = K.batch_norm_train_forward(x, w, b, 1e-5, return_var=True)
+    want = K.batch_norm_train_forward(xc, w, b, 1e-5, return_var=True)
+    _close(got, want, 0, 0)
+    assert got[0].flags.c_contiguous
+    mean, invstd = want[1], want[2]
+    _close(K.batch_norm_backward(g, x, w, mean, invstd),
+           K.batch_norm_backward(g, xc, w, mean, invstd), 0, 0)
+    rm, rv = _data(rng, c), np.abs(_data(rng, c)) + 0.1
+    np.testing.assert_array_equal(K.batch_norm_eval_forward(x, rm, rv, w, b),
+                                  K.batch_norm_eval_forward(xc, rm, rv, w, b))
+    # layouts the kernels cannot read in place are copied first: same results
+    odds = [buf[::-1, :c], np.swapaxes(xc, 0, 1).copy().swapaxes(0, 1)]
+    if len(shape) > 2:
+        odds.append(buf[:, :c, ::-1])
+    for odd in odds:
+        assert n == 1 or not _images_in_place(odd)
+        _close(K.batch_norm_train_forward(odd, w, b, 1e-5),
+               K.batch_norm_train_forward(np.ascontiguousarray(odd), w, b, 1e-5), 0, 0)
 
 
 @pytest.mark.parametrize("affine", ["none", "weight", "bias", "both"])

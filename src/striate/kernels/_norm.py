@@ -22,13 +22,37 @@ def _vec(name: str, v, n: int, fn: str, what: str) -> np.ndarray | None:
 
 
 def _nchw(x, fn: str) -> tuple[np.ndarray, int, int, int]:
-    x = as_f32("x", x, fn)
+    x = as_f32("x", x, fn) if not _images_in_place(x) else x
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, *), got shape "
                          f"{x.shape}")
     n, c = x.shape[:2]
     s = int(np.prod(x.shape[2:], dtype=np.int64))
     return x, n, c, s
+
+
+def _images_in_place(x) -> bool:
+    """Whether the batch-norm kernels can read ``x`` where it lies: a float32 array of at
+    least 2 dimensions whose images ``x[i]`` are each C-contiguous, a whole number of floats
+    apart and not overlapping (a channel slice ``buf[:, :c]`` of a contiguous tensor, as in
+    a DenseNet block)."""
+    if not (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim >= 2):
+        return False
+    if x.flags.c_contiguous:
+        return True
+    st = x.strides[0]
+    return (x.size > 0 and x[0].flags.c_contiguous and st > 0 and st % 4 == 0
+            and st // 4 >= x[0].size)
+
+
+def _flat_images(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """``x`` (checked by :func:`_images_in_place`) as a flat float32 span from its first to
+    its last element, and the image stride in floats."""
+    if x.flags.c_contiguous:
+        return x.reshape(-1), int(np.prod(x.shape[1:], dtype=np.int64))
+    xs = x.strides[0] // 4
+    span = (x.shape[0] - 1) * xs + x[0].size
+    return np.lib.stride_tricks.as_strided(x, shape=(span,), strides=(4,), writeable=False), xs
 
 
 def _grads(grads, fn: str) -> tuple[bool, bool, bool]:
@@ -82,13 +106,13 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
         raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
     w = _vec("weight", weight, c, fn, f"x of shape {x.shape}")
     b = _vec("bias", bias, c, fn, f"x of shape {x.shape}")
-    y = np.empty_like(x)
+    y = np.empty(x.shape, np.float32)
     mean = np.empty(c, np.float32)
     invstd = np.empty(c, np.float32)
     var = np.empty(c, np.float32) if return_var else None
     if c:
-        _C.batch_norm_train(n, c, s, x.reshape(-1), w, b, float(eps), y.reshape(-1), mean,
-                            invstd, var)
+        _C.batch_norm_train(n, c, s, *_flat_images(x), w, b, float(eps), y.reshape(-1),
+                            mean, invstd, var)
     return (y, mean, invstd, var) if return_var else (y, mean, invstd)
 
 
@@ -124,9 +148,9 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
         scale = scale * w
     scale = scale.astype(np.float32)
     shift = b if b is not None else np.zeros(c, np.float32)
-    y = np.empty_like(x)
+    y = np.empty(x.shape, np.float32)
     if x.size:
-        _C.batch_norm_eval(n, c, s, x.reshape(-1), m, scale, shift, y.reshape(-1))
+        _C.batch_norm_eval(n, c, s, *_flat_images(x), m, scale, shift, y.reshape(-1))
     return y
 
 
@@ -162,11 +186,11 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     m = _vec("mean", mean, c, fn, what)
     i = _vec("invstd", invstd, c, fn, what)
     want = _grads(grads, fn)
-    gx = np.empty_like(x) if want[0] else None
+    gx = np.empty(x.shape, np.float32) if want[0] else None
     gw = np.zeros(c, np.float32) if want[1] else None
     gb = np.zeros(c, np.float32) if want[2] else None
     if x.size and any(want):
-        _C.batch_norm_backward(n, c, s, gy.reshape(-1), x.reshape(-1), w, m, i,
+        _C.batch_norm_backward(n, c, s, gy.reshape(-1), *_flat_images(x), w, m, i,
                                None if gx is None else gx.reshape(-1), gw, gb)
     return gx, gw, gb
 

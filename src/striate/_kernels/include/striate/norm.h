@@ -14,25 +14,29 @@ extern "C" {
 
 enum { ST_GELU_NONE = 0, ST_GELU_TANH_APPROX = 1 };
 
-/* Batch-norm training forward over x of N x C x S (S = product of the spatial sizes, 1 for an
+/* The batch-norm kernels read x as N images of C x S contiguous floats, image n at
+ * x + n * xs (xs >= C * S; xs = C * S for a contiguous tensor, larger for a channel slice of a
+ * wider tensor such as DenseNet's feature buffer).  Every other array is contiguous.
+ *
+ * Batch-norm training forward over x of N x C x S (S = product of the spatial sizes, 1 for an
  * (N, C) input): per channel the batch mean and biased variance over N * S values,
  * y = (x - mean) * invstd * weight[c] + bias[c] with invstd = 1 / sqrt(var + eps).  weight
  * and bias may be NULL (1 and 0); var (the biased variance, C values) may be NULL.  Writes
  * mean and invstd (C values each).  N * S >= 1.  Returns ST_OK or ST_ENOMEM. */
-int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x,
+int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
                             const float *weight, const float *bias, float eps, float *y,
                             float *mean, float *invstd, float *var);
 
 /* Batch-norm evaluation forward: y = (x - mean[c]) * scale[c] + shift[c].  Returns ST_OK. */
-int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, const float *mean,
-                           const float *scale, const float *shift, float *y);
+int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
+                           const float *mean, const float *scale, const float *shift, float *y);
 
 /* Batch-norm training backward from the saved mean and invstd: with xhat = (x - mean) *
  * invstd and M = N * S, dweight[c] = sum(gy * xhat), dbias[c] = sum(gy) and
  * gx = invstd * w * (gy - dbias / M - xhat * dweight / M).  weight may be NULL (1); any of
  * gx, dweight, dbias may be NULL (not computed).  Returns ST_OK or ST_ENOMEM. */
 int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
-                               const float *x, const float *weight, const float *mean,
+                               const float *x, int64_t xs, const float *weight, const float *mean,
                                const float *invstd, float *gx, float *dweight, float *dbias);
 
 /* Layer norm over the last dimension of an R x M matrix: per row mean and biased variance,
