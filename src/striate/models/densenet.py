@@ -3,8 +3,8 @@
 Each dense block writes its features into one preallocated buffer of
 ``C_in + num_layers * growth_rate`` channels (:func:`striate.functional._zoo_ops.dense_concat`):
 every layer's output is copied once into its channel slice and the next layer reads a view of
-the channels written so far, so a block does O(L) copying instead of the O(L^2) of
-concatenating all previous features at every layer.  The backward of each step hands the
+the channels written so far (its batch norm reads that view in place), so a block does O(L)
+copying instead of the O(L^2) of concatenating all previous features at every layer.  The backward of each step hands the
 gradient's channel slices back to the pieces (views, no copies).
 
 ImageNet layout (``densenet121``): ``features.conv0`` 7x7/2, ``norm0``, ``pool0`` 3x3/2,
