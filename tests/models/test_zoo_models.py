@@ -209,6 +209,32 @@ def test_densenet_block_uses_one_buffer():
     np.testing.assert_allclose(y.data, np.concatenate(feats, 1), rtol=1e-5, atol=1e-6)
 
 
+def test_densenet_training_step_copies_no_block_features(monkeypatch):
+    """A training step copies no dense block's features: batch norm reads the buffer's view
+    in place (forward and backward); only each layer's own k-channel gradient slice is made
+    contiguous, once, for its convolution (O(L) per block, not O(L^2))."""
+    m = densenet.densenet_bc(depth=40, in_channels=1, num_classes=10)
+    x = striate.Tensor(np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32))
+    copied = {"fwd": 0, "bwd": 0}
+    phase = ["fwd"]
+    real = np.ascontiguousarray
+
+    def counting(a, *args, **kw):
+        r = real(a, *args, **kw)
+        if isinstance(a, np.ndarray) and not np.shares_memory(r, a):
+            copied[phase[0]] += r.size
+        return r
+
+    monkeypatch.setattr(np, "ascontiguousarray", counting)
+    loss = striate.functional.cross_entropy(m(x), striate.tensor(np.arange(4)))
+    phase[0] = "bwd"
+    loss.backward()
+    assert copied["fwd"] == 0
+    layers = 3 * (40 - 4) // 6
+    grad_slices = sum(4 * 12 * hw * hw for hw in (28, 14, 7)) * layers // 3  # one per layer
+    assert copied["bwd"] <= grad_slices
+
+
 def test_cbam_and_se_blocks(rng):
     x64 = striate.Tensor(rng.standard_normal((2, 8, 5, 5)), requires_grad=True)
     cb = attention.CBAM(8, reduction=4, kernel_size=3).double()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from striate.autograd import Function
+from striate.autograd import Function, get_array_module
 from striate.functional._util import ops, pair
 from striate.tensor import Tensor
 
@@ -28,6 +28,7 @@ class Conv2d(Function):
         n = self.needs_input_grad
         k = ops(g)
         stride, padding, dilation, groups = self.args
+        g = get_array_module(g).ascontiguousarray(g)  # once for both kernels (g may be a view)
         gx = gw = gb = None
         if n[0]:
             gx = k.conv2d_backward_data(g, self.w, self.xshape, stride, padding, dilation,
