@@ -5,10 +5,10 @@
  * between planes C * S apart and ran several times slower).  Each block's mean and M2 come
  * from two passes over the block (in L1) into a workspace; a serial pass merges each
  * channel's blocks in double by Chan's formula, always in (n, block) order, so the statistics
- * do not depend on the thread count; a second parallel pass writes the output.  x may have a
- * wider image stride than C x S (a channel slice read in place); the other arrays are dense.  The backward
+ * do not depend on the thread count; a second parallel pass writes the output.  The backward
  * works the same way with the sums of gy and gy * (x - mean).  An (N, C) input (S = 1) runs
- * on column chunks with double accumulators.
+ * on column chunks with double accumulators.  x may have a wider image stride than C x S (a
+ * channel slice read in place, see bn_xoff); every other array is dense.
  * Layer norm runs one task per row; its weight/bias gradients are summed per fixed group of
  * rows into a workspace and the groups reduced in order.  Small problems run serially. */
 #include <math.h>
@@ -133,9 +133,8 @@ static void bn_finish(const st_moments *mo, int64_t c, const float *weight, cons
 }
 
 static void bn_cols_forward(int64_t N, int64_t C, const float *x, int64_t xs,
-                            const float *weight,
-                            const float *bias, float eps, float *y, float *mean, float *invstd,
-                            float *var) {
+                            const float *weight, const float *bias, float eps, float *y,
+                            float *mean, float *invstd, float *var) {
     const int64_t nch = ceil_div(C, ST_NORM_COLS);
 #pragma omp parallel for schedule(dynamic) if (N * C > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < nch; ++t) {
@@ -221,14 +220,14 @@ int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, int6
         return ST_OK;
     }
     /* Blocks in memory order (channel-major order would jump between planes). */
-    const int64_t bps = ceil_div(S, ST_NORM_BLOCK), T = N * C * bps, bc = bn_chunk(S);
+    const st_bn_geom g = {N, C, S, ceil_div(S, ST_NORM_BLOCK), xs};
+    const int64_t T = N * C * g.bps, bc = bn_chunk(S);
     (void)bc;
 #pragma omp parallel for schedule(dynamic, bc) if (total > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < T; ++t) {
-        const int64_t p = t / bps, s0 = (t % bps) * ST_NORM_BLOCK, c = p % C;
-        const int64_t len = S - s0 < ST_NORM_BLOCK ? S - s0 : ST_NORM_BLOCK;
-        o->affine(x + (p / C) * xs + (p % C) * S + s0, len, mean[c], scale[c], shift[c],
-                  y + p * S + s0);
+        int64_t c, len;
+        const int64_t off = bn_mblock(&g, t, &c, &len);
+        o->affine(x + bn_xoff(&g, off), len, mean[c], scale[c], shift[c], y + off);
     }
     return ST_OK;
 }

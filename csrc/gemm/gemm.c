@@ -508,6 +508,14 @@ static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_
     return failed ? ST_ENOMEM : ST_OK;
 }
 
+/* Threads for a product of `flops`: at most nt, and few enough that each gets at least
+ * PAR_MIN_FLOPS (at least one thread). */
+static int threads_for(int nt, double flops) {
+    if (nt <= 1 || flops >= (double)nt * PAR_MIN_FLOPS) return nt;
+    const int cap = (int)(flops / PAR_MIN_FLOPS);
+    return cap < 1 ? 1 : cap;
+}
+
 /* ---- one row or one column: GEMV --------------------------------------------------------- */
 
 #define GV_NAME(f) f##_generic
@@ -558,11 +566,7 @@ static int sgemv_run(int ta, int tb, int64_t M, int64_t N, int64_t K, float alph
         x = buf;
     }
     const gv_fn f = dot ? GV_TABLE[st_arch_get()].dot : GV_TABLE[st_arch_get()].axpy;
-    const double flops = 2.0 * (double)n * (double)K;
-    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
-        int cap = (int)(flops / PAR_MIN_FLOPS);
-        nt = cap < 1 ? 1 : cap;
-    }
+    nt = threads_for(nt, 2.0 * (double)n * (double)K);
     const int64_t unit = dot ? 4 : GV_W;
     int64_t chunk = cdiv(cdiv(n, nt), unit) * unit;
     if (chunk < unit) chunk = unit;
@@ -583,12 +587,9 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
         scale_c(M, N, beta, C, ldc);
         return ST_OK;
     }
-    if (M == 1 || N == 1) return sgemv_run(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
-    const double flops = 2.0 * (double)M * (double)N * (double)K;
-    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
-        int cap = (int)(flops / PAR_MIN_FLOPS);
-        nt = cap < 1 ? 1 : cap;
-    }
+    if (M == 1 || N == 1)
+        return sgemv_run(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+    nt = threads_for(nt, 2.0 * (double)M * (double)N * (double)K);
     gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
     return gemm_run_shared(J, nt, 1, 0, 0);
 }
@@ -665,11 +666,7 @@ static int sgemm_batch_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, flo
         }
         return ST_OK;
     }
-    const double flops = 2.0 * (double)M * (double)N * (double)K * (double)batch;
-    if (nt > 1 && flops < (double)nt * PAR_MIN_FLOPS) {
-        int cap = (int)(flops / PAR_MIN_FLOPS);
-        nt = cap < 1 ? 1 : cap;
-    }
+    nt = threads_for(nt, 2.0 * (double)M * (double)N * (double)K * (double)batch);
     gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
     if (sum) return gemm_run_shared(J, nt, batch, sa, sb);
     if (nt > 1 && batch < nt) { /* too few products to share out: thread each one */

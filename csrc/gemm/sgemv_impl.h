@@ -44,7 +44,8 @@ void GV_NAME(st_sgemv_dot)(int64_t n, int64_t K, const float *restrict R, int64_
             s[2] += r2[k] * x[k];
             s[3] += r3[k] * x[k];
         }
-        for (int q = 0; q < 4; ++q) y[(i + q) * incy] = gv_out(s[q], alpha, beta, y[(i + q) * incy]);
+        for (int q = 0; q < 4; ++q)
+            y[(i + q) * incy] = gv_out(s[q], alpha, beta, y[(i + q) * incy]);
     }
     for (; i < n; ++i) {
         const float *r0 = R + i * ldr;

@@ -230,8 +230,8 @@ def test_densenet_training_step_copies_no_block_features(monkeypatch):
     phase[0] = "bwd"
     loss.backward()
     assert copied["fwd"] == 0
-    layers = 3 * (40 - 4) // 6
-    grad_slices = sum(4 * 12 * hw * hw for hw in (28, 14, 7)) * layers // 3  # one per layer
+    per_block = (40 - 4) // 6  # dense layers in each of the three blocks (28, 14, 7 px)
+    grad_slices = sum(per_block * 4 * 12 * hw * hw for hw in (28, 14, 7))  # one per layer
     assert copied["bwd"] <= grad_slices
 
 

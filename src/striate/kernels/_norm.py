@@ -22,7 +22,7 @@ def _vec(name: str, v, n: int, fn: str, what: str) -> np.ndarray | None:
 
 
 def _nchw(x, fn: str) -> tuple[np.ndarray, int, int, int]:
-    x = as_f32("x", x, fn) if not _images_in_place(x) else x
+    x = x if _images_in_place(x) else as_f32("x", x, fn)
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, *), got shape "
                          f"{x.shape}")
