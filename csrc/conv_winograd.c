@@ -39,11 +39,15 @@ typedef struct {
 static const wg_kernels WG_TABLE[ST_ARCH_COUNT] = {WG_ROW(generic), WG_ROW(avx2),
                                                    WG_ROW(avx512)};
 
-/* The path's kernels; the AVX-512 ones index a chunk's planes with int32, so a chunk of more
- * than 2^31 - 1 floats per channel side takes the portable ones. */
-static const wg_kernels *wg_pick(int64_t chunk_floats) {
+/* The path's kernels.  The AVX-512 ones index a chunk's planes with int32 and number an
+ * image's tiles through a float quotient exact below 2^22, so a chunk of more than
+ * 2^31 - 1 floats per channel side, or an image of 2^22 - 16 tiles or more, takes the
+ * portable ones. */
+static const wg_kernels *wg_pick(int64_t chunk_floats, int64_t tiles_per_image) {
     const int arch = st_arch_get();
-    if (arch == ST_ARCH_AVX512 && chunk_floats >= INT32_MAX) return &WG_TABLE[ST_ARCH_GENERIC];
+    if (arch == ST_ARCH_AVX512 &&
+        (chunk_floats >= INT32_MAX || tiles_per_image >= (1 << 22) - WG_L))
+        return &WG_TABLE[ST_ARCH_GENERIC];
     return &WG_TABLE[arch];
 }
 
@@ -120,7 +124,7 @@ static int wg_run(const wg_geom *g, const float *in, const float *U, const float
                   float *out) {
     const int64_t nb = wg_chunk(g, g->Ci + g->Co), Tmax = nb * g->TI;
     const int64_t in_img = g->Ci * g->Hi * g->Wi, out_img = g->Co * g->Ho * g->Wo;
-    const wg_kernels *kr = wg_pick(nb * (in_img > out_img ? in_img : out_img));
+    const wg_kernels *kr = wg_pick(nb * (in_img > out_img ? in_img : out_img), g->TI);
     float *V = (float *)st_workspace(ST_WS_COL, sizeof(float) * 36 * (size_t)((g->Ci + g->Co) *
                                                                               Tmax));
     if (!V) return ST_ENOMEM;
@@ -174,7 +178,7 @@ int st_conv_winograd_backward_weight(const st_conv_desc *d, const float *dy, con
     wg_geom_init(&g, d->N, d->C, d->H, d->W, d->K, d->P, d->Q, d->pad_t, d->pad_l);
     const int64_t C = d->C, K = d->K, nb = wg_chunk(&g, C + K), Tmax = nb * g.TI;
     const int64_t x_img = C * d->H * d->W, dy_img = K * d->P * d->Q;
-    const wg_kernels *kr = wg_pick(nb * (x_img > dy_img ? x_img : dy_img));
+    const wg_kernels *kr = wg_pick(nb * (x_img > dy_img ? x_img : dy_img), g.TI);
     float *dU = (float *)st_workspace(ST_WS_AUX, sizeof(float) * 36 * (size_t)(K * C));
     float *V = (float *)st_workspace(ST_WS_COL, sizeof(float) * 36 * (size_t)((C + K) * Tmax));
     if (!dU || !V) return ST_ENOMEM;

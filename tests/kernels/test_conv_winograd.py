@@ -28,6 +28,8 @@ CASES = [
     (2, 3, 3, 12, 4, (0, 2, 1, 0)),      # short and wide
     (1, 33, 16, 16, 31, 1),              # more than 16 tiles (several lanes blocks)
     (5, 2, 6, 6, 3, 1),                  # 5 images: tiles of several images per lane block
+    (2, 3, 61, 67, 4, 1),                # 16 x 17 tiles per image: lane blocks across rows
+    (3, 2, 21, 5, 3, (2, 1, 0, 2)),      # tall and narrow, one tile column, uneven padding
 ]
 
 
