@@ -15,41 +15,14 @@ static inline __mmask16 wg_mask(int64_t nl) {
     return nl >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nl) - 1u);
 }
 
-#define BT6(d0, d1, d2, d3, d4, d5, t)                                                       \
-    do {                                                                                     \
-        const __m512 s_four = _mm512_set1_ps(4.f), s_five = _mm512_set1_ps(5.f),             \
-                     s_two = _mm512_set1_ps(2.f);                                              \
-        t[0] = _mm512_add_ps(_mm512_fnmadd_ps(s_five, d2, _mm512_mul_ps(s_four, d0)), d4);       \
-        t[1] = _mm512_fnmadd_ps(s_four, _mm512_add_ps(d1, d2), _mm512_add_ps(d3, d4));         \
-        t[2] = _mm512_fmadd_ps(s_four, _mm512_sub_ps(d1, d2), _mm512_sub_ps(d4, d3));          \
-        t[3] = _mm512_fmadd_ps(s_two, _mm512_sub_ps(d3, d1), _mm512_sub_ps(d4, d2));           \
-        t[4] = _mm512_fmadd_ps(s_two, _mm512_sub_ps(d1, d3), _mm512_sub_ps(d4, d2));           \
-        t[5] = _mm512_add_ps(_mm512_fnmadd_ps(s_five, d3, _mm512_mul_ps(s_four, d1)), d5);       \
-    } while (0)
-
-#define AT4(m0, m1, m2, m3, m4, m5, t)                                                       \
-    do {                                                                                     \
-        const __m512 s_a = _mm512_add_ps(m1, m2), s_b = _mm512_sub_ps(m1, m2);                  \
-        const __m512 s_c = _mm512_add_ps(m3, m4), s_e = _mm512_sub_ps(m3, m4);                   \
-        t[0] = _mm512_add_ps(_mm512_add_ps(m0, s_a), s_c);                                       \
-        t[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.f), s_e, s_b);                                  \
-        t[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.f), s_c, s_a);                                   \
-        t[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.f), s_e, s_b), m5);               \
-    } while (0)
-
-#define A6(o0, o1, o2, o3, t)                                                                \
-    do {                                                                                     \
-        const __m512 s_ev = _mm512_add_ps(o0, o2), s_od = _mm512_add_ps(o1, o3);                 \
-        const __m512 s_ev4 = _mm512_fmadd_ps(_mm512_set1_ps(4.f), o2, o0);                     \
-        const __m512 s_od2 = _mm512_fmadd_ps(_mm512_set1_ps(8.f), o3,                          \
-                                           _mm512_mul_ps(_mm512_set1_ps(2.f), o1));          \
-        t[0] = o0;                                                                           \
-        t[1] = _mm512_add_ps(s_ev, s_od);                                                        \
-        t[2] = _mm512_sub_ps(s_ev, s_od);                                                        \
-        t[3] = _mm512_add_ps(s_ev4, s_od2);                                                      \
-        t[4] = _mm512_sub_ps(s_ev4, s_od2);                                                      \
-        t[5] = o3;                                                                           \
-    } while (0)
+#define WV __m512
+#define WV_ADD _mm512_add_ps
+#define WV_SUB _mm512_sub_ps
+#define WV_MUL _mm512_mul_ps
+#define WV_FMADD _mm512_fmadd_ps
+#define WV_FNMADD _mm512_fnmadd_ps
+#define WV_SET1 _mm512_set1_ps
+#include "conv_winograd_simd.h"
 
 /* Per-lane row reads for the tiles b .. b+WG_L-1 of a pass: lane l's first row starts at
  * x + off[l] (the tile's top-left input, padding included, so possibly before the plane);
