@@ -71,7 +71,7 @@ int st_conv_winograd_applies(const st_conv_desc *d) {
  * ratio of tiled to real outputs), while transforming tiles costs ~(C + K) per tile against
  * the GEMMs' C*K, and transforming kernels (or the dW accumulator) ~C*K per call.  So it wins
  * when C*K/(C+K)/waste is large enough and there are enough tiles to spread the kernel
- * transform over; the weight gradient, whose im2col path is the slowest, wins earlier. */
+ * transform over (thresholds in conv_winograd.h). */
 int st_conv_use_winograd(const st_conv_desc *d, int weight_grad) {
     if (g_mode == ST_WINOGRAD_NEVER || !st_conv_winograd_applies(d)) return 0;
     if (g_mode == ST_WINOGRAD_ALWAYS) return 1;

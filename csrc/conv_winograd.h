@@ -5,10 +5,14 @@
 #include "striate/conv.h"
 
 /* auto mode thresholds (see st_conv_use_winograd): C*K/(C+K)/tile waste and tiles per call,
- * for forward/backward-data and for backward-weight */
-#define ST_WINOGRAD_MIN_SCORE 12.0
+ * for forward/backward-data and for backward-weight.  Measured with the register-transpose
+ * tile transforms (AVX-512 and AVX2, 1 and 2 threads): Winograd wins from a score of about 6
+ * in all three directions (64x48->12 28x28 forward 8.2 -> 5.3 ms, 64x12->12 32x32 2.5 ->
+ * 1.7 ms on AVX-512), is even or loses below it (64x8->16 28x28, score 5.3) and with fewer
+ * than 16 tiles. */
+#define ST_WINOGRAD_MIN_SCORE 6.0
 #define ST_WINOGRAD_MIN_TILES 16
-#define ST_WINOGRAD_MIN_SCORE_DW 8.0
+#define ST_WINOGRAD_MIN_SCORE_DW 6.0
 #define ST_WINOGRAD_MIN_TILES_DW 16
 /* a chunk holds at least this many tiles (the GEMMs' column count), memory permitting */
 #define ST_WINOGRAD_MIN_CHUNK_TILES 128
