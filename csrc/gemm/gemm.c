@@ -100,6 +100,10 @@ static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
 /* Products below this many flops (2*M*N*K) run on one thread; above, each thread gets at
  * least this much work. */
 #define PAR_MIN_FLOPS 4.0e6
+/* The same for matrix-vector products, which are bound by reading the matrix: a second core
+ * doubles the bandwidth from L3 sooner (Zen 4, 2 threads: 512x4608 @ 4608x1 133 -> 68 us,
+ * 1x4608 @ 4608x512 148 -> 127 us; products of 1 MFLOP and less unchanged). */
+#define GV_PAR_MIN_FLOPS 5.0e5
 
 static const gemm_cfg *pick_cfg(int64_t N) {
     int arch = st_arch_get();
@@ -509,10 +513,10 @@ static int gemm_run_shared(gemm_job J, int nt, int64_t batch, int64_t sa, int64_
 }
 
 /* Threads for a product of `flops`: at most nt, and few enough that each gets at least
- * PAR_MIN_FLOPS (at least one thread). */
-static int threads_for(int nt, double flops) {
-    if (nt <= 1 || flops >= (double)nt * PAR_MIN_FLOPS) return nt;
-    const int cap = (int)(flops / PAR_MIN_FLOPS);
+ * min_flops (at least one thread). */
+static int threads_for(int nt, double flops, double min_flops) {
+    if (nt <= 1 || flops >= (double)nt * min_flops) return nt;
+    const int cap = (int)(flops / min_flops);
     return cap < 1 ? 1 : cap;
 }
 
@@ -545,8 +549,8 @@ static const struct {
  * is either a row of C (M == 1) or a column (N == 1); it is a row-wise dot product with the
  * matrix when the matrix's rows run along K, else a sum of scaled rows (axpy).  A strided
  * vector operand is gathered into the PACK_B workspace first.  Threads take blocks of
- * outputs (multiples of 4 rows / GV_W columns, so every output is summed exactly as on one
- * thread). */
+ * outputs (multiples of 4 rows / 64 columns); every output is summed exactly as on one
+ * thread. */
 static int sgemv_run(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                      float *C, int64_t ldc, int nt) {
@@ -566,8 +570,8 @@ static int sgemv_run(int ta, int tb, int64_t M, int64_t N, int64_t K, float alph
         x = buf;
     }
     const gv_fn f = dot ? GV_TABLE[st_arch_get()].dot : GV_TABLE[st_arch_get()].axpy;
-    nt = threads_for(nt, 2.0 * (double)n * (double)K);
-    const int64_t unit = dot ? 4 : GV_W;
+    nt = threads_for(nt, 2.0 * (double)n * (double)K, GV_PAR_MIN_FLOPS);
+    const int64_t unit = dot ? 4 : 64; /* 64 columns: whole cache lines of y per thread */
     int64_t chunk = cdiv(cdiv(n, nt), unit) * unit;
     if (chunk < unit) chunk = unit;
     const int64_t chunks = cdiv(n, chunk);
@@ -589,7 +593,7 @@ static int sgemm_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
     }
     if (M == 1 || N == 1)
         return sgemv_run(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
-    nt = threads_for(nt, 2.0 * (double)M * (double)N * (double)K);
+    nt = threads_for(nt, 2.0 * (double)M * (double)N * (double)K, PAR_MIN_FLOPS);
     gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
     return gemm_run_shared(J, nt, 1, 0, 0);
 }
@@ -666,7 +670,8 @@ static int sgemm_batch_impl(int ta, int tb, int64_t M, int64_t N, int64_t K, flo
         }
         return ST_OK;
     }
-    nt = threads_for(nt, 2.0 * (double)M * (double)N * (double)K * (double)batch);
+    nt = threads_for(nt, 2.0 * (double)M * (double)N * (double)K * (double)batch,
+                     PAR_MIN_FLOPS);
     gemm_job J = {NULL, ta, tb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
     if (sum) return gemm_run_shared(J, nt, batch, sa, sb);
     if (nt > 1 && batch < nt) { /* too few products to share out: thread each one */
