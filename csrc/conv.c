@@ -988,7 +988,7 @@ static int use_dw(const st_conv_desc *d) {
 
 int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, const float *bias,
                       float *y) {
-    if (st_conv_use_winograd(d, 0)) return st_conv_winograd_forward(d, x, w, bias, y);
+    if (st_conv_use_winograd(d)) return st_conv_winograd_forward(d, x, w, bias, y);
     if (use_direct(d, 0)) return direct_run(d, x, w, bias, y, 0);
     if (use_dw(d)) return dw_forward(d, x, w, bias, y);
     conv_plan pl;
@@ -999,7 +999,7 @@ int st_conv2d_forward(const st_conv_desc *d, const float *x, const float *w, con
 
 int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float *w,
                             float *dx) {
-    if (st_conv_use_winograd(d, 0)) return st_conv_winograd_backward_data(d, dy, w, dx);
+    if (st_conv_use_winograd(d)) return st_conv_winograd_backward_data(d, dy, w, dx);
     if (use_direct(d, 1)) return direct_run(d, dy, w, NULL, dx, 1);
     if (use_dw(d)) return dw_backward_data(d, dy, w, dx);
     conv_plan pl;
@@ -1010,7 +1010,7 @@ int st_conv2d_backward_data(const st_conv_desc *d, const float *dy, const float 
 
 int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const float *x,
                               float *dw) {
-    if (st_conv_use_winograd(d, 1)) return st_conv_winograd_backward_weight(d, dy, x, dw);
+    if (st_conv_use_winograd(d)) return st_conv_winograd_backward_weight(d, dy, x, dw);
     if (use_dw(d)) return dw_backward_weight(d, dy, x, dw);
     conv_plan pl;
     plan_init(d, &pl);

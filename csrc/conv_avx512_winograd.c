@@ -24,6 +24,8 @@ static inline __mmask16 wg_mask(int64_t nl) {
 #define WV_SET1 _mm512_set1_ps
 #include "conv_winograd_simd.h"
 
+#define WG_VL WG_L
+
 /* Per-lane row reads for the tiles b .. b+WG_L-1 of a pass: lane l's first row starts at
  * x + off[l] (the tile's top-left input, padding included, so possibly before the plane);
  * rm[i][l] has bit j set where element (i, j) of the tile lies inside the plane (none for
@@ -94,7 +96,7 @@ static inline __mmask16 wg_row_mask(const wg_rows *R, int l, int i) {
 /* Row i (width <= 8 floats) of the 16 lanes' tiles, transposed: d[j] lane l = element j of
  * lane l's row.  Lanes k and k + 8 share a register (low and high 8 floats, each a masked
  * load), then an 8 x 8 transpose runs in both halves at once; `width` columns come out. */
-static inline void wg_load_row_t(const float *x, const wg_rows *R, int i, int64_t W, int width,
+static inline void wg_load_row(const float *x, const wg_rows *R, int i, int64_t W, int width,
                                  __m512 d[8]) {
     __m512 z[8], t[8], s[8];
     for (int k = 0; k < 8; ++k) {
@@ -124,27 +126,12 @@ static inline void wg_load_row_t(const float *x, const wg_rows *R, int i, int64_
         d[q + 4] = _mm512_permutex2var_ps(s[q], hi_idx, s[4 + q]);
 }
 
-void st_wino_input_avx512(const float *restrict x, const wg_planes *g, float *restrict dst,
-                          int64_t ps) {
-    const int64_t nt = g->nimg * g->tH * g->tW;
-    for (int64_t b = 0; b < nt; b += WG_L) {
-        wg_rows R;
-        const int64_t nl = wg_rows_init(g, b, 6, &R);
-        const __mmask16 m = wg_mask(nl);
-        __m512 h[6][6]; /* h[i][c] = (d B)[i][c] */
-        for (int i = 0; i < 6; ++i) {
-            __m512 d[8];
-            wg_load_row_t(x, &R, i, g->W, 6, d);
-            BT6(d[0], d[1], d[2], d[3], d[4], d[5], h[i]);
-        }
-        float *out = dst + b;
-        for (int c = 0; c < 6; ++c) {
-            __m512 r[6];
-            BT6(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c], r);
-            for (int k = 0; k < 6; ++k) _mm512_mask_storeu_ps(out + (k * 6 + c) * ps, m, r[k]);
-        }
-    }
+static inline void wg_store(float *p, int64_t nl, __m512 v) {
+    _mm512_mask_storeu_ps(p, wg_mask(nl), v);
 }
+
+#define WG_SIMD_NAME(f) f##_avx512
+#include "conv_winograd_simd.h"
 
 /* r[i] lane j <-> r[j] lane i */
 static inline void wg_transpose16(__m512 r[16]) {
@@ -216,46 +203,9 @@ void st_wino_output_avx512(const float *restrict src, int64_t ps, const wg_plane
     }
 }
 
-void st_wino_dy_avx512(const float *restrict dy, const wg_planes *g, float *restrict dst,
-                       int64_t ps) {
-    const int64_t nt = g->nimg * g->tH * g->tW;
-    for (int64_t b = 0; b < nt; b += WG_L) {
-        wg_rows R;
-        const int64_t nl = wg_rows_init(g, b, 4, &R);
-        const __mmask16 m = wg_mask(nl);
-        __m512 h[4][6]; /* h[a][j] = (o A^T)[a][j] */
-        for (int a = 0; a < 4; ++a) {
-            __m512 o[8];
-            wg_load_row_t(dy, &R, a, g->W, 4, o);
-            A6(o[0], o[1], o[2], o[3], h[a]);
-        }
-        float *out = dst + b;
-        for (int j = 0; j < 6; ++j) {
-            __m512 r[6];
-            A6(h[0][j], h[1][j], h[2][j], h[3][j], r);
-            for (int i = 0; i < 6; ++i) _mm512_mask_storeu_ps(out + (i * 6 + j) * ps, m, r[i]);
-        }
-    }
-}
-
 /* G g G^T for 16 input channels per pass: the 9 taps gathered into registers (the kernels
  * of consecutive input channels are 9 floats apart, or Co*9 for the rotated backward-data
- * kernels), 18 + 36 points computed in registers, 36 16-float stores. */
-#define G3(g0, g1, g2, t)                                                                    \
-    do {                                                                                     \
-        const __m512 s_e = _mm512_mul_ps(_mm512_add_ps(g0, g2), _mm512_set1_ps(-1.f / 6.f)); \
-        const __m512 s_f = _mm512_fmadd_ps(g0, _mm512_set1_ps(1.f / 24.f),                   \
-                                           _mm512_mul_ps(g2, _mm512_set1_ps(1.f / 6.f)));    \
-        const __m512 s_g6 = _mm512_mul_ps(g1, _mm512_set1_ps(1.f / 6.f));                    \
-        const __m512 s_g12 = _mm512_mul_ps(g1, _mm512_set1_ps(1.f / 12.f));                  \
-        t[0] = _mm512_mul_ps(g0, _mm512_set1_ps(0.25f));                                     \
-        t[1] = _mm512_sub_ps(s_e, s_g6);                                                     \
-        t[2] = _mm512_add_ps(s_e, s_g6);                                                     \
-        t[3] = _mm512_add_ps(s_f, s_g12);                                                    \
-        t[4] = _mm512_sub_ps(s_f, s_g12);                                                    \
-        t[5] = g2;                                                                           \
-    } while (0)
-
+ * kernels), 18 + 36 points computed in registers (G3), 36 16-float stores. */
 void st_wino_weights_avx512(const float *restrict w, int64_t o, int64_t Co, int64_t Ci,
                             int flip, float *restrict U, int64_t uxi) {
     const int64_t step = flip ? Co * 9 : 9; /* floats between consecutive input channels */

@@ -66,19 +66,18 @@ int st_conv_winograd_applies(const st_conv_desc *d) {
            d->dil_w == 1 && d->groups == 1;
 }
 
-/* Auto mode, from measurements on the AVX-512 path (1 thread): the GEMMs do 4 times fewer
+/* Auto mode, from measurements on the AVX-512 and AVX2 paths: the GEMMs do 4 times fewer
  * multiplies than direct convolution on outputs that fill whole 4x4 tiles (`waste` is the
  * ratio of tiled to real outputs), while transforming tiles costs ~(C + K) per tile against
  * the GEMMs' C*K, and transforming kernels (or the dW accumulator) ~C*K per call.  So it wins
  * when C*K/(C+K)/waste is large enough and there are enough tiles to spread the kernel
  * transform over (thresholds in conv_winograd.h). */
-int st_conv_use_winograd(const st_conv_desc *d, int weight_grad) {
+int st_conv_use_winograd(const st_conv_desc *d) {
     if (g_mode == ST_WINOGRAD_NEVER || !st_conv_winograd_applies(d)) return 0;
     if (g_mode == ST_WINOGRAD_ALWAYS) return 1;
     const int64_t tH = (d->P + 3) / 4, tW = (d->Q + 3) / 4, tiles = d->N * tH * tW;
     const double waste = (double)(16 * tH * tW) / (double)(d->P * d->Q);
     const double score = (double)(d->C * d->K) / (double)(d->C + d->K) / waste;
-    if (weight_grad) return score >= ST_WINOGRAD_MIN_SCORE_DW && tiles >= ST_WINOGRAD_MIN_TILES_DW;
     return score >= ST_WINOGRAD_MIN_SCORE && tiles >= ST_WINOGRAD_MIN_TILES;
 }
 

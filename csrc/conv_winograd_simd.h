@@ -4,7 +4,10 @@
  * WV_SET1 first.  The matrices are those of conv_winograd_impl.h:
  *   BT6  input   B^T (6x6)
  *   AT4  output  A^T (4x6)
- *   A6   dY      A   (6x4), the adjoint of the output transform */
+ *   A6   dY      A   (6x4), the adjoint of the output transform
+ *   G3   kernel  G   (6x3)
+ * With WG_SIMD_NAME(f) defined it also defines the row-read input and dY tile transforms
+ * (below) from the including file's lane bookkeeping. */
 #ifndef STRIATE_CONV_WINOGRAD_SIMD_H
 #define STRIATE_CONV_WINOGRAD_SIMD_H
 
@@ -42,4 +45,70 @@
         t[5] = o3;                                                                           \
     } while (0)
 
+#define G3(g0, g1, g2, t)                                                                    \
+    do {                                                                                     \
+        const WV s_e = WV_MUL(WV_ADD(g0, g2), WV_SET1(-1.f / 6.f));                          \
+        const WV s_f = WV_FMADD(g0, WV_SET1(1.f / 24.f), WV_MUL(g2, WV_SET1(1.f / 6.f)));    \
+        const WV s_g6 = WV_MUL(g1, WV_SET1(1.f / 6.f));                                      \
+        const WV s_g12 = WV_MUL(g1, WV_SET1(1.f / 12.f));                                    \
+        t[0] = WV_MUL(g0, WV_SET1(0.25f));                                                   \
+        t[1] = WV_SUB(s_e, s_g6);                                                            \
+        t[2] = WV_ADD(s_e, s_g6);                                                            \
+        t[3] = WV_ADD(s_f, s_g12);                                                           \
+        t[4] = WV_SUB(s_f, s_g12);                                                           \
+        t[5] = g2;                                                                           \
+    } while (0)
+
+#endif
+
+#ifdef WG_SIMD_NAME
+/* The including file provides, for passes of WG_VL tiles (one per lane): the type wg_rows
+ * and wg_rows_init(g, b, width, R), which sets up the reads of tiles b .. b+WG_VL-1 and
+ * returns how many are real; wg_load_row(x, R, i, W, width, d), which loads row i of the
+ * lanes' tiles transposed (d[j] lane l = element j of tile l's row); and wg_store(p, nl, v),
+ * which stores the first nl lanes. */
+
+/* Input tiles (B^T d B) of the planes x: dst[xi * ps + t], rows first (d B), then columns. */
+void WG_SIMD_NAME(st_wino_input)(const float *restrict x, const wg_planes *g,
+                                 float *restrict dst, int64_t ps) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
+    for (int64_t b = 0; b < nt; b += WG_VL) {
+        wg_rows R;
+        const int64_t nl = wg_rows_init(g, b, 6, &R);
+        WV h[6][6]; /* h[i][c] = (d B)[i][c] */
+        for (int i = 0; i < 6; ++i) {
+            WV d[8];
+            wg_load_row(x, &R, i, g->W, 6, d);
+            BT6(d[0], d[1], d[2], d[3], d[4], d[5], h[i]);
+        }
+        float *out = dst + b;
+        for (int c = 0; c < 6; ++c) {
+            WV r[6];
+            BT6(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c], r);
+            for (int k = 0; k < 6; ++k) wg_store(out + (k * 6 + c) * ps, nl, r[k]);
+        }
+    }
+}
+
+/* dY tiles (A o A^T) of the planes dy for the weight gradient: dst[xi * ps + t]. */
+void WG_SIMD_NAME(st_wino_dy)(const float *restrict dy, const wg_planes *g,
+                              float *restrict dst, int64_t ps) {
+    const int64_t nt = g->nimg * g->tH * g->tW;
+    for (int64_t b = 0; b < nt; b += WG_VL) {
+        wg_rows R;
+        const int64_t nl = wg_rows_init(g, b, 4, &R);
+        WV h[4][6]; /* h[a][j] = (o A^T)[a][j] */
+        for (int a = 0; a < 4; ++a) {
+            WV o[8];
+            wg_load_row(dy, &R, a, g->W, 4, o);
+            A6(o[0], o[1], o[2], o[3], h[a]);
+        }
+        float *out = dst + b;
+        for (int j = 0; j < 6; ++j) {
+            WV r[6];
+            A6(h[0][j], h[1][j], h[2][j], h[3][j], r);
+            for (int i = 0; i < 6; ++i) wg_store(out + (i * 6 + j) * ps, nl, r[i]);
+        }
+    }
+}
 #endif

@@ -101,8 +101,9 @@ static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
  * least this much work. */
 #define PAR_MIN_FLOPS 4.0e6
 /* The same for matrix-vector products, which are bound by reading the matrix: a second core
- * doubles the bandwidth from L3 sooner (Zen 4, 2 threads: 512x4608 @ 4608x1 133 -> 68 us,
- * 1x4608 @ 4608x512 148 -> 127 us; products of 1 MFLOP and less unchanged). */
+ * doubles the bandwidth from L3 sooner (Zen 4, 2 threads, with sgemv_run's 64-column
+ * blocks: 512x4608 @ 4608x1 133 -> 67 us, 1x4608 @ 4608x512 148 -> 76 us; products of
+ * 1 MFLOP and less stay on one thread). */
 #define GV_PAR_MIN_FLOPS 5.0e5
 
 static const gemm_cfg *pick_cfg(int64_t N) {
