@@ -15,6 +15,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "striate/runtime.h"
 
@@ -67,11 +68,21 @@ static int mc_class(size_t n, size_t *cap) {
     return k * 8 + (int)(s - 1);
 }
 
+void *st_alloc_aligned(size_t bytes) {
+    void *p = NULL;
+    const int huge = bytes >= ST_HUGE_BYTES;
+    if (posix_memalign(&p, huge ? (size_t)2 << 20 : 64, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (huge) madvise(p, bytes & ~(size_t)4095, MADV_HUGEPAGE); /* advice only: may fail */
+#endif
+    return p;
+}
+
 static void *large_new(size_t cap) {
-    void *raw = NULL;
-    if (posix_memalign(&raw, 64, cap + MC_HDR_LARGE) != 0) {
+    void *raw = st_alloc_aligned(cap + MC_HDR_LARGE);
+    if (!raw) {
         st_mc_empty(); /* give the cached blocks back and try once more */
-        if (posix_memalign(&raw, 64, cap + MC_HDR_LARGE) != 0) return NULL;
+        raw = st_alloc_aligned(cap + MC_HDR_LARGE);
     }
     return raw;
 }

@@ -117,11 +117,11 @@ void *st_workspace(int slot, size_t bytes) {
     if (bytes == 0) bytes = 64;
     if (b->size[slot] < bytes) {
         size_t want = (bytes + 4095) & ~(size_t)4095;
-        void *p = NULL;
         free(b->buf[slot]);
         b->buf[slot] = NULL;
         b->size[slot] = 0;
-        if (posix_memalign(&p, 64, want) != 0) return NULL;
+        void *p = st_alloc_aligned(want);
+        if (!p) return NULL;
         b->buf[slot] = p;
         b->size[slot] = want;
     }
