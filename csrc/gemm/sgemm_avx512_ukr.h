@@ -52,31 +52,45 @@ UKR_LINKAGE void UKR_NAME(int64_t kc, const float *restrict a, const float *rest
 #pragma GCC unroll 4
         for (int v = 0; v < UKR_NV; ++v) acc[i][v] = _mm512_setzero_ps();
 
-    for (int64_t k = 0; k < kc; ++k) {
-        __m512 bv[UKR_NV];
+    /* One k step: the NV vectors of B's row k (LOAD(v)), then MR broadcasts of A times them. */
+#define UKR_KSTEP(LOAD, B_STEP, PF_B)                                                         \
+    do {                                                                                     \
+        __m512 bv[UKR_NV];                                                                   \
+        _Pragma("GCC unroll 4") for (int v = 0; v < UKR_NV; ++v) bv[v] = LOAD(v);           \
+        PF_B;                                                                                \
+        b += (B_STEP);                                                                       \
+        _mm_prefetch((const char *)(a + 8 * UKR_AS), _MM_HINT_T0);                           \
+        _Pragma("GCC unroll 32") for (int i = 0; i < UKR_MR; ++i) {                          \
+            __m512 av = _mm512_set1_ps(a[i]);                                                \
+            _Pragma("GCC unroll 4") for (int v = 0; v < UKR_NV; ++v)                         \
+                acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);                           \
+        }                                                                                    \
+        a += UKR_AS;                                                                         \
+    } while (0)
 #ifdef UKR_BLD
-#pragma GCC unroll 4
-        for (int v = 0; v < UKR_NV; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], b + 16 * v);
-        /* every line of the row piece UKR_PF_ROWS ahead (3 lines when rows are unaligned) */
-#pragma GCC unroll 4
-        for (int v = 0; v < UKR_NV; ++v)
-            _mm_prefetch((const char *)(b + UKR_PF_ROWS * ldb + 16 * v), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + UKR_PF_ROWS * ldb + 16 * UKR_NV - 1), _MM_HINT_T0);
-        b += ldb;
+    /* every line of the row piece UKR_PF_ROWS ahead (3 lines when rows are unaligned) */
+#define UKR_PF_B                                                                             \
+    do {                                                                                     \
+        _Pragma("GCC unroll 4") for (int v = 0; v < UKR_NV; ++v)                             \
+            _mm_prefetch((const char *)(b + UKR_PF_ROWS * ldb + 16 * v), _MM_HINT_T0);       \
+        _mm_prefetch((const char *)(b + UKR_PF_ROWS * ldb + 16 * UKR_NV - 1), _MM_HINT_T0);  \
+    } while (0)
+#define UKR_LOAD_FULL(v) _mm512_loadu_ps(b + 16 * (v))
+#define UKR_LOAD_MASKED(v) _mm512_maskz_loadu_ps(mask[v], b + 16 * (v))
+    /* a full panel takes plain loads: masked ones in this loop measured 5-7% slower */
+    if (n >= 16 * UKR_NV)
+        for (int64_t k = 0; k < kc; ++k) UKR_KSTEP(UKR_LOAD_FULL, ldb, UKR_PF_B);
+    else
+        for (int64_t k = 0; k < kc; ++k) UKR_KSTEP(UKR_LOAD_MASKED, ldb, UKR_PF_B);
+#undef UKR_PF_B
+#undef UKR_LOAD_FULL
+#undef UKR_LOAD_MASKED
 #else
-#pragma GCC unroll 4
-        for (int v = 0; v < UKR_NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
-        b += 16 * UKR_NV;
+#define UKR_LOAD_PACKED(v) _mm512_load_ps(b + 16 * (v))
+    for (int64_t k = 0; k < kc; ++k) UKR_KSTEP(UKR_LOAD_PACKED, 16 * UKR_NV, (void)0);
+#undef UKR_LOAD_PACKED
 #endif
-        _mm_prefetch((const char *)(a + 8 * UKR_AS), _MM_HINT_T0);
-#pragma GCC unroll 32
-        for (int i = 0; i < UKR_MR; ++i) {
-            __m512 av = _mm512_set1_ps(a[i]);
-#pragma GCC unroll 4
-            for (int v = 0; v < UKR_NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
-        }
-        a += UKR_AS;
-    }
+#undef UKR_KSTEP
 
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     if (beta == 0.f) {
