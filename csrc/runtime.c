@@ -32,9 +32,26 @@ static int detect(int arch) {
         return avx2 && fma && f && dq && bw && vl && ((xcr0 & 0xe6) == 0xe6);
     return 0;
 }
+
+static int detect_avx512_split(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    /* "AuthenticAMD" in ebx, edx, ecx */
+    if (b != 0x68747541u || d != 0x69746e65u || c != 0x444d4163u) return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const unsigned family = ((a >> 8) & 0xf) + ((a >> 20) & 0xff);
+    return family == 0x19;
+}
 #else
 static int detect(int arch) { return arch == ST_ARCH_GENERIC; }
+static int detect_avx512_split(void) { return 0; }
 #endif
+
+int st_cpu_avx512_split(void) {
+    static int split = -1;
+    if (split < 0) split = detect_avx512_split();
+    return split;
+}
 
 static int g_arch = -1;
 

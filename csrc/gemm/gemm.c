@@ -82,20 +82,28 @@ static const gemm_cfg CFG_MAIN[ST_ARCH_COUNT] = {
                         st_sgemm_ukr_avx512_14x32_bdirect_edge},
 };
 
-/* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16: each element of A is used
- * only N times, so full row tiles read A in place (ukr_rows) instead of packing it.  On
- * AVX-512 the AVX2 6 x 16 tile wins here: it streams 6 rows of A at a time, where a 24 x 16
- * zmm tile (measured: 75 vs 105 GFLOP/s on Zen 4) streams 24 and defeats the prefetchers. */
+/* Kernel for narrow products (N <= SKINNY_N), e.g. conv512x4608x16 (a 3x3 conv of a 4x4 map at
+ * batch 1): each element of A is used only N times, so full row tiles read A in place
+ * (ukr_rows) instead of packing it, and the product is bound by broadcasting A.  On AVX-512
+ * a 12 x 16 tile does one zmm FMA per broadcast (Intel Xeon, 1 thread, 512x4608x16: 0.87 ->
+ * 0.62-0.65 ms in a kernel-only loop against the AVX2 6 x 16 tile).  Where 512-bit FMAs are
+ * split in two 256-bit halves (AMD Zen 4) that saves nothing, and there the AVX2 6 x 16 tile
+ * measured best: it streams 6 rows of A at a time, where a 24 x 16 zmm tile (75 vs 105
+ * GFLOP/s) streams 24 and defeats the prefetchers (CFG_SKINNY_SPLIT). */
 #define SKINNY_N 16
 static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
     [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
                          "sgemm_generic_4x8"},
     [ST_ARCH_AVX2] = {6, 16, 192, 1024, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx2,
                       "sgemm_avx2_6x16", st_sgemm_ukr_avx2_6x16_rows, st_sgemm_ukr_avx2_6x16_edge},
-    [ST_ARCH_AVX512] = {6, 16, 192, 1024, 4096, st_sgemm_ukr_avx2_6x16, st_sgemm_pack_avx512,
-                        "sgemm_avx2_6x16", st_sgemm_ukr_avx2_6x16_rows,
-                        st_sgemm_ukr_avx2_6x16_edge},
+    [ST_ARCH_AVX512] = {12, 16, 192, 1024, 4096, st_sgemm_ukr_avx512_12x16, st_sgemm_pack_avx512,
+                        "sgemm_avx512_12x16", st_sgemm_ukr_avx512_12x16_rows,
+                        st_sgemm_ukr_avx512_12x16_edge},
 };
+static const gemm_cfg CFG_SKINNY_SPLIT = {6, 16, 192, 1024, 4096, st_sgemm_ukr_avx2_6x16,
+                                          st_sgemm_pack_avx512, "sgemm_avx2_6x16",
+                                          st_sgemm_ukr_avx2_6x16_rows,
+                                          st_sgemm_ukr_avx2_6x16_edge};
 
 /* Products below this many flops (2*M*N*K) run on one thread; above, each thread gets at
  * least this much work. */
@@ -109,7 +117,9 @@ static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
 static const gemm_cfg *pick_cfg(int64_t N) {
     int arch = st_arch_get();
     if (arch < 0 || arch >= ST_ARCH_COUNT) arch = ST_ARCH_GENERIC;
-    return N <= SKINNY_N ? &CFG_SKINNY[arch] : &CFG_MAIN[arch];
+    if (N > SKINNY_N) return &CFG_MAIN[arch];
+    if (arch == ST_ARCH_AVX512 && st_cpu_avx512_split()) return &CFG_SKINNY_SPLIT;
+    return &CFG_SKINNY[arch];
 }
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }

@@ -60,5 +60,12 @@ void st_sgemm_ukr_avx512_14x32_bdirect(int64_t kc, const float *a, const float *
 extern const st_sgemm_ukr_bdir_fn st_sgemm_ukr_avx512_14x32_bdirect_edge[14]; /* [m], m < 14 */
 /* [m] (m = 1..13): m x 32 tile from the first m rows of a 14-row panel; [0] unused */
 extern const st_sgemm_ukr_fn st_sgemm_ukr_avx512_14x32_edge[14];
+/* narrow products (N <= 16): 12 x 16, one zmm per row */
+void st_sgemm_ukr_avx512_12x16(int64_t kc, const float *a, const float *b, float *c,
+                               int64_t ldc, int m, int n, float alpha, float beta);
+void st_sgemm_ukr_avx512_12x16_rows(int64_t kc, const float *a, int64_t lda, const float *b,
+                                    float *c, int64_t ldc, int n, float alpha, float beta);
+/* [m] (m = 1..11): m x 16 tile from the first m rows of a 12-row panel; [0] unused */
+extern const st_sgemm_ukr_fn st_sgemm_ukr_avx512_12x16_edge[12];
 
 #endif

@@ -19,6 +19,9 @@ extern "C" {
 enum { ST_ARCH_GENERIC = 0, ST_ARCH_AVX2 = 1, ST_ARCH_AVX512 = 2, ST_ARCH_COUNT = 3 };
 
 int st_cpu_supports(int arch);      /* 1 if this CPU (and OS) can run the path */
+/* 1 on CPUs that run 512-bit operations as two 256-bit halves (AMD family 19h: Zen 4), where
+ * kernels tuned for 256-bit vectors may win */
+int st_cpu_avx512_split(void);
 int st_arch_best(void);             /* newest supported path */
 int st_arch_get(void);              /* path in use */
 int st_arch_set(int arch);          /* ST_OK, or ST_EINVAL if unsupported */
