@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if STRIATE_OPENMP
 #include <omp.h>
@@ -46,6 +47,18 @@ static int detect_avx512_split(void) {
 static int detect(int arch) { return arch == ST_ARCH_GENERIC; }
 static int detect_avx512_split(void) { return 0; }
 #endif
+
+long st_cpu_l1d_bytes(void) {
+    static long bytes = -1;
+    if (bytes < 0) {
+        long v = -1;
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+        v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+#endif
+        bytes = v > 0 ? v : 32L << 10;
+    }
+    return bytes;
+}
 
 int st_cpu_avx512_split(void) {
     static int split = -1;

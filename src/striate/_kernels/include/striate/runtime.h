@@ -22,6 +22,8 @@ int st_cpu_supports(int arch);      /* 1 if this CPU (and OS) can run the path *
 /* 1 on CPUs that run 512-bit operations as two 256-bit halves (AMD family 19h: Zen 4), where
  * kernels tuned for 256-bit vectors may win */
 int st_cpu_avx512_split(void);
+/* L1 data cache size in bytes (32 KiB when the OS does not tell) */
+long st_cpu_l1d_bytes(void);
 int st_arch_best(void);             /* newest supported path */
 int st_arch_get(void);              /* path in use */
 int st_arch_set(int arch);          /* ST_OK, or ST_EINVAL if unsupported */
