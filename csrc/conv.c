@@ -975,6 +975,87 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
     return fail ? ST_ENOMEM : ST_OK;
 }
 
+/* ---- direct weight gradient for few input channels (AVX-512) ----------------------------
+ * A first layer (grey or colour input: C/groups <= DWD_MAX_C) has a tiny im2col matrix, so
+ * its im2col + GEMM weight gradient is bound by passes over dY (packing it per image).  Here
+ * dY is read once: per image the input channels' S shifted planes are built as for the
+ * forward direct kernel, and st_conv_direct_dw_avx512 dots each output channel pair's dY
+ * with them, taps in groups of DWD_T, into 16-lane partial sums.  The batch is cut into
+ * DIRECT_DW_PARTS fixed parts (threads take them dynamically) with their own partial sums,
+ * added in part order and then over the 16 lanes in order, so results do not depend on the
+ * thread count (1 thread, Intel Xeon: 3x3 64x1->32 at 28x28 0.83-0.85 -> 0.50 ms, 64x3->64 at
+ * 32x32 3.3 -> 2.8 ms). */
+#define DWD_T 9
+#define DWD_MAX_C 4
+void st_conv_direct_dw_avx512(const float *dy0, const float *dy1, const float *src,
+                              const int64_t *off, int tg, int64_t n, float *acc0, float *acc1);
+
+static int use_direct_dw(const st_conv_desc *d) {
+    if (st_arch_get() != ST_ARCH_AVX512) return 0;
+    if (d->stride_h != 1 || d->stride_w != 1 || is_1x1_direct(d)) return 0;
+    const int64_t Cg = d->C / d->groups;
+    if (Cg > DWD_MAX_C || d->R * d->S > 64) return 0;
+    direct_geom g;
+    direct_geom_init(d, 0, &g);
+    return sizeof(float) * (size_t)(Cg * g.cstride) <= st_conv_get_chunk_bytes();
+}
+
+static int direct_dw_run(const st_conv_desc *d, const float *dy, const float *x, float *dw) {
+    direct_geom g;
+    direct_geom_init(d, 0, &g);
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = g.taps, n = g.n;
+    const int64_t lanes = d->K * Cg * taps * 16; /* one part's partial sums */
+    const int64_t parts = d->N < DIRECT_DW_PARTS ? d->N : DIRECT_DW_PARTS;
+    float *acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(parts * lanes));
+    if (!acc) return ST_ENOMEM;
+    int fail = 0;
+#pragma omp parallel for schedule(dynamic, 1) if (num_threads() > 1 && parts > 1)
+    for (int64_t pt = 0; pt < parts; ++pt) {
+        float *planes = (float *)st_workspace(ST_WS_COL, sizeof(float) * (size_t)(Cg * g.cstride));
+        float *ap = acc + pt * lanes;
+        float scratch[DWD_T * 16];
+        if (!planes) {
+#pragma omp atomic write
+            fail = 1;
+            continue;
+        }
+        memset(ap, 0, sizeof(float) * (size_t)lanes);
+        for (int64_t im = d->N * pt / parts; im < d->N * (pt + 1) / parts; ++im) {
+            for (int64_t gi = 0; gi < G; ++gi) {
+                for (int64_t c = 0; c < Cg; ++c)
+                    direct_shift_plane(d, &g, x + ((im * G + gi) * Cg + c) * d->H * d->W, d->H,
+                                       d->W, d->pad_t, -d->pad_l, 1, planes + c * g.cstride);
+                for (int64_t o = 0; o < Kg; o += 2) {
+                    const int64_t k = gi * Kg + o;
+                    const float *dy0 = dy + (im * d->K + k) * n;
+                    const int two = o + 1 < Kg;
+                    for (int64_t c = 0; c < Cg; ++c)
+                        for (int64_t t0 = 0; t0 < taps; t0 += DWD_T) {
+                            const int tg = (int)(taps - t0 < DWD_T ? taps - t0 : DWD_T);
+                            float *a0 = ap + ((k * Cg + c) * taps + t0) * 16;
+                            st_conv_direct_dw_avx512(dy0, two ? dy0 + n : dy0,
+                                                     planes + c * g.cstride, g.off + t0, tg, n,
+                                                     a0, two ? a0 + Cg * taps * 16 : scratch);
+                        }
+                }
+            }
+        }
+    }
+    if (fail) return ST_ENOMEM;
+    const int64_t outs = d->K * Cg * taps;
+#pragma omp parallel for schedule(static) if (outs * parts * 16 > (1 << 18))
+    for (int64_t j = 0; j < outs; ++j) {
+        float v[16];
+        for (int l = 0; l < 16; ++l) v[l] = acc[j * 16 + l];
+        for (int64_t pt = 1; pt < parts; ++pt)
+            for (int l = 0; l < 16; ++l) v[l] += acc[pt * lanes + j * 16 + l];
+        float sum = 0.f;
+        for (int l = 0; l < 16; ++l) sum += v[l];
+        dw[j] = sum;
+    }
+    return ST_OK;
+}
+
 /* ---- public entry points ---------------------------------------------------------------- */
 
 static int use_dw(const st_conv_desc *d) {
@@ -1012,6 +1093,7 @@ int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const floa
                               float *dw) {
     if (st_conv_use_winograd(d)) return st_conv_winograd_backward_weight(d, dy, x, dw);
     if (use_dw(d)) return dw_backward_weight(d, dy, x, dw);
+    if (use_direct_dw(d)) return direct_dw_run(d, dy, x, dw);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, dy, x, NULL, dw};

@@ -44,7 +44,12 @@ NAMED = [
     (5, 33, 3, 11, 29, 1, 1, 1, 0, 1, 1),            # 1x1: odd batch, HW 33
     (3, 12, 4, 5, 9, 1, 1, 1, 0, 1, 3),              # 1x1, 3 groups of 4 -> 3
     (4, 40, 6, 6, 70, 1, 1, 1, 0, 1, 1),             # 1x1: Cout over several 14-row tiles
+    (9, 2, 6, 7, 5, 5, 5, 1, 2, 1, 1),               # direct dW: 25 taps, 9 images, odd Cout
+    (2, 4, 9, 10, 6, 3, 3, 1, 1, 1, 2),              # direct dW: 2 groups of 2 channels
+    (1, 3, 4, 37, 3, 1, 3, 1, (0, 0, 1, 1), (1, 2), 1),  # direct dW: 1x3 dilated, batch 1
 ]
+# cases of the direct weight gradient for few input channels (AVX-512, stride 1, C/groups <= 4)
+DIRECT_DW = [NAMED[16], NAMED[24], NAMED[-3], NAMED[-2], NAMED[-1]]
 
 
 def _random_cases(count: int, seed: int) -> list[tuple]:
@@ -240,6 +245,20 @@ def test_thread_invariance(case):
     for a, c, c2 in zip(one, two, two_again):
         _close(c, a, "threads 1 vs 2")
         np.testing.assert_array_equal(c, c2)  # deterministic for a thread count
+
+
+@pytest.mark.parametrize("case", DIRECT_DW, ids=_ids)
+def test_direct_weight_gradient_thread_invariance(case):
+    """Fixed batch parts summed in order: the same bits on 1 and 2 threads."""
+    x, wt, _, gy, ref = _data(case)
+    s, p, d, g = case[7:]
+
+    def dw():
+        return K.conv2d_backward_weight(gy, x, wt.shape, s, p, d, g)
+
+    one, two = per_thread_count(dw, (1, 2))
+    np.testing.assert_array_equal(one, two)
+    _close(one, ref[2], "backward_weight")
 
 
 @pytest.mark.parametrize("n", [1, 3, 8])

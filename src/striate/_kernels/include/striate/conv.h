@@ -12,6 +12,11 @@
  *     registers.  Workspace per thread: one image-group's padded planes (C/groups or
  *     K/groups of them) plus 8 output planes; packed weights (K*(C/groups)*R*S floats,
  *     rounded up to multiples of 8 channels) in the calling thread's ST_WS_AUX.
+ *   - AVX-512 path, stride 1, at most 4 channels per group (a first layer on grey or colour
+ *     images), backward-weight: the same shifted planes dotted with dY, which is read once,
+ *     two output channels at a time (conv_avx512_direct.c), the batch in up to 8 fixed parts
+ *     with 16-lane partial sums (K*(C/groups)*R*S*16 floats each, ST_WS_AUX) added in order:
+ *     results do not depend on the thread count.
  *   - 1x1, stride 1, pad 0: per group, one batched GEMM (st_sgemm_batch) over the images
  *     directly on the NCHW tensors, no column matrix: Y[n] = W (Kg x Cg) @ X[n] (Cg x HW)
  *     and dX[n] = W^T @ dY[n] with W packed once per thread, threads taking images as they
@@ -19,7 +24,7 @@
  *     when their partials, K*(C/groups) floats each in ST_WS_AUX, exceed the chunk budget),
  *     threads taking parts as they come, partials added in order: results do not depend on
  *     the thread count.
- *   - otherwise (and backward-weight always, except depthwise): im2col + GEMM per group,
+ *   - otherwise (and backward-weight always, except the cases above): im2col + GEMM per group,
  *     col2im for backward-data, GEMM with beta = 1 for backward-weight.  The column
  *     workspace a thread holds (slot ST_WS_COL) is at most
  *         max(chunk budget, (C/groups)*R*S * ST_CONV_MIN_TILE floats):
