@@ -97,20 +97,24 @@ class BatchNormEval(Function):
     __slots__ = ("axes", "scale", "xhat")
 
     def forward(self, x, w=None, b=None, mean=None, var=None, eps=1e-5):
+        n = self.needs_input_grad
+        self.scale = self.xhat = None
+        kernel = x.ndim >= 2 and _f32(x, w, b, mean, var)
+        if kernel and not any(n):  # inference: the fused kernel only
+            return kfn(x, "batch_norm_eval_forward")(x, mean, var, w, b, eps)
         xp = get_array_module(x)
         bshape = (1, -1) + (1,) * (x.ndim - 2)
         invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         scale = invstd if w is None else invstd * w
-        shift = -mean * scale
-        if b is not None:
-            shift = shift + b
         self.axes = (0,) + tuple(range(2, x.ndim))
-        n = self.needs_input_grad
         self.scale = scale.reshape(bshape)
         self.xhat = ((x - mean.reshape(bshape)) * invstd.reshape(bshape)
                      if len(n) > 1 and n[1] else None)
-        if x.ndim >= 2 and _f32(x, w, b, mean, var):
+        if kernel:
             return kfn(x, "batch_norm_eval_forward")(x, mean, var, w, b, eps)
+        shift = -mean * scale
+        if b is not None:
+            shift = shift + b
         return x * self.scale + shift.astype(x.dtype, copy=False).reshape(bshape)
 
     def backward(self, g):

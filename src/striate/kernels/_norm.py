@@ -4,6 +4,8 @@ GELU (exact and tanh forms), SiLU and sigmoid, float32."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from striate._kernels import _C
@@ -12,12 +14,13 @@ from striate.kernels._validate import as_f32, check_out
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
-def _vec(name: str, v, n: int, fn: str, what: str) -> np.ndarray | None:
+def _vec(name: str, v, n: int, fn: str, x_shape: tuple) -> np.ndarray | None:
     if v is None:
         return None
     a = as_f32(name, v, fn)
     if a.shape != (n,):
-        raise ValueError(f"{fn}: expected {name} with shape ({n},) for {what}, got {a.shape}")
+        raise ValueError(f"{fn}: expected {name} with shape ({n},) for x of shape {x_shape}, "
+                         f"got {a.shape}")
     return a
 
 
@@ -27,8 +30,7 @@ def _nchw(x, fn: str) -> tuple[np.ndarray, int, int, int]:
         raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, *), got shape "
                          f"{x.shape}")
     n, c = x.shape[:2]
-    s = int(np.prod(x.shape[2:], dtype=np.int64))
-    return x, n, c, s
+    return x, n, c, math.prod(x.shape[2:])
 
 
 def _images_in_place(x) -> bool:
@@ -49,7 +51,7 @@ def _flat_images(x: np.ndarray) -> tuple[np.ndarray, int]:
     """``x`` (checked by :func:`_images_in_place`) as a flat float32 span from its first to
     its last element, and the image stride in floats."""
     if x.flags.c_contiguous:
-        return x.reshape(-1), int(np.prod(x.shape[1:], dtype=np.int64))
+        return x.reshape(-1), math.prod(x.shape[1:])
     xs = x.strides[0] // 4
     span = (x.shape[0] - 1) * xs + x[0].size
     return np.lib.stride_tricks.as_strided(x, shape=(span,), strides=(4,), writeable=False), xs
@@ -104,8 +106,8 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
                          f"{x.shape}")
     if not eps >= 0:
         raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
-    w = _vec("weight", weight, c, fn, f"x of shape {x.shape}")
-    b = _vec("bias", bias, c, fn, f"x of shape {x.shape}")
+    w = _vec("weight", weight, c, fn, x.shape)
+    b = _vec("bias", bias, c, fn, x.shape)
     y = np.empty(x.shape, np.float32)
     mean = np.empty(c, np.float32)
     invstd = np.empty(c, np.float32)
@@ -138,11 +140,10 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
     x, n, c, s = _nchw(x, fn)
     if not eps >= 0:
         raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
-    what = f"x of shape {x.shape}"
-    m = _vec("mean", mean, c, fn, what)
-    v = _vec("var", var, c, fn, what)
-    w = _vec("weight", weight, c, fn, what)
-    b = _vec("bias", bias, c, fn, what)
+    m = _vec("mean", mean, c, fn, x.shape)
+    v = _vec("var", var, c, fn, x.shape)
+    w = _vec("weight", weight, c, fn, x.shape)
+    b = _vec("bias", bias, c, fn, x.shape)
     scale = 1.0 / np.sqrt(v.astype(np.float64) + eps)
     if w is not None:
         scale = scale * w
@@ -181,10 +182,9 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     gy = as_f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
-    what = f"x of shape {x.shape}"
-    w = _vec("weight", weight, c, fn, what)
-    m = _vec("mean", mean, c, fn, what)
-    i = _vec("invstd", invstd, c, fn, what)
+    w = _vec("weight", weight, c, fn, x.shape)
+    m = _vec("mean", mean, c, fn, x.shape)
+    i = _vec("invstd", invstd, c, fn, x.shape)
     want = _grads(grads, fn)
     gx = np.empty(x.shape, np.float32) if want[0] else None
     gw = np.zeros(c, np.float32) if want[1] else None
@@ -230,8 +230,8 @@ def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None = None,
     if not eps >= 0:
         raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
     r, m = x.shape
-    w = _vec("weight", weight, m, fn, f"x of shape {x.shape}")
-    b = _vec("bias", bias, m, fn, f"x of shape {x.shape}")
+    w = _vec("weight", weight, m, fn, x.shape)
+    b = _vec("bias", bias, m, fn, x.shape)
     y = np.empty_like(x)
     mean = np.empty(r, np.float32)
     invstd = np.empty(r, np.float32)
@@ -267,9 +267,9 @@ def layer_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     gy = as_f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
-    w = _vec("weight", weight, m, fn, f"x of shape {x.shape}")
-    mu = _vec("mean", mean, r, fn, f"x of shape {x.shape}")
-    i = _vec("invstd", invstd, r, fn, f"x of shape {x.shape}")
+    w = _vec("weight", weight, m, fn, x.shape)
+    mu = _vec("mean", mean, r, fn, x.shape)
+    i = _vec("invstd", invstd, r, fn, x.shape)
     want = _grads(grads, fn)
     gx = np.empty_like(x) if want[0] else None
     gw = np.zeros(m, np.float32) if want[1] else None
