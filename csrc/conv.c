@@ -975,23 +975,38 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
     return fail ? ST_ENOMEM : ST_OK;
 }
 
-/* ---- direct weight gradient for few input channels (AVX-512) ----------------------------
+/* ---- direct weight gradient for few input channels (AVX-512, AVX2) ----------------------
  * A first layer (grey or colour input: C/groups <= DWD_MAX_C) has a tiny im2col matrix, so
  * its im2col + GEMM weight gradient is bound by passes over dY (packing it per image).  Here
  * dY is read once: per image the input channels' S shifted planes are built as for the
- * forward direct kernel, and st_conv_direct_dw_avx512 dots each output channel pair's dY
- * with them, taps in groups of DWD_T, into 16-lane partial sums.  The batch is cut into
- * DIRECT_DW_PARTS fixed parts (threads take them dynamically) with their own partial sums,
- * added in part order and then over the 16 lanes in order, so results do not depend on the
- * thread count (1 thread, Intel Xeon: 3x3 64x1->32 at 28x28 0.83-0.85 -> 0.50 ms, 64x3->64 at
- * 32x32 3.3 -> 2.8 ms). */
-#define DWD_T 9
+ * forward direct kernel, and the ISA's kernel (st_conv_direct_dw_avx512 / _avx2) dots each
+ * output channel pair's dY with them, taps in groups of 9 (AVX-512) or 6 (AVX2), into
+ * 16-float slots of partial sums.  The batch is cut into DIRECT_DW_PARTS fixed parts (threads
+ * take them dynamically) with their own partial sums, added in part order and then over the
+ * 16 lanes in order, so results do not depend on the thread count (1 thread, Intel Xeon,
+ * 3x3 64x1->32 at 28x28: 0.83-0.85 -> 0.50 ms on AVX-512, 0.97-1.01 -> 0.57-0.60 ms on AVX2;
+ * 64x3->64 at 32x32: 3.3 -> 2.8 ms on AVX-512, 4.3-4.5 -> 3.9-4.0 ms on AVX2). */
 #define DWD_MAX_C 4
+#define DWD_MAX_T 9 /* the widest tap group of any kernel */
+typedef void (*dwd_fn)(const float *dy0, const float *dy1, const float *src, const int64_t *off,
+                       int tg, int64_t n, float *acc0, float *acc1);
 void st_conv_direct_dw_avx512(const float *dy0, const float *dy1, const float *src,
                               const int64_t *off, int tg, int64_t n, float *acc0, float *acc1);
+void st_conv_direct_dw_avx2(const float *dy0, const float *dy1, const float *src,
+                            const int64_t *off, int tg, int64_t n, float *acc0, float *acc1);
+
+/* The path's kernel and its taps per call, or NULL. */
+static dwd_fn dwd_kernel(int *taps_per_call) {
+    switch (st_arch_get()) {
+    case ST_ARCH_AVX512: *taps_per_call = 9; return st_conv_direct_dw_avx512;
+    case ST_ARCH_AVX2: *taps_per_call = 6; return st_conv_direct_dw_avx2;
+    default: return NULL;
+    }
+}
 
 static int use_direct_dw(const st_conv_desc *d) {
-    if (st_arch_get() != ST_ARCH_AVX512) return 0;
+    int tpc;
+    if (!dwd_kernel(&tpc)) return 0;
     if (d->stride_h != 1 || d->stride_w != 1 || is_1x1_direct(d)) return 0;
     const int64_t Cg = d->C / d->groups;
     if (Cg > DWD_MAX_C || d->R * d->S > 64) return 0;
@@ -1006,6 +1021,8 @@ static int direct_dw_run(const st_conv_desc *d, const float *dy, const float *x,
     const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, taps = g.taps, n = g.n;
     const int64_t lanes = d->K * Cg * taps * 16; /* one part's partial sums */
     const int64_t parts = d->N < DIRECT_DW_PARTS ? d->N : DIRECT_DW_PARTS;
+    int tpc = 1;
+    const dwd_fn kern = dwd_kernel(&tpc);
     float *acc = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(parts * lanes));
     if (!acc) return ST_ENOMEM;
     int fail = 0;
@@ -1013,7 +1030,7 @@ static int direct_dw_run(const st_conv_desc *d, const float *dy, const float *x,
     for (int64_t pt = 0; pt < parts; ++pt) {
         float *planes = (float *)st_workspace(ST_WS_COL, sizeof(float) * (size_t)(Cg * g.cstride));
         float *ap = acc + pt * lanes;
-        float scratch[DWD_T * 16];
+        float scratch[DWD_MAX_T * 16];
         if (!planes) {
 #pragma omp atomic write
             fail = 1;
@@ -1030,12 +1047,11 @@ static int direct_dw_run(const st_conv_desc *d, const float *dy, const float *x,
                     const float *dy0 = dy + (im * d->K + k) * n;
                     const int two = o + 1 < Kg;
                     for (int64_t c = 0; c < Cg; ++c)
-                        for (int64_t t0 = 0; t0 < taps; t0 += DWD_T) {
-                            const int tg = (int)(taps - t0 < DWD_T ? taps - t0 : DWD_T);
+                        for (int64_t t0 = 0; t0 < taps; t0 += tpc) {
+                            const int tg = (int)(taps - t0 < tpc ? taps - t0 : tpc);
                             float *a0 = ap + ((k * Cg + c) * taps + t0) * 16;
-                            st_conv_direct_dw_avx512(dy0, two ? dy0 + n : dy0,
-                                                     planes + c * g.cstride, g.off + t0, tg, n,
-                                                     a0, two ? a0 + Cg * taps * 16 : scratch);
+                            kern(dy0, two ? dy0 + n : dy0, planes + c * g.cstride, g.off + t0,
+                                 tg, n, a0, two ? a0 + Cg * taps * 16 : scratch);
                         }
                 }
             }

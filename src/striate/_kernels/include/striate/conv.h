@@ -12,9 +12,10 @@
  *     registers.  Workspace per thread: one image-group's padded planes (C/groups or
  *     K/groups of them) plus 8 output planes; packed weights (K*(C/groups)*R*S floats,
  *     rounded up to multiples of 8 channels) in the calling thread's ST_WS_AUX.
- *   - AVX-512 path, stride 1, at most 4 channels per group (a first layer on grey or colour
- *     images), backward-weight: the same shifted planes dotted with dY, which is read once,
- *     two output channels at a time (conv_avx512_direct.c), the batch in up to 8 fixed parts
+ *   - AVX-512 and AVX2 paths, stride 1, at most 4 channels per group (a first layer on grey
+ *     or colour images), backward-weight: the same shifted planes dotted with dY, which is
+ *     read once, two output channels at a time (conv_avx512_direct.c, conv_avx2_direct.c),
+ *     the batch in up to 8 fixed parts
  *     with 16-lane partial sums (K*(C/groups)*R*S*16 floats each, ST_WS_AUX) added in order:
  *     results do not depend on the thread count.
  *   - 1x1, stride 1, pad 0: per group, one batched GEMM (st_sgemm_batch) over the images
