@@ -108,60 +108,22 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
     }
 }
 
-/* ---- weight gradient of a layer with few input channels -------------------------------
- *
- *   acc0[t][l] += sum_{i = l mod 16, i < n} dy0[i] * src[i + off[t]]   (acc1 likewise, dy1)
- *
- * for taps t < tg <= DWD_T: two output channels' gradients dot the shifted input
- * planes (as the forward kernel reads them), 16 lanes of partial sums kept per (channel, tap)
- * in registers while dy and the planes stream through once.  The last partial vector is
- * masked on both sides, so nothing past dy[n - 1] or src[off[t] + n - 1] is read. */
-#define DWD_T 9 /* taps per call: 2 x 9 accumulators + 2 dy vectors + 1 input vector */
-
-void st_conv_direct_dw_avx512(const float *restrict dy0, const float *restrict dy1,
-                              const float *restrict src, const int64_t *restrict off, int tg,
-                              int64_t n, float *restrict acc0, float *restrict acc1) {
-    __m512 a0[DWD_T], a1[DWD_T];
-    const float *p[DWD_T];
-#pragma GCC unroll 9
-    for (int t = 0; t < DWD_T; ++t) {
-        a0[t] = a1[t] = _mm512_setzero_ps();
-        p[t] = src + off[t < tg ? t : 0];
-    }
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512 d0 = _mm512_loadu_ps(dy0 + i), d1 = _mm512_loadu_ps(dy1 + i);
-        _mm_prefetch((const char *)(dy1 + n + i), _MM_HINT_T0); /* the next pair's dY */
-        _mm_prefetch((const char *)(dy1 + 2 * n + i), _MM_HINT_T0);
-#pragma GCC unroll 9
-        for (int t = 0; t < DWD_T; ++t) {
-            if (t < tg) {
-                const __m512 xv = _mm512_loadu_ps(p[t] + i);
-                a0[t] = _mm512_fmadd_ps(d0, xv, a0[t]);
-                a1[t] = _mm512_fmadd_ps(d1, xv, a1[t]);
-            }
-        }
-    }
-    if (i < n) {
-        const __mmask16 m = mask_of(n - i);
-        const __m512 d0 = _mm512_maskz_loadu_ps(m, dy0 + i), d1 = _mm512_maskz_loadu_ps(m, dy1 + i);
-#pragma GCC unroll 9
-        for (int t = 0; t < DWD_T; ++t) {
-            if (t < tg) {
-                const __m512 xv = _mm512_maskz_loadu_ps(m, p[t] + i);
-                a0[t] = _mm512_fmadd_ps(d0, xv, a0[t]);
-                a1[t] = _mm512_fmadd_ps(d1, xv, a1[t]);
-            }
-        }
-    }
-#pragma GCC unroll 9
-    for (int t = 0; t < DWD_T; ++t) {
-        if (t < tg) {
-            _mm512_storeu_ps(acc0 + 16 * t, _mm512_add_ps(_mm512_loadu_ps(acc0 + 16 * t), a0[t]));
-            _mm512_storeu_ps(acc1 + 16 * t, _mm512_add_ps(_mm512_loadu_ps(acc1 + 16 * t), a1[t]));
-        }
-    }
-}
+/* ---- weight gradient of a layer with few input channels (conv_direct_dw_impl.h) -------
+ * Two output channels x 9 taps of 16-lane partial sums: 18 zmm accumulators + 2 dy vectors +
+ * 1 input vector. */
+#define DWD_NAME st_conv_direct_dw_avx512
+#define DWD_T 9
+#define DWD_VL 16
+#define DWD_VEC __m512
+#define DWD_ZERO() _mm512_setzero_ps()
+#define DWD_LOADU(p) _mm512_loadu_ps(p)
+#define DWD_MASK_T __mmask16
+#define DWD_MASK(r) mask_of(r)
+#define DWD_LOADM(p, m) _mm512_maskz_loadu_ps((m), (p))
+#define DWD_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define DWD_ADD(a, b) _mm512_add_ps((a), (b))
+#define DWD_STOREU(p, v) _mm512_storeu_ps((p), (v))
+#include "conv_direct_dw_impl.h"
 
 /* ---- im2col rows for stride_w == 1 (the GEMM path) ------------------------------------ */
 #include "striate/conv.h"
