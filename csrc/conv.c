@@ -1012,7 +1012,11 @@ static int use_direct_dw(const st_conv_desc *d) {
     if (Cg > DWD_MAX_C || d->R * d->S > 64) return 0;
     direct_geom g;
     direct_geom_init(d, 0, &g);
-    return sizeof(float) * (size_t)(Cg * g.cstride) <= st_conv_get_chunk_bytes();
+    /* both workspaces within the chunk budget: a thread's planes, and the parts' sums */
+    const int64_t parts = d->N < DIRECT_DW_PARTS ? d->N : DIRECT_DW_PARTS;
+    const size_t budget = st_conv_get_chunk_bytes();
+    return sizeof(float) * (size_t)(Cg * g.cstride) <= budget &&
+           sizeof(float) * (size_t)(parts * d->K * Cg * g.taps * 16) <= budget;
 }
 
 static int direct_dw_run(const st_conv_desc *d, const float *dy, const float *x, float *dw) {

@@ -14,10 +14,11 @@
  *     rounded up to multiples of 8 channels) in the calling thread's ST_WS_AUX.
  *   - AVX-512 and AVX2 paths, stride 1, at most 4 channels per group (a first layer on grey
  *     or colour images), backward-weight: the same shifted planes dotted with dY, which is
- *     read once, two output channels at a time (conv_avx512_direct.c, conv_avx2_direct.c),
- *     the batch in up to 8 fixed parts
- *     with 16-lane partial sums (K*(C/groups)*R*S*16 floats each, ST_WS_AUX) added in order:
- *     results do not depend on the thread count.
+ *     read once, two output channels at a time (conv_avx512_direct.c, conv_avx2_direct.c,
+ *     one body in conv_direct_dw_impl.h), the batch in up to 8 fixed parts with 16-lane
+ *     partial sums (K*(C/groups)*R*S*16 floats each, ST_WS_AUX) added in order: results do
+ *     not depend on the thread count.  Used only when both the planes and the parts' sums
+ *     fit the chunk budget.
  *   - 1x1, stride 1, pad 0: per group, one batched GEMM (st_sgemm_batch) over the images
  *     directly on the NCHW tensors, no column matrix: Y[n] = W (Kg x Cg) @ X[n] (Cg x HW)
  *     and dX[n] = W^T @ dY[n] with W packed once per thread, threads taking images as they
