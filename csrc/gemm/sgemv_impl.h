@@ -8,7 +8,7 @@
 #ifndef STRIATE_GV_COMMON
 #define STRIATE_GV_COMMON
 #define GV_L 16   /* partial sums per row */
-#define GV_W 1024 /* columns per block of the axpy form (4 KiB of accumulators) */
+#define GV_W 4096 /* columns per block of the axpy form (16 KiB of accumulators) */
 static inline float gv_out(float acc, float alpha, float beta, float y) {
     return beta == 0.f ? alpha * acc : alpha * acc + beta * y;
 }
