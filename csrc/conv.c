@@ -125,20 +125,19 @@ static int64_t tile_width(const st_conv_desc *d, int64_t rows) {
 /* col[row * ld + j] for j in [0, T) = x(c, p*sh - pt + r*dh, q*sw - pl + s*dw), where
  * (p, q) = divmod(t0 + j, Q) and row = (c*R + r)*S + s, c in [0, Cg).  `par`: spread the
  * rows over the OpenMP team (the caller is not inside a parallel region). */
-void st_conv_im2col_s1_avx512(const st_conv_desc *d, const float *x, int64_t t0, int64_t T,
-                              float *col, int64_t ld, int64_t row0, int64_t row1);
+void st_conv_im2col_avx512(const st_conv_desc *d, const float *x, int64_t t0, int64_t T,
+                           float *col, int64_t ld, int64_t row0, int64_t row1);
 
 static void im2col_tile(const st_conv_desc *d, const float *x, int64_t Cg, int64_t t0,
                         int64_t T, float *col, int64_t ld, int par) {
     const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
     const int64_t rows = Cg * R * S;
-    if (d->stride_w == 1 && st_arch_get() == ST_ARCH_AVX512) {
+    if (st_arch_get() == ST_ARCH_AVX512) {
         /* masked-vector row copies (conv_avx512_direct.c), rows split over the team */
 #pragma omp parallel if (par)
         {
             const int64_t nt = team_size(), id = thread_id();
-            st_conv_im2col_s1_avx512(d, x, t0, T, col, ld, rows * id / nt,
-                                     rows * (id + 1) / nt);
+            st_conv_im2col_avx512(d, x, t0, T, col, ld, rows * id / nt, rows * (id + 1) / nt);
         }
         return;
     }

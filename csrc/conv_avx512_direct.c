@@ -125,23 +125,53 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
 #define DWD_STOREU(p, v) _mm512_storeu_ps((p), (v))
 #include "conv_direct_dw_impl.h"
 
-/* ---- im2col rows for stride_w == 1 (the GEMM path) ------------------------------------ */
+/* ---- im2col rows (the GEMM path) ------------------------------------------------------ */
 #include "striate/conv.h"
 
+/* Sixteen output columns q..q+15 of one input row read with horizontal stride sw (lanes whose
+ * bit is clear in `valid` read 0 and touch no memory): xr[q * sw + j * sw] for lane j. */
+static inline __m512 strided_cols(const float *xr, int64_t q, int64_t sw, __mmask16 valid) {
+    if (sw == 1) return _mm512_maskz_loadu_ps(valid, xr + q);
+    if (sw == 2) { /* two loads of 16, the even elements de-interleaved */
+        const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
+                                                26, 28, 30);
+        /* element 2j of lo (j < 8) and 2(j - 8) of hi (j >= 8) are read where lane j is
+         * valid: the mask's bits spread to the even positions */
+        uint32_t e = valid;
+        e = (e | (e << 8)) & 0x00FF00FFu;
+        e = (e | (e << 4)) & 0x0F0F0F0Fu;
+        e = (e | (e << 2)) & 0x33333333u;
+        e = (e | (e << 1)) & 0x55555555u;
+        const __m512 lo = _mm512_maskz_loadu_ps((__mmask16)(e & 0xFFFFu), xr + 2 * q);
+        const __m512 hi = _mm512_maskz_loadu_ps((__mmask16)(e >> 16), xr + 2 * q + 16);
+        return _mm512_permutex2var_ps(lo, evens, hi);
+    }
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                             11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32((int)sw));
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, xr + q * sw, 4);
+}
+
 /* col[row * ld + j], j in [0, T), for rows [row0, row1) of the (c, r, s) x positions matrix
- * (positions t0 + j flattened as p*Q + q), stride_w == 1: each output row segment is one
- * masked load and store per 16 positions, only valid input addresses are read. */
-void st_conv_im2col_s1_avx512(const st_conv_desc *d, const float *x, int64_t t0, int64_t T,
-                              float *col, int64_t ld, int64_t row0, int64_t row1) {
+ * (positions t0 + j flattened as p*Q + q), horizontal stride sw: each output row segment is
+ * one masked store per 16 positions of a masked load (stride 1), two masked loads
+ * de-interleaved (stride 2) or a masked gather (wider strides); only valid input addresses
+ * are read.  Inlined with sw a constant 1 (the common case, no per-vector stride test) and
+ * with the descriptor's stride. */
+static inline __attribute__((always_inline)) void im2col_rows(
+    const st_conv_desc *d, const float *x, int64_t t0, int64_t T, float *col, int64_t ld,
+    int64_t row0, int64_t row1, const int64_t sw) {
     const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
     for (int64_t row = row0; row < row1; ++row) {
         const int64_t s = row % S, r = (row / S) % R, c = row / (R * S);
         const float *xc = x + c * H * W;
         float *dst = col + row * ld;
         const int64_t woff = s * d->dil_w - d->pad_l; /* input column of q = 0 */
-        int64_t qlo = -woff, qhi = W - woff;          /* valid q: [qlo, qhi) */
-        if (qlo < 0) qlo = 0;
+        /* valid q: q * sw + woff in [0, W) */
+        int64_t qlo = woff >= 0 ? 0 : (-woff + sw - 1) / sw;
+        int64_t qhi = W - woff <= 0 ? 0 : (W - woff + sw - 1) / sw;
         if (qhi > Q) qhi = Q;
+        if (qlo > qhi) qlo = qhi;
         int64_t t = t0, q0 = t0 % Q;
         int64_t h = (t0 / Q) * d->stride_h - d->pad_t + r * d->dil_h;
         const int64_t end = t0 + T;
@@ -153,7 +183,7 @@ void st_conv_im2col_s1_avx512(const st_conv_desc *d, const float *x, int64_t t0,
                 for (int64_t q = q0; q < q1; q += 16)
                     _mm512_mask_storeu_ps(o + q, mask_of(q1 - q), _mm512_setzero_ps());
             } else {
-                const float *xr = xc + h * W + woff; /* xr[q] is input (h, q + woff) */
+                const float *xr = xc + h * W + woff; /* xr[q * sw] is input (h, q*sw + woff) */
                 for (int64_t q = q0; q < q1; q += 16) {
                     const __mmask16 st = mask_of(q1 - q);
                     int64_t a = qlo - q, b = qhi - q; /* valid lanes [a, b) */
@@ -161,10 +191,17 @@ void st_conv_im2col_s1_avx512(const st_conv_desc *d, const float *x, int64_t t0,
                     if (b > 16) b = 16;
                     __mmask16 ld_mask = 0;
                     if (b > a) ld_mask = (__mmask16)(mask_of(b) & ~mask_of(a)) & st;
-                    const __m512 v = _mm512_maskz_loadu_ps(ld_mask, xr + q);
-                    _mm512_mask_storeu_ps(o + q, st, v);
+                    _mm512_mask_storeu_ps(o + q, st, strided_cols(xr, q, sw, ld_mask));
                 }
             }
         }
     }
+}
+
+void st_conv_im2col_avx512(const st_conv_desc *d, const float *x, int64_t t0, int64_t T,
+                           float *col, int64_t ld, int64_t row0, int64_t row1) {
+    if (d->stride_w == 1)
+        im2col_rows(d, x, t0, T, col, ld, row0, row1, 1);
+    else
+        im2col_rows(d, x, t0, T, col, ld, row0, row1, d->stride_w);
 }
