@@ -205,3 +205,76 @@ void st_conv_im2col_avx512(const st_conv_desc *d, const float *x, int64_t t0, in
     else
         im2col_rows(d, x, t0, T, col, ld, row0, row1, d->stride_w);
 }
+
+/* ---- col2im (backward-data of the GEMM path) ------------------------------------------- */
+
+/* dx row segment += sixteen col values, output columns q..q+15 of horizontal stride sw
+ * (lanes whose bit is clear in `valid` touch no memory): xr[(q + j) * sw] += v[j]. */
+static inline void strided_add(float *xr, int64_t q, int64_t sw, __mmask16 valid, __m512 v) {
+    if (sw == 1) {
+        float *p = xr + q;
+        _mm512_mask_storeu_ps(p, valid, _mm512_add_ps(_mm512_maskz_loadu_ps(valid, p), v));
+    } else if (sw == 2) { /* v spread to the even elements of two 16-float spans */
+        const __m512i lo_idx = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
+        uint32_t e = valid;
+        e = (e | (e << 8)) & 0x00FF00FFu;
+        e = (e | (e << 4)) & 0x0F0F0F0Fu;
+        e = (e | (e << 2)) & 0x33333333u;
+        e = (e | (e << 1)) & 0x55555555u;
+        const __mmask16 mlo = (__mmask16)(e & 0xFFFFu), mhi = (__mmask16)(e >> 16);
+        float *p = xr + 2 * q;
+        _mm512_mask_storeu_ps(p, mlo, _mm512_add_ps(_mm512_maskz_loadu_ps(mlo, p),
+                                                    _mm512_permutexvar_ps(lo_idx, v)));
+        _mm512_mask_storeu_ps(p + 16, mhi, _mm512_add_ps(_mm512_maskz_loadu_ps(mhi, p + 16),
+                                                         _mm512_permutexvar_ps(hi_idx, v)));
+    } else { /* distinct addresses per lane: gather, add, scatter */
+        const __m512i idx = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32((int)sw));
+        float *p = xr + q * sw;
+        const __m512 old = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, p, 4);
+        _mm512_mask_i32scatter_ps(p, valid, idx, _mm512_add_ps(old, v), 4);
+    }
+}
+
+/* dx(c, h, w) += col rows (c, r, s) for one channel c: col[(r*S + s) * ld + j], j in [0, T),
+ * positions t0 + j (the adjoint of im2col_rows, summed tap by tap in the same order as the
+ * portable loop). */
+static inline __attribute__((always_inline)) void col2im_chan(
+    const st_conv_desc *d, const float *col, int64_t ld, int64_t t0, int64_t T, float *dxc,
+    const int64_t sw) {
+    const int64_t H = d->H, W = d->W, Q = d->Q, R = d->R, S = d->S;
+    for (int64_t r = 0; r < R; ++r)
+        for (int64_t s = 0; s < S; ++s) {
+            const float *src = col + (r * S + s) * ld;
+            const int64_t woff = s * d->dil_w - d->pad_l;
+            int64_t qlo = woff >= 0 ? 0 : (-woff + sw - 1) / sw;
+            int64_t qhi = W - woff <= 0 ? 0 : (W - woff + sw - 1) / sw;
+            if (qhi > Q) qhi = Q;
+            if (qlo > qhi) qlo = qhi;
+            int64_t t = t0, q0 = t0 % Q;
+            int64_t h = (t0 / Q) * d->stride_h - d->pad_t + r * d->dil_h;
+            const int64_t end = t0 + T;
+            for (; t < end; h += d->stride_h, q0 = 0) {
+                const int64_t q1 = (Q < q0 + (end - t)) ? Q : q0 + (end - t);
+                const float *i = src + (t - t0) - q0; /* i[q] is position (p, q) */
+                t += q1 - q0;
+                if (h < 0 || h >= H) continue;
+                float *xr = dxc + h * W + woff;
+                const int64_t a = qlo > q0 ? qlo : q0, b = qhi < q1 ? qhi : q1;
+                for (int64_t q = a; q < b; q += 16) {
+                    const __mmask16 m = mask_of(b - q);
+                    strided_add(xr, q, sw, m, _mm512_maskz_loadu_ps(m, i + q));
+                }
+            }
+        }
+}
+
+void st_conv_col2im_chan_avx512(const st_conv_desc *d, const float *col, int64_t ld,
+                                int64_t t0, int64_t T, float *dxc) {
+    if (d->stride_w == 1)
+        col2im_chan(d, col, ld, t0, T, dxc, 1);
+    else
+        col2im_chan(d, col, ld, t0, T, dxc, d->stride_w);
+}

@@ -47,9 +47,11 @@ NAMED = [
     (9, 2, 6, 7, 5, 5, 5, 1, 2, 1, 1),               # direct dW: 25 taps, 9 images, odd Cout
     (2, 4, 9, 10, 6, 3, 3, 1, 1, 1, 2),              # direct dW: 2 groups of 2 channels
     (1, 3, 4, 37, 3, 1, 3, 1, (0, 0, 1, 1), (1, 2), 1),  # direct dW: 1x3 dilated, batch 1
+    (2, 3, 34, 35, 5, 3, 3, 2, 1, 1, 1),             # stride 2, rows of >= 16 outputs (vectors)
+    (1, 2, 50, 52, 3, 3, 3, 3, (1, 0, 2, 1), 1, 1),  # stride 3, >= 16 outputs: gather/scatter
 ]
 # cases of the direct weight gradient for few input channels (AVX-512, stride 1, C/groups <= 4)
-DIRECT_DW = [NAMED[16], NAMED[24], NAMED[-3], NAMED[-2], NAMED[-1]]
+DIRECT_DW = [NAMED[16], NAMED[24], NAMED[-5], NAMED[-4], NAMED[-3]]
 
 
 def _random_cases(count: int, seed: int) -> list[tuple]:
