@@ -152,6 +152,20 @@ static inline __m512 strided_cols(const float *xr, int64_t q, int64_t sw, __mmas
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, xr + q * sw, 4);
 }
 
+/* Output columns q whose input column q * sw + woff lies in [0, W), woff the input column
+ * of q = 0 for kernel column s: [*qlo, *qhi). */
+static inline int64_t valid_cols(const st_conv_desc *d, int64_t s, int64_t sw, int64_t *qlo,
+                                 int64_t *qhi) {
+    const int64_t W = d->W, woff = s * d->dil_w - d->pad_l;
+    int64_t lo = woff >= 0 ? 0 : (-woff + sw - 1) / sw;
+    int64_t hi = W - woff <= 0 ? 0 : (W - woff + sw - 1) / sw;
+    if (hi > d->Q) hi = d->Q;
+    if (lo > hi) lo = hi;
+    *qlo = lo;
+    *qhi = hi;
+    return woff;
+}
+
 /* col[row * ld + j], j in [0, T), for rows [row0, row1) of the (c, r, s) x positions matrix
  * (positions t0 + j flattened as p*Q + q), horizontal stride sw: each output row segment is
  * one masked store per 16 positions of a masked load (stride 1), two masked loads
@@ -166,12 +180,8 @@ static inline __attribute__((always_inline)) void im2col_rows(
         const int64_t s = row % S, r = (row / S) % R, c = row / (R * S);
         const float *xc = x + c * H * W;
         float *dst = col + row * ld;
-        const int64_t woff = s * d->dil_w - d->pad_l; /* input column of q = 0 */
-        /* valid q: q * sw + woff in [0, W) */
-        int64_t qlo = woff >= 0 ? 0 : (-woff + sw - 1) / sw;
-        int64_t qhi = W - woff <= 0 ? 0 : (W - woff + sw - 1) / sw;
-        if (qhi > Q) qhi = Q;
-        if (qlo > qhi) qlo = qhi;
+        int64_t qlo, qhi;
+        const int64_t woff = valid_cols(d, s, sw, &qlo, &qhi); /* input column of q = 0 */
         int64_t t = t0, q0 = t0 % Q;
         int64_t h = (t0 / Q) * d->stride_h - d->pad_t + r * d->dil_h;
         const int64_t end = t0 + T;
@@ -248,11 +258,8 @@ static inline __attribute__((always_inline)) void col2im_chan(
     for (int64_t r = 0; r < R; ++r)
         for (int64_t s = 0; s < S; ++s) {
             const float *src = col + (r * S + s) * ld;
-            const int64_t woff = s * d->dil_w - d->pad_l;
-            int64_t qlo = woff >= 0 ? 0 : (-woff + sw - 1) / sw;
-            int64_t qhi = W - woff <= 0 ? 0 : (W - woff + sw - 1) / sw;
-            if (qhi > Q) qhi = Q;
-            if (qlo > qhi) qlo = qhi;
+            int64_t qlo, qhi;
+            const int64_t woff = valid_cols(d, s, sw, &qlo, &qhi);
             int64_t t = t0, q0 = t0 % Q;
             int64_t h = (t0 / Q) * d->stride_h - d->pad_t + r * d->dil_h;
             const int64_t end = t0 + T;
