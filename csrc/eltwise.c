@@ -38,7 +38,7 @@ static float expsum_generic(const float *x, float shift, float *y, int64_t n) {
 
 const st_eltwise_ops st_eltwise_ops_generic = {bias_run_generic, bias_vec_generic,
                                                relu_bwd_generic, rowmax_generic,
-                                               expsum_generic};
+                                               expsum_generic, softmax_bwd_generic};
 
 static const st_eltwise_ops *ops(void) {
     switch (st_arch_get()) {
@@ -128,16 +128,11 @@ int st_log_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
 }
 
 int st_softmax_backward_f32(int64_t N, int64_t C, const float *y, const float *gy, float *gx) {
+    const st_eltwise_ops *o = ops();
     const int64_t rt = row_task(N);
     (void)rt;
 #pragma omp parallel for schedule(dynamic, rt) if (N * C > ST_ELTW_PAR_MIN)
-    for (int64_t n = 0; n < N; ++n) {
-        const float *yr = y + n * C, *gr = gy + n * C;
-        float *o = gx + n * C;
-        float dot = 0.f;
-        for (int64_t c = 0; c < C; ++c) dot += gr[c] * yr[c];
-        for (int64_t c = 0; c < C; ++c) o[c] = yr[c] * (gr[c] - dot);
-    }
+    for (int64_t n = 0; n < N; ++n) o->softmax_bwd(y + n * C, gy + n * C, gx + n * C, C);
     return ST_OK;
 }
 

@@ -77,4 +77,4 @@ static float expsum_avx2(const float *x, float shift, float *y, int64_t n) {
 }
 
 const st_eltwise_ops st_eltwise_ops_avx2 = {bias_run_avx2, bias_vec_avx2, relu_bwd_avx2,
-                                            rowmax_avx2, expsum_avx2};
+                                            rowmax_avx2, expsum_avx2, softmax_bwd_avx2};

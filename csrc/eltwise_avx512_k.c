@@ -56,4 +56,5 @@ static float expsum_avx512(const float *x, float shift, float *y, int64_t n) {
 }
 
 const st_eltwise_ops st_eltwise_ops_avx512 = {bias_run_avx512, bias_vec_avx512,
-                                              relu_bwd_avx512, rowmax_avx512, expsum_avx512};
+                                              relu_bwd_avx512, rowmax_avx512, expsum_avx512,
+                                              softmax_bwd_avx512};

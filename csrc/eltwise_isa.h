@@ -15,6 +15,9 @@ typedef void (*st_relu_bwd_fn)(const float *gy, const float *y, float *gx, int64
 typedef float (*st_rowmax_fn)(const float *x, int64_t n);
 /* Returns sum of exp(x[i] - shift); also stores each term in y unless y is NULL. */
 typedef float (*st_expsum_fn)(const float *x, float shift, float *y, int64_t n);
+/* gx[i] = y[i] * (gy[i] - sum(gy * y)), i < n: softmax backward of one row; gx overlaps
+ * neither y nor gy. */
+typedef void (*st_softmax_bwd_fn)(const float *y, const float *gy, float *gx, int64_t n);
 
 typedef struct {
     st_bias_run_fn bias_run;
@@ -22,6 +25,7 @@ typedef struct {
     st_relu_bwd_fn relu_bwd;
     st_rowmax_fn rowmax;
     st_expsum_fn expsum;
+    st_softmax_bwd_fn softmax_bwd;
 } st_eltwise_ops;
 
 extern const st_eltwise_ops st_eltwise_ops_generic;
