@@ -151,8 +151,13 @@ int st_log_softmax_backward_f32(int64_t N, int64_t C, const float *y, const floa
             status = ST_ENOMEM;
             continue;
         }
+        float acc[16] = {0.f}; /* 16 independent partial sums, not one chain of adds */
+        int64_t c = 0;
+        for (; c + 16 <= C; c += 16)
+            for (int l = 0; l < 16; ++l) acc[l] += gr[c + l];
         float s = 0.f;
-        for (int64_t c = 0; c < C; ++c) s += gr[c];
+        for (int l = 0; l < 16; ++l) s += acc[l];
+        for (; c < C; ++c) s += gr[c];
         o->expsum(yr, 0.f, e, C);
         for (int64_t c = 0; c < C; ++c) out[c] = gr[c] - e[c] * s;
     }
