@@ -128,6 +128,23 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
 /* ---- im2col rows (the GEMM path) ------------------------------------------------------ */
 #include "striate/conv.h"
 
+/* Bit j of a 16-lane mask moved to bit 2j of a 32-bit one: the even elements of the two
+ * 16-float spans a stride-2 row piece of 16 columns covers. */
+static inline uint32_t even_bits(__mmask16 valid) {
+    uint32_t e = valid;
+    e = (e | (e << 8)) & 0x00FF00FFu;
+    e = (e | (e << 4)) & 0x0F0F0F0Fu;
+    e = (e | (e << 2)) & 0x33333333u;
+    return (e | (e << 1)) & 0x55555555u;
+}
+
+/* Element offsets j * sw of lanes j < 16 (gather / scatter indices). */
+static inline __m512i lane_stride(int64_t sw) {
+    return _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32((int)sw));
+}
+
 /* Sixteen output columns q..q+15 of one input row read with horizontal stride sw (lanes whose
  * bit is clear in `valid` read 0 and touch no memory): xr[q * sw + j * sw] for lane j. */
 static inline __m512 strided_cols(const float *xr, int64_t q, int64_t sw, __mmask16 valid) {
@@ -137,18 +154,12 @@ static inline __m512 strided_cols(const float *xr, int64_t q, int64_t sw, __mmas
                                                 26, 28, 30);
         /* element 2j of lo (j < 8) and 2(j - 8) of hi (j >= 8) are read where lane j is
          * valid: the mask's bits spread to the even positions */
-        uint32_t e = valid;
-        e = (e | (e << 8)) & 0x00FF00FFu;
-        e = (e | (e << 4)) & 0x0F0F0F0Fu;
-        e = (e | (e << 2)) & 0x33333333u;
-        e = (e | (e << 1)) & 0x55555555u;
+        const uint32_t e = even_bits(valid);
         const __m512 lo = _mm512_maskz_loadu_ps((__mmask16)(e & 0xFFFFu), xr + 2 * q);
         const __m512 hi = _mm512_maskz_loadu_ps((__mmask16)(e >> 16), xr + 2 * q + 16);
         return _mm512_permutex2var_ps(lo, evens, hi);
     }
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                                             11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32((int)sw));
+    const __m512i idx = lane_stride(sw);
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, xr + q * sw, 4);
 }
 
@@ -227,11 +238,7 @@ static inline void strided_add(float *xr, int64_t q, int64_t sw, __mmask16 valid
     } else if (sw == 2) { /* v spread to the even elements of two 16-float spans */
         const __m512i lo_idx = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
         const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
-        uint32_t e = valid;
-        e = (e | (e << 8)) & 0x00FF00FFu;
-        e = (e | (e << 4)) & 0x0F0F0F0Fu;
-        e = (e | (e << 2)) & 0x33333333u;
-        e = (e | (e << 1)) & 0x55555555u;
+        const uint32_t e = even_bits(valid);
         const __mmask16 mlo = (__mmask16)(e & 0xFFFFu), mhi = (__mmask16)(e >> 16);
         float *p = xr + 2 * q;
         _mm512_mask_storeu_ps(p, mlo, _mm512_add_ps(_mm512_maskz_loadu_ps(mlo, p),
@@ -239,9 +246,7 @@ static inline void strided_add(float *xr, int64_t q, int64_t sw, __mmask16 valid
         _mm512_mask_storeu_ps(p + 16, mhi, _mm512_add_ps(_mm512_maskz_loadu_ps(mhi, p + 16),
                                                          _mm512_permutexvar_ps(hi_idx, v)));
     } else { /* distinct addresses per lane: gather, add, scatter */
-        const __m512i idx = _mm512_mullo_epi32(
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-            _mm512_set1_epi32((int)sw));
+        const __m512i idx = lane_stride(sw);
         float *p = xr + q * sw;
         const __m512 old = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, p, 4);
         _mm512_mask_i32scatter_ps(p, valid, idx, _mm512_add_ps(old, v), 4);

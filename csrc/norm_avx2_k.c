@@ -8,18 +8,13 @@
 #include <string.h>
 
 #include "norm_isa.h"
+#include "simd_avx2.h"
 
 #define ST_SFX avx2
 #define ST_NORM_OWN_TABLE
 #include "norm_body.inc"
 
 enum { VL = 8 };
-
-static inline __m256i lanes(int64_t r) { /* first r lanes, r clamped to [0, 8] */
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    r = r < 0 ? 0 : r > 8 ? 8 : r;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), idx);
-}
 
 static inline __m256 pow2n_mul(__m256 p, __m256 n) { /* p * 2^n, n integral in [-126, 0] */
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n),
@@ -30,7 +25,7 @@ static inline __m256 pow2n_mul(__m256 p, __m256 n) { /* p * 2^n, n integral in [
 #define V __m256
 #define GV 2 /* 16 ymm registers: two chains at a time */
 #define VMASK __m256i
-#define VLANES(r) lanes(r)
+#define VLANES(r) st_avx2_lanes(r)
 #define VLOADM(p, m) _mm256_maskload_ps((p), (m))
 #define VSTOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
 #define VLOADU(p) _mm256_loadu_ps(p)

@@ -30,8 +30,8 @@
  * results do not depend on it.  Small products run serially.
  *
  * Block sizes live in per-ISA tables (CFG_MAIN, CFG_SKINNY) measured on an AMD Zen 4 (32 KiB
- * L1d, 1 MiB L2 per core), with two entries chosen by the CPU: CFG_MAIN_AVX2_BIG_L1 (48 KiB
- * L1d) and CFG_SKINNY_SPLIT (Zen 4). */
+ * L1d, 1 MiB L2 per core); the CPU also chooses: CFG_MAIN_AVX2_BIG_L1 on a 48 KiB L1d, and
+ * on Zen 4 the AVX2 narrow-product entry on the AVX-512 path. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,7 +103,7 @@ static const gemm_cfg CFG_MAIN_AVX2_BIG_L1 = {6, 16, 192, 512, 4096, st_sgemm_uk
  * 0.62-0.65 ms in a kernel-only loop against the AVX2 6 x 16 tile).  Where 512-bit FMAs are
  * split in two 256-bit halves (AMD Zen 4) that saves nothing, and there the AVX2 6 x 16 tile
  * measured best: it streams 6 rows of A at a time, where a 24 x 16 zmm tile (75 vs 105
- * GFLOP/s) streams 24 and defeats the prefetchers (CFG_SKINNY_SPLIT). */
+ * GFLOP/s) streams 24 and defeats the prefetchers: such CPUs take the AVX2 entry. */
 #define SKINNY_N 16
 static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
     [ST_ARCH_GENERIC] = {4, 8, 128, 256, 4096, st_sgemm_ukr_generic_4x8, st_sgemm_pack_generic,
@@ -114,10 +114,6 @@ static const gemm_cfg CFG_SKINNY[ST_ARCH_COUNT] = {
                         "sgemm_avx512_12x16", st_sgemm_ukr_avx512_12x16_rows,
                         st_sgemm_ukr_avx512_12x16_edge},
 };
-static const gemm_cfg CFG_SKINNY_SPLIT = {6, 16, 192, 1024, 4096, st_sgemm_ukr_avx2_6x16,
-                                          st_sgemm_pack_avx512, "sgemm_avx2_6x16",
-                                          st_sgemm_ukr_avx2_6x16_rows,
-                                          st_sgemm_ukr_avx2_6x16_edge};
 
 /* Products below this many flops (2*M*N*K) run on one thread; above, each thread gets at
  * least this much work. */
@@ -137,7 +133,7 @@ static const gemm_cfg *pick_cfg(int64_t N) {
     int arch = st_arch_get();
     if (arch < 0 || arch >= ST_ARCH_COUNT) arch = ST_ARCH_GENERIC;
     if (N > SKINNY_N) return main_cfg(arch);
-    if (arch == ST_ARCH_AVX512 && st_cpu_avx512_split()) return &CFG_SKINNY_SPLIT;
+    if (arch == ST_ARCH_AVX512 && st_cpu_avx512_split()) return &CFG_SKINNY[ST_ARCH_AVX2];
     return &CFG_SKINNY[arch];
 }
 

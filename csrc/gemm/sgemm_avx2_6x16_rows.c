@@ -4,13 +4,8 @@
  * must be valid; columns n..15 of C are masked off. */
 #include <immintrin.h>
 
+#include "../simd_avx2.h"
 #include "sgemm_kernels.h"
-
-static inline __m256i lane_mask(int r) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    r = r < 0 ? 0 : r > 8 ? 8 : r;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(r), idx);
-}
 
 void st_sgemm_ukr_avx2_6x16_rows(int64_t kc, const float *restrict a, int64_t lda,
                                  const float *restrict b, float *restrict c, int64_t ldc, int n,
@@ -35,7 +30,7 @@ void st_sgemm_ukr_avx2_6x16_rows(int64_t kc, const float *restrict a, int64_t ld
         b += 16;
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    const __m256i mask[2] = {lane_mask(n), lane_mask(n - 8)};
+    const __m256i mask[2] = {st_avx2_lanes(n), st_avx2_lanes(n - 8)};
 #pragma GCC unroll 6
     for (int i = 0; i < 6; ++i) {
         float *cr = c + (int64_t)i * ldc;

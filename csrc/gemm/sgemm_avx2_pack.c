@@ -7,13 +7,8 @@
  * a masked store (slow on AMD, so only once per panel) for its very last row. */
 #include <immintrin.h>
 
+#include "../simd_avx2.h"
 #include "sgemm_kernels.h"
-
-static inline __m256i lanes8(int64_t c) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    c = c < 0 ? 0 : c > 8 ? 8 : c;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)c), idx);
-}
 
 /* On return w[j] holds column j of the 8 x 8 block r[0..7]. */
 static inline void transpose8(const __m256 r[8], __m256 w[8]) {
@@ -48,11 +43,11 @@ void st_sgemm_pack_avx2(int kmajor, int64_t kc, int n, int R, const float *src, 
             }
             for (int rb = 0; rb < R; rb += 8) {
                 __m256 v = rb + 8 <= n ? _mm256_loadu_ps(s + rb)
-                                       : _mm256_maskload_ps(s + rb, lanes8(n - rb));
+                                       : _mm256_maskload_ps(s + rb, st_avx2_lanes(n - rb));
                 if (rb + 8 <= R || k + 1 < kc)
                     _mm256_storeu_ps(d + rb, v);
                 else
-                    _mm256_maskstore_ps(d + rb, lanes8(R - rb), v);
+                    _mm256_maskstore_ps(d + rb, st_avx2_lanes(R - rb), v);
             }
         }
         return;
@@ -60,10 +55,10 @@ void st_sgemm_pack_avx2(int kmajor, int64_t kc, int n, int R, const float *src, 
     for (int rb = 0; rb < R; rb += 8) {
         const int nv = n - rb; /* valid rows in this group of 8 */
         const int full_store = rb + 8 <= R;
-        const __m256i smask = lanes8(R - rb);
+        const __m256i smask = st_avx2_lanes(R - rb);
         for (int64_t k0 = 0; k0 < kc; k0 += 8) {
             const int64_t kv = kc - k0 < 8 ? kc - k0 : 8;
-            const __m256i kmask = lanes8(kv);
+            const __m256i kmask = st_avx2_lanes(kv);
             __m256 r[8], w[8];
 #pragma GCC unroll 8
             for (int i = 0; i < 8; ++i) {

@@ -16,15 +16,7 @@
 #define UKR_LINKAGE
 #endif
 
-#ifndef ST_AVX2_LANE_MASK
-#define ST_AVX2_LANE_MASK
-static inline __m256i st_avx2_lane_mask(int r) {
-    /* lanes [0, r) set, r clamped to [0, 8] */
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    r = r < 0 ? 0 : r > 8 ? 8 : r;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(r), idx);
-}
-#endif
+#include "../simd_avx2.h"
 
 UKR_LINKAGE void UKR_NAME(int64_t kc, const float *restrict a, const float *restrict b,
                           float *restrict c, int64_t ldc, int m, int n, float alpha,
@@ -49,7 +41,7 @@ UKR_LINKAGE void UKR_NAME(int64_t kc, const float *restrict a, const float *rest
 
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     const int full = (n == 16);
-    const __m256i mask[2] = {st_avx2_lane_mask(n), st_avx2_lane_mask(n - 8)};
+    const __m256i mask[2] = {st_avx2_lanes(n), st_avx2_lanes(n - 8)};
 #pragma GCC unroll 8
     for (int i = 0; i < UKR_MR; ++i) {
         if (i >= m) break;
