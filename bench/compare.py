@@ -2,8 +2,10 @@
 
 Discovers every ``bench/compare_<family>.py`` module, calls its ``rows(threads, repeat)`` for
 each requested thread count and prints one table (family, workload, threads, times in ms,
-striate GFLOP/s, and speedups of striate over NumPy and over PyTorch: > 1 means striate is
-faster).  Run it with NumPy's BLAS at its defaults:
+striate GFLOP/s and its share of the CPU's measured FMA peak on that many threads, speedups
+of striate over NumPy and over PyTorch: > 1 means striate is faster, and "max vs numpy": the
+speedup over NumPy a kernel running at the FMA peak would reach, the ceiling of any
+implementation of that row).  Run it with NumPy's BLAS at its defaults:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=src python bench/compare.py \
         [--threads 1,2] [--only gemm,conv] [--repeat 20] [--json figures.json] [--malloc tuned]
@@ -78,8 +80,17 @@ def header() -> str:
     ])
 
 
-def run(families: dict, threads: list[int], repeat: int) -> list[dict]:
-    """Run every family's rows for every thread count; returns rows with threads and GFLOP/s."""
+def fma_peaks(threads: list[int]) -> dict[int, float]:
+    """striate's measured FMA peak (GFLOP/s, ISA path in use) for each thread count."""
+    import striate
+
+    return {t: striate.kernels.fma_peak(threads=t, seconds=0.3) for t in threads}
+
+
+def run(families: dict, threads: list[int], repeat: int,
+        peaks: dict[int, float] | None = None) -> list[dict]:
+    """Run every family's rows for every thread count; returns rows with threads, GFLOP/s and,
+    given the FMA peaks, the share of the peak and the ceiling vs NumPy."""
     results = []
     for t in threads:
         for family, mod in families.items():
@@ -92,6 +103,11 @@ def run(families: dict, threads: list[int], repeat: int) -> list[dict]:
                 r["striate_gflops"] = (r["flop"] / (s * 1e6)) if r.get("flop") and s else None
                 r["vs_numpy"] = _ratio(r.get("numpy_ms"), s)
                 r["vs_torch"] = _ratio(r.get("torch_ms"), s)
+                peak = (peaks or {}).get(t)
+                r["peak_share"] = (r["striate_gflops"] / peak
+                                   if peak and r["striate_gflops"] else None)
+                r["max_vs_numpy"] = (r["numpy_ms"] * 1e6 * peak / r["flop"]
+                                     if peak and r.get("flop") and r.get("numpy_ms") else None)
                 results.append(r)
             print(f"  ({family}, {t} thread(s): {time.perf_counter() - t0:.1f} s)",
                   file=sys.stderr)
@@ -100,20 +116,23 @@ def run(families: dict, threads: list[int], repeat: int) -> list[dict]:
 
 def table(results: list[dict]) -> str:
     cols = ["family", "workload", "thr", "striate ms", "numpy ms", "torch ms", "GFLOP/s",
-            "vs numpy", "vs torch", "note"]
+            "% peak", "vs numpy", "max vs numpy", "vs torch", "note"]
     lines = []
     body = []
     for r in results:
+        share = r.get("peak_share")
         body.append([r["family"], r["workload"], str(r["threads"]), _fmt(r["striate_ms"], ".3f"),
                      _fmt(r.get("numpy_ms"), ".3f"), _fmt(r.get("torch_ms"), ".3f"),
-                     _fmt(r.get("striate_gflops"), ".1f"), _fmt(r.get("vs_numpy"), ".2f"),
+                     _fmt(r.get("striate_gflops"), ".1f"),
+                     _fmt(None if share is None else 100 * share, ".0f"),
+                     _fmt(r.get("vs_numpy"), ".2f"), _fmt(r.get("max_vs_numpy"), ".2f"),
                      _fmt(r.get("vs_torch"), ".2f"), r.get("note", "")])
     widths = [max(len(c), *(len(b[i]) for b in body)) if body else len(c)
               for i, c in enumerate(cols)]
     lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
     lines.append("  ".join("-" * w for w in widths))
     for b in body:
-        lines.append("  ".join(v.ljust(w) if i in (0, 1, 9) else v.rjust(w)
+        lines.append("  ".join(v.ljust(w) if i in (0, 1, len(cols) - 1) else v.rjust(w)
                                for i, (v, w) in enumerate(zip(b, widths))))
     return "\n".join(lines)
 
@@ -137,11 +156,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if not families:
         ap.error(f"no bench/compare_*.py module matches --only {args.only!r}")
     print(header(), flush=True)
-    results = run(families, threads, args.repeat)
+    peaks = fma_peaks(threads)
+    print("FMA peak (striate.kernels.fma_peak): "
+          + ", ".join(f"{t} thread(s) {p:.0f} GFLOP/s" for t, p in peaks.items()), flush=True)
+    results = run(families, threads, args.repeat, peaks)
     print(table(results))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"header": header(), "rows": results}, f, indent=1)
+            json.dump({"header": header(), "fma_peak_gflops": peaks, "rows": results}, f,
+                      indent=1)
     return results
 
 

@@ -40,7 +40,7 @@ static inline __mmask16 lanes(int64_t n) {
 #define VROUND(x) _mm512_roundscale_ps((x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define EXP_LO (-104.f)
 #define VSCALE2N(p, n) _mm512_scalef_ps((p), (n)) /* underflows gracefully to 0 */
-#define VEXP_FLUSH(r, xin) (r)
+#define VEXP_FLUSH(r, xin) ((void)(xin), (r)) /* vscalefps underflows to 0 itself */
 #define VSEL_NONNEG(x, a, b) \
     _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLT_UQ), (a))
 #include "norm_gelu_simd.h"

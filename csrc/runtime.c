@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #if STRIATE_OPENMP
@@ -118,6 +119,52 @@ void st_set_num_threads(int n) {
 #else
     (void)n;
 #endif
+}
+
+/* ---- FMA peak probe --------------------------------------------------------------------- */
+
+/* The portable form: GCC/Clang vectors of 4 floats, a multiply and an add (baseline flags have
+ * no FMA), as the generic micro-kernel compiles. */
+typedef float st_v4f __attribute__((vector_size(16)));
+#define PK_NAME st_fma_loop_generic
+#define PK_T st_v4f
+#define PK_LANES 4
+#define PK_SET1(x) ((st_v4f){(x), (x), (x), (x)})
+#define PK_FMA(a, b, c) ((a) * (b) + (c))
+#define PK_ADD(a, b) ((a) + (b))
+#include "fma_peak_impl.h"
+
+double st_fma_loop_avx2(int64_t iters);
+double st_fma_loop_avx512(int64_t iters);
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+double st_fma_peak_gflops(int arch, int threads, double seconds) {
+    if (!st_cpu_supports(arch) || threads < 1 || !(seconds > 0.0)) return -1.0;
+    double (*loop)(int64_t) = arch == ST_ARCH_AVX512 ? st_fma_loop_avx512
+                              : arch == ST_ARCH_AVX2 ? st_fma_loop_avx2
+                                                     : st_fma_loop_generic;
+    /* rounds per timing check: enough for about 1 ms */
+    int64_t chunk = 1 << 10;
+    for (;;) {
+        const double t0 = now_seconds();
+        loop(chunk);
+        if (now_seconds() - t0 >= 1e-3 || chunk >= ((int64_t)1 << 40)) break;
+        chunk *= 2;
+    }
+    double flops = 0.0;
+    const double start = now_seconds();
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
+    {
+        do {
+            flops += loop(chunk);
+        } while (now_seconds() - start < seconds);
+    }
+    return flops / (now_seconds() - start) / 1e9;
 }
 
 /* ---- workspace cache ------------------------------------------------------------------- */

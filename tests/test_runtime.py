@@ -73,3 +73,30 @@ def test_empty_cache_releases_workspaces():
     striate.kernels.gemm(a, a)
     striate.kernels.empty_cache()
     assert striate.kernels.cache_bytes() == 0
+
+
+@pytest.mark.parametrize("name", ["generic", "avx2", "avx512"])
+def test_fma_peak_each_path(name):
+    if name not in striate.available_archs():
+        pytest.skip(f"CPU lacks {name}")
+    g = striate.kernels.fma_peak(threads=1, arch=name, seconds=0.02)
+    # a plausible per-core multiply-add rate (GFLOP/s), whatever the load on the machine
+    assert 0.1 < g < 10000
+    assert striate.get_arch() in striate.available_archs()  # the path in use is unchanged
+
+
+def test_fma_peak_bad_arguments():
+    from striate._kernels import _C
+    k = striate.kernels
+    with pytest.raises(ValueError, match="fma_peak: threads: expected a positive int, got 0"):
+        k.fma_peak(threads=0)
+    with pytest.raises(ValueError, match=r"fma_peak: seconds: expected a number in \(0, 60\]"):
+        k.fma_peak(seconds=0)
+    with pytest.raises(ValueError, match="fma_peak: seconds"):
+        k.fma_peak(seconds=float("nan"))
+    with pytest.raises(ValueError, match="fma_peak: arch: expected one of"):
+        k.fma_peak(arch="sse9")
+    # the C entry point refuses what Python would not pass
+    assert _C.fma_peak_gflops(99, 1, 0.01) == -1.0
+    assert _C.fma_peak_gflops(0, 0, 0.01) == -1.0
+    assert _C.fma_peak_gflops(0, 1, 0.0) == -1.0

@@ -26,13 +26,19 @@ def set_arch(name: str) -> None:
     Raises:
         ValueError: unknown name, or a path this CPU cannot run (never SIGILL).
     """
+    _C.arch_set(_arch_index(name))
+
+
+def _arch_index(name, fn: str = "") -> int:
+    """Index of the ISA path `name`; ValueError if unknown or not on this CPU."""
+    where = f"{fn}: arch" if fn else "arch"
     if name not in ARCH_NAMES:
-        raise ValueError(f"arch: expected one of {list(ARCH_NAMES)}, got {name!r}")
+        raise ValueError(f"{where}: expected one of {list(ARCH_NAMES)}, got {name!r}")
     arch = ARCH_NAMES.index(name)
     if not _C.cpu_supports(arch):
         raise ValueError(
-            f"arch: this CPU does not support {name!r}; available: {available_archs()}")
-    _C.arch_set(arch)
+            f"{where}: this CPU does not support {name!r}; available: {available_archs()}")
+    return arch
 
 
 def get_num_threads() -> int:
@@ -49,6 +55,33 @@ def set_num_threads(n: int) -> None:
 
 def openmp_enabled() -> bool:
     return _C.openmp_enabled()
+
+
+def fma_peak(threads: int | None = None, arch: str | None = None, seconds: float = 0.2) -> float:
+    """Measured multiply-add peak of this CPU in GFLOP/s: every thread runs 12 independent
+    chains of vector FMAs on the ISA path for about `seconds`.  The ceiling any float32 kernel
+    on that path can reach (bench/compare.py reports each workload's share of it).
+
+    Args:
+        threads: threads running the loop (default: :func:`get_num_threads`; 1 in a serial
+            build whatever is asked).
+        arch: ISA path (default: the one in use); the portable path counts a multiply and an
+            add.
+        seconds: how long to measure, in (0, 60].
+
+    Raises:
+        ValueError: threads < 1, seconds out of range, unknown or unsupported arch.
+    """
+    fn = "fma_peak"
+    if threads is None:
+        threads = get_num_threads()
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"{fn}: threads: expected a positive int, got {threads!r}")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+            or not 0 < seconds <= 60:
+        raise ValueError(f"{fn}: seconds: expected a number in (0, 60], got {seconds!r}")
+    a = _C.arch_get() if arch is None else _arch_index(arch, fn)
+    return float(_C.fma_peak_gflops(a, threads, float(seconds)))
 
 
 _array_cache = {"previous": None}

@@ -26,6 +26,13 @@ def arch_count():
     return ST_ARCH_COUNT
 
 
+def fma_peak_gflops(int arch, int threads, double seconds):
+    cdef double r
+    with nogil:
+        r = st_fma_peak_gflops(arch, threads, seconds)
+    return r
+
+
 def openmp_enabled():
     return bool(st_openmp_enabled())
 

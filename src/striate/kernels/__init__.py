@@ -4,6 +4,7 @@ C-contiguous float32, and has a NumPy twin of the same signature in
 ``striate.backend.reference``."""
 
 from striate._kernels._C import cache_bytes, empty_cache
+from striate._runtime import fma_peak
 from striate.kernels._conv import (
     conv2d,
     conv2d_backward_bias,
@@ -56,7 +57,7 @@ __all__ = [
     "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape", "conv_chunk_bytes",
     "conv_winograd", "set_conv_winograd",
     "conv_transpose2d", "conv_transpose2d_backward_weight", "empty_cache", "gelu",
-    "gelu_backward", "gemm", "global_avg_pool2d", "global_avg_pool2d_backward",
+    "fma_peak", "gelu_backward", "gemm", "global_avg_pool2d", "global_avg_pool2d_backward",
     "layer_norm_backward", "layer_norm_forward", "log_softmax", "log_softmax_backward",
     "max_pool2d", "max_pool2d_backward", "pool2d_output_shape", "relu_backward",
     "set_conv_chunk_bytes", "sigmoid", "silu", "silu_backward", "softmax", "softmax_backward",

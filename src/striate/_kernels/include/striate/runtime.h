@@ -30,6 +30,11 @@ int st_arch_set(int arch);          /* ST_OK, or ST_EINVAL if unsupported */
 const char *st_arch_name(int arch); /* "generic", "avx2", "avx512" */
 int st_arch_from_name(const char *name); /* -1 if unknown */
 
+/* Multiply-add throughput of `threads` threads on an ISA path, in GFLOP/s, measured for about
+ * `seconds` by loops of independent vector FMAs (the portable path: a multiply and an add);
+ * -1 for an unsupported path, threads < 1 or seconds <= 0. */
+double st_fma_peak_gflops(int arch, int threads, double seconds);
+
 int st_openmp_enabled(void);        /* built with OpenMP */
 int st_get_num_threads(void);
 void st_set_num_threads(int n);
