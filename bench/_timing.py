@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from striate.train._io import atomic_write_text
+
 
 def median_ms(fn, repeat: int = 20, warmup: int = 3, min_time: float = 0.0) -> float:
     """Median wall time of ``fn()`` in milliseconds over ``repeat`` runs after ``warmup``."""
@@ -140,3 +142,10 @@ def print_rows(rows, width: int = 40, threads: tuple = (1, 2)) -> None:
                   f"({'-' if nm is None else f'{nm / s:5.2f}x'})  "
                   f"torch {'-' if tm is None else f'{tm:8.3f}'} "
                   f"({'-' if tm is None else f'{tm / s:5.2f}x'})", flush=True)
+
+
+def write_json(path: str, obj, indent: int = 1) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (readers never see a torn file)."""
+    import json
+
+    atomic_write_text(path, json.dumps(obj, indent=indent) + "\n")

@@ -16,7 +16,6 @@ Run with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` for fair NumPy/BLAS ti
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -24,7 +23,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import blas_info, set_threads, torch_or_none
+from _timing import blas_info, set_threads, torch_or_none, write_json
 
 
 def _data(dataset: str, root: str | None, limit_test: int | None):
@@ -168,8 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         if s and q:
             print(f"  {t} thr: {np.median(s[0]['seconds']) / np.median(q[0]['seconds']):.2f}")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(rows, f, indent=2)
+        write_json(a.json, rows, indent=2)
     return 0
 
 

@@ -27,7 +27,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import TUNED_MALLOC, malloc_setting, median_ms, set_threads, torch_or_none
+from _timing import (TUNED_MALLOC, malloc_setting, median_ms, set_threads, torch_or_none,
+                     write_json)
 
 
 def torch_resnet18_small(torch):
@@ -217,8 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _print(rows)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        write_json(args.json, rows)
     return 0
 
 

@@ -23,7 +23,6 @@ with ``OMP_WAIT_POLICY=passive``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -31,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _timing import median_ms, set_threads, torch_or_none
+from _timing import median_ms, set_threads, torch_or_none, write_json
 
 import striate
 
@@ -122,8 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{r['workload']:<12} {t:>3} {r['striate_us']:>11.0f} {tus:>10} {ratio:>6}",
                   flush=True)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(all_rows, f, indent=1)
+        write_json(args.json, all_rows)
 
 
 if __name__ == "__main__":

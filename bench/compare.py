@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib
-import json
 import os
 import platform
 import sys
@@ -31,7 +30,7 @@ for p in (ROOT, HERE):  # compare_*.py may import `bench._timing` or `_timing`
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from _timing import TUNED_MALLOC, blas_info, malloc_setting, set_threads
+from _timing import TUNED_MALLOC, blas_info, malloc_setting, set_threads, write_json
 
 
 def discover(only: list[str] | None = None) -> dict[str, object]:
@@ -162,9 +161,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = run(families, threads, args.repeat, peaks)
     print(table(results))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"header": header(), "fma_peak_gflops": peaks, "rows": results}, f,
-                      indent=1)
+        write_json(args.json, {"header": header(), "fma_peak_gflops": peaks, "rows": results})
     return results
 
 

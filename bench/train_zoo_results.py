@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 
+from striate.train._io import atomic_write_text
+
 # model -> the `striate train` arguments that trained it (the README table quotes them)
 RECIPES: dict[str, list[str]] = {
     "resnet20": ["--model", "resnet20", "--augment", "light", "--optimizer", "sgd",
@@ -115,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             run_one(model, args.runs, args.threads, args.smoke, log)
     text = table(args.runs, args.models)
     if args.out:
-        tmp = args.out + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, args.out)
+        atomic_write_text(args.out, text)
     print(text)
     return 0
 
