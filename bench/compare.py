@@ -4,8 +4,9 @@ Discovers every ``bench/compare_<family>.py`` module, calls its ``rows(threads, 
 each requested thread count and prints one table (family, workload, threads, times in ms,
 striate GFLOP/s and its share of the CPU's measured FMA peak on that many threads, speedups
 of striate over NumPy and over PyTorch: > 1 means striate is faster, and "max vs numpy": the
-speedup over NumPy a kernel running at the FMA peak would reach, the ceiling of any
-implementation of that row).  Run it with NumPy's BLAS at its defaults:
+speedup over NumPy a kernel doing the row's FLOPs at the FMA peak would reach, the ceiling of
+any implementation of that row; Winograd convolutions do fewer multiplies than the FLOPs
+counted, so they can pass 100% and the ceiling).  Run it with NumPy's BLAS at its defaults:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=src python bench/compare.py \
         [--threads 1,2] [--only gemm,conv] [--repeat 20] [--json figures.json] [--malloc tuned]
