@@ -4,6 +4,7 @@
 #include "striate/conv.h"
 
 #include "conv_winograd.h"
+#include "pool_isa.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -1130,22 +1131,18 @@ int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const floa
     return run_chunks(&A, backward_weight_chunk, 1);
 }
 
+/* db[k] = sum over images of the sums of plane (n, k): the planes are summed in memory order
+ * (one sequential stream, threads over planes; gathering channel k's planes image by image
+ * jumped across the whole gradient: 128x32x28x28, 1 thread, Zen 4: 1.45 -> 0.17-0.20 ms), then
+ * each channel's plane sums are added in image order in double. */
 int st_conv2d_backward_bias(const st_conv_desc *d, const float *dy, float *db) {
     const int64_t K = d->K, pq = d->P * d->Q, N = d->N;
-#pragma omp parallel for schedule(static) if (K * N * pq > 32768)
+    float *sums = (float *)st_workspace(ST_WS_AUX, sizeof(float) * (size_t)(N * K));
+    if (!sums) return ST_ENOMEM;
+    st_plane_sums_f32(N * K, pq, dy, sums);
     for (int64_t k = 0; k < K; ++k) {
         double s = 0.0;
-        for (int64_t n = 0; n < N; ++n) {
-            const float *r = dy + (n * K + k) * pq;
-            float part[16] = {0};
-            int64_t i = 0;
-            for (; i + 16 <= pq; i += 16)
-                for (int j = 0; j < 16; ++j) part[j] += r[i + j];
-            float t = 0.f;
-            for (; i < pq; ++i) t += r[i];
-            for (int j = 0; j < 16; ++j) t += part[j];
-            s += t;
-        }
+        for (int64_t n = 0; n < N; ++n) s += sums[n * K + k];
         db[k] = (float)s;
     }
     return ST_OK;

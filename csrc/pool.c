@@ -364,15 +364,20 @@ int st_avgpool2d_backward_f32(const st_pool2d_geom *g, int64_t P, int count_incl
     return ST_OK;
 }
 
-int st_global_avgpool2d_f32(int64_t P, int64_t HW, const float *x, float *y) {
+void st_plane_sums_f32(int64_t P, int64_t HW, const float *x, float *sums) {
     const sum_fn sum = pick_sum();
-    const float inv = HW > 0 ? 1.f / (float)HW : 0.f;
     const int64_t work = P * HW;
     const int64_t chunk = task_size(P);
     (void)work;
     (void)chunk;
 #pragma omp parallel for schedule(dynamic, chunk) if (work > ST_POOL_PAR_MIN_WORK)
-    for (int64_t p = 0; p < P; ++p) y[p] = sum(x + p * HW, HW) * inv;
+    for (int64_t p = 0; p < P; ++p) sums[p] = sum(x + p * HW, HW);
+}
+
+int st_global_avgpool2d_f32(int64_t P, int64_t HW, const float *x, float *y) {
+    const float inv = HW > 0 ? 1.f / (float)HW : 0.f;
+    st_plane_sums_f32(P, HW, x, y);
+    for (int64_t p = 0; p < P; ++p) y[p] *= inv;
     return ST_OK;
 }
 

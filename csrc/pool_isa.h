@@ -61,6 +61,10 @@ void st_avgpool_rows_generic(ST_AVGROWS_ARGS);
 void st_avgpool_rows_avx2(ST_AVGROWS_ARGS);
 void st_avgpool_rows_avx512(ST_AVGROWS_ARGS);
 
+/* sums[p] = the sum of plane p of x (P planes of HW floats), each plane by one thread in the
+ * ISA's order below, so the sums do not depend on the thread count. */
+void st_plane_sums_f32(int64_t P, int64_t HW, const float *x, float *sums);
+
 /* Sum of n floats (fixed summation order for a given n and ISA). */
 float st_pool_sum_generic(const float *x, int64_t n);
 float st_pool_sum_avx2(const float *x, int64_t n);

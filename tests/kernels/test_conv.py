@@ -276,6 +276,17 @@ def test_1x1_workload_shape(arch, n):
         np.testing.assert_array_equal(c, a, err_msg=name)
 
 
+@pytest.mark.parametrize("shape", [(16, 48, 33, 31), (5, 7, 1, 1), (3, 300, 2, 3)])
+def test_bias_gradient_threads_and_float64(arch, shape):
+    """Planes summed in memory order by whichever thread, then each channel's plane sums in
+    image order: the same bits on 1 and 2 threads, and close to the float64 sum."""
+    gy = np.random.default_rng(7).standard_normal(shape).astype(np.float32) + 0.5
+    one, two = per_thread_count(lambda: K.conv2d_backward_bias(gy), (1, 2))
+    np.testing.assert_array_equal(one, two)
+    want = gy.astype(np.float64).sum((0, 2, 3))
+    np.testing.assert_allclose(one, want, rtol=2e-6, atol=2e-6 * np.sqrt(gy[:, 0].size))
+
+
 def test_noncontiguous_and_float64_inputs():
     x, wt, b, _gy, ref = _data(NAMED[1])
     xf = np.asfortranarray(x.astype(np.float64))

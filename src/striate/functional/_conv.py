@@ -69,7 +69,7 @@ class ConvTranspose2d(Function):
             gw = k.conv_transpose2d_backward_weight(g, self.x, self.wshape, stride, padding,
                                                     output_padding, dilation, groups)
         if len(n) > 2 and n[2]:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = k.conv2d_backward_bias(g)
         return gx, gw, gb
 
 
