@@ -148,6 +148,7 @@ int st_log_softmax_backward_f32(int64_t N, int64_t C, const float *y, const floa
         float *out = gx + n * C;
         float *e = (float *)st_workspace(ST_WS_AUX, (size_t)C * sizeof(float));
         if (!e) {
+#pragma omp atomic write
             status = ST_ENOMEM;
             continue;
         }
