@@ -118,3 +118,15 @@ def test_info_lists_models(capsys):
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out
     assert "small_cnn" in out and "lenet5" in out and "embedded" in out
+
+
+def test_info_peak_reports_every_isa_path(capsys):
+    import re
+
+    import striate
+
+    assert cli.main(["info", "--peak"]) == 0
+    out = capsys.readouterr().out
+    for arch in striate.available_archs():
+        m = re.search(rf"FMA peak {arch} *: (\d+) GFLOP/s on 1 thread", out)
+        assert m and int(m.group(1)) > 0, out

@@ -113,6 +113,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
                       ("safetensors", "safetensors"), ("threadpoolctl", "threadpoolctl")):
         extras.append(f"{name} {'yes' if importlib.util.find_spec(mod) else 'no'}")
     print(f"  optional          : {', '.join(extras)}")
+    if args.peak:
+        nt = striate.get_num_threads()
+        counts = sorted({1, nt})
+        for arch in striate.available_archs():
+            figs = ", ".join(f"{striate.kernels.fma_peak(t, arch):.0f} GFLOP/s on {t} "
+                             f"thread{'s' if t > 1 else ''}" for t in counts)
+            print(f"  FMA peak {arch:<9}: {figs}")
     if args.check:
         from striate.selfcheck import run_selfcheck
 
@@ -227,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "threads, the registered models and data sets.")
     pi.add_argument("--check", action="store_true",
                     help="also run a kernel self-check against the NumPy reference")
+    pi.add_argument("--peak", action="store_true",
+                    help="also measure the multiply-add peak (GFLOP/s) of every ISA path on "
+                    "1 thread and on all threads (about 0.2 s each)")
     pi.set_defaults(func=_cmd_info)
 
     pt = sub.add_parser(
