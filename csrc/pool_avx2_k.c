@@ -17,15 +17,6 @@ static inline __m256i bits_to_mask(uint32_t b) {
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)b), bit), bit);
 }
 
-/* Bits [a, b) of a 32-bit mask. */
-static inline uint32_t bit_range(int64_t a, int64_t b) {
-    if (a < 0) a = 0;
-    if (b > 32) b = 32;
-    if (b <= a) return 0u;
-    const uint32_t hi = b >= 32 ? 0xFFFFFFFFu : ((1u << b) - 1u);
-    return hi & ~((1u << a) - 1u);
-}
-
 /* Even elements p[2l] (and odd ones p[2l + 1] in *odd) of p[0..15], loading only the elements
  * whose bit is set in em (the others read as 0, never touched in memory). */
 static inline __m256 load_s2(const float *p, uint32_t em, __m256 *odd) {
@@ -88,10 +79,11 @@ typedef struct {
     uint32_t span_bits;
     __m256i vcol, lanes, first;
     __m256i elo[MAX_KW], ehi[MAX_KW]; /* checked: element masks of tap kj (p[0..7], p[8..15]) */
-} max_block_t;
+} max_block;
 
-static inline void max_block_init(max_block_t *b, const st_pool2d_geom *g, int64_t ow,
-                                  int64_t n, int checked) {
+static inline void max_block_init(max_block *b, const st_pool2d_geom *g, const float *xp,
+                                  int64_t ow, int64_t n, int checked) {
+    (void)xp;
     const int sw = g->sw, kw = g->kw, dw = g->dw;
     const int64_t W = g->W;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -102,14 +94,14 @@ static inline void max_block_init(max_block_t *b, const st_pool2d_geom *g, int64
     b->c0 = ow * sw - g->pw;
     b->vcol = _mm256_add_epi32(_mm256_mullo_epi32(lane, _mm256_set1_epi32(sw)),
                                _mm256_set1_epi32((int32_t)b->c0));
-    b->lanes = bits_to_mask(bit_range(0, n));
-    b->span_bits = bit_range(0, sw == 1 ? n : (b->pair ? 2 * n : 2 * n - 1));
+    b->lanes = bits_to_mask(st_bit_range(0, n));
+    b->span_bits = st_bit_range(0, sw == 1 ? n : (b->pair ? 2 * n : 2 * n - 1));
     if (!checked) return;
     const __m256i vW = _mm256_set1_epi32((int32_t)W);
     b->first = _mm256_set1_epi32(-1);
     for (int kj = kw - 1; kj >= 0; --kj) { /* first valid column wins: go backwards */
         const int64_t s0 = b->c0 + (int64_t)kj * dw;
-        const uint32_t em = b->span_bits & bit_range(-s0, W - s0);
+        const uint32_t em = b->span_bits & st_bit_range(-s0, W - s0);
         b->elo[kj] = bits_to_mask(em & 0xFFu);
         b->ehi[kj] = bits_to_mask((em >> 8) & 0xFFu);
         const __m256i vc = _mm256_add_epi32(b->vcol, _mm256_set1_epi32(kj * dw));
@@ -129,7 +121,7 @@ static inline __m256 evens(__m256 a, __m256 b) {
 
 /* One output row of a clean block (every tap inside): each window row folded on its own,
  * then the rows folded in order (the fold is associative). */
-static inline void max_row_clean(const max_block_t *b, const st_pool2d_geom *g,
+static inline void max_row_clean(const max_block *b, const st_pool2d_geom *g,
                                  const float *xp, int64_t ih0, int ki0, int ki1, float *y,
                                  int32_t *idx) {
     const int64_t W = g->W;
@@ -163,7 +155,7 @@ static inline void max_row_clean(const max_block_t *b, const st_pool2d_geom *g,
     store_epi32(idx + b->ow, mi, b->n);
 }
 
-static inline void max_row_checked(const max_block_t *b, const st_pool2d_geom *g,
+static inline void max_row_checked(const max_block *b, const st_pool2d_geom *g,
                                    const float *xp, int64_t ih0, int ki0, int ki1, float *y,
                                    int32_t *idx) {
     const int64_t W = g->W;
@@ -199,57 +191,12 @@ static inline void max_row_checked(const max_block_t *b, const st_pool2d_geom *g
     store_epi32(idx + b->ow, mi, b->n);
 }
 
-void st_maxpool_rows_avx2(ST_MAXROWS_ARGS) {
-    const int64_t Wo = g->Wo;
-    if (g->sw > 2 || g->kw > MAX_KW) {
-        st_maxpool_rows_generic(g, xp, oh0, oh1, lo, hi, yp, ip);
-        return;
-    }
-    /* Rows outer (input read in order); the first and last column blocks, which may hang
-     * over the border, get their masks built once per call.  A partial last block inside
-     * the border moves left to end at Wo: its first columns are computed twice, alike, and
-     * the row needs no masked loads and buffered stores (Wo = 14: maxpool 2x2 of 64x64x28x28
-     * 2.18 -> 1.95 ms, 1 thread, Intel Xeon). */
-    const int64_t nb = (Wo + VL - 1) / VL;
-    max_block_t edge[2], mid;
-    for (int e = 0; e < 2 && e < nb; ++e) {
-        int64_t ow = e == 0 ? 0 : (nb - 1) * VL;
-        int64_t n = Wo - ow < VL ? Wo - ow : VL;
-        if (e == 1 && n < VL && Wo - VL >= lo && Wo <= hi) {
-            ow = Wo - VL;
-            n = VL;
-        }
-        max_block_init(&edge[e], g, ow, n, !(ow >= lo && ow + n <= hi));
-    }
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-        const int64_t ih0 = oh * g->sh - g->ph;
-        int ki0, ki1;
-        st_pool_row_taps(g, ih0, g->dh, &ki0, &ki1);
-        if (ki0 >= ki1) { /* no window row inside the input (dilation only) */
-            for (int64_t j = 0; j < Wo; ++j) {
-                yp[oh * Wo + j] = -INFINITY;
-                ip[oh * Wo + j] = -1;
-            }
-            continue;
-        }
-        for (int64_t j = 0; j < nb; ++j) {
-            const max_block_t *b;
-            if (j == 0) {
-                b = &edge[0];
-            } else if (j == nb - 1) {
-                b = &edge[1];
-            } else {
-                const int64_t ow = j * VL;
-                max_block_init(&mid, g, ow, VL, !(ow >= lo && ow + VL <= hi));
-                b = &mid;
-            }
-            if (b->checked)
-                max_row_checked(b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
-            else
-                max_row_clean(b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
-        }
-    }
-}
+#define MAXROWS_NAME st_maxpool_rows_avx2
+#define MAXROWS_GENERIC(g) ((g)->sw > 2 || (g)->kw > MAX_KW)
+/* the partial last block moves left (Wo = 14: maxpool 2x2 of 64x64x28x28 2.18 -> 1.95 ms,
+ * 1 thread, Intel Xeon) */
+#define MAXROWS_SHIFT_LAST 1
+#include "pool_maxrows_impl.h"
 
 void st_avgpool_rows_avx2(ST_AVGROWS_ARGS) {
     const int sw = g->sw, kw = g->kw;
@@ -267,7 +214,7 @@ void st_avgpool_rows_avx2(ST_AVGROWS_ARGS) {
             ow = hi - VL;
             n = VL;
         }
-        const uint32_t em = bit_range(0, sw == 1 ? n : 2 * n - 1);
+        const uint32_t em = st_bit_range(0, sw == 1 ? n : 2 * n - 1);
         const float *base = xp + ow * sw - g->pw;
         for (int64_t oh = oh0; oh < oh1; ++oh) {
             const int64_t ih0 = oh * g->sh - g->ph;

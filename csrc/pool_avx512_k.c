@@ -66,15 +66,6 @@ static inline void max_update(__m512 v, __m512i vi, __m512 *mx, __m512i *mi) {
     *mi = _mm512_mask_mov_epi32(*mi, k, vi);
 }
 
-/* Bits [a, b) of a 32-bit mask (clipped to [0, 32)). */
-static inline uint32_t bit_range(int64_t a, int64_t b) {
-    if (a < 0) a = 0;
-    if (b > 32) b = 32;
-    if (b <= a) return 0u;
-    const uint32_t hi = b >= 32 ? 0xFFFFFFFFu : ((1u << b) - 1u);
-    return hi & ~((1u << a) - 1u);
-}
-
 /* What a block of n <= 16 output columns needs, computed once per call and reused for every
  * output row: the loader, the window start column of each lane and, for a block whose
  * windows hang over the left / right border ("checked"), the masks of the taps inside. */
@@ -89,8 +80,8 @@ typedef struct {
     uint32_t em[MAX_KW];       /* checked: stride-2 element masks of tap kj */
 } max_block;
 
-static inline void max_block_init(max_block *b, const st_pool2d_geom *g, int64_t ow,
-                                  int64_t n, int checked) {
+static inline void max_block_init(max_block *b, const st_pool2d_geom *g, const float *xp,
+                                  int64_t ow, int64_t n, int checked) {
     const int sw = g->sw, kw = g->kw, dw = g->dw;
     const int64_t W = g->W;
     b->ow = ow;
@@ -98,6 +89,7 @@ static inline void max_block_init(max_block *b, const st_pool2d_geom *g, int64_t
     b->checked = checked;
     b->pair = !checked && sw == 2 && kw == 2 && dw == 1; /* 2-wide stride-2 windows */
     loader_init(&b->t, sw, n, b->pair ? 2 * n : 2 * n - 1);
+    b->t.end = xp + g->H * W;
     b->c0 = ow * sw - g->pw;
     b->vcol = _mm512_add_epi32(b->t.vstep, _mm512_set1_epi32((int32_t)b->c0));
     if (!checked) return;
@@ -111,7 +103,7 @@ static inline void max_block_init(max_block *b, const st_pool2d_geom *g, int64_t
                              _mm512_cmp_epi32_mask(vc, _mm512_setzero_si512(), _MM_CMPINT_NLT) &
                              _mm512_cmp_epi32_mask(vc, vW, _MM_CMPINT_LT);
         b->valid[kj] = ok;
-        b->em[kj] = bit_range(-s0, W - s0) & bit_range(0, 2 * n - 1);
+        b->em[kj] = st_bit_range(-s0, W - s0) & st_bit_range(0, 2 * n - 1);
         b->first = _mm512_mask_mov_epi32(b->first, ok, vc);
         b->any |= ok;
     }
@@ -195,52 +187,11 @@ static inline void max_row_checked(const max_block *b, const st_pool2d_geom *g,
     _mm512_mask_storeu_epi32(idx + b->ow, t->m, mi);
 }
 
-void st_maxpool_rows_avx512(ST_MAXROWS_ARGS) {
-    const int64_t Wo = g->Wo;
-    if (g->kw > MAX_KW) { /* border masks are tabulated for up to MAX_KW window columns */
-        st_maxpool_rows_generic(g, xp, oh0, oh1, lo, hi, yp, ip);
-        return;
-    }
-    /* Rows outer (input read in order); the first and last column blocks, which may hang
-     * over the border, get their masks built once per call. */
-    const int64_t nb = (Wo + VL - 1) / VL;
-    max_block edge[2], mid;
-    for (int e = 0; e < 2 && e < nb; ++e) {
-        const int64_t ow = e == 0 ? 0 : (nb - 1) * VL;
-        const int64_t n = Wo - ow < VL ? Wo - ow : VL;
-        max_block_init(&edge[e], g, ow, n, !(ow >= lo && ow + n <= hi));
-        edge[e].t.end = xp + g->H * g->W;
-    }
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-        const int64_t ih0 = oh * g->sh - g->ph;
-        int ki0, ki1;
-        st_pool_row_taps(g, ih0, g->dh, &ki0, &ki1);
-        if (ki0 >= ki1) { /* no window row inside the input (dilation only) */
-            for (int64_t j = 0; j < Wo; ++j) {
-                yp[oh * Wo + j] = -INFINITY;
-                ip[oh * Wo + j] = -1;
-            }
-            continue;
-        }
-        for (int64_t j = 0; j < nb; ++j) {
-            const max_block *b;
-            if (j == 0) {
-                b = &edge[0];
-            } else if (j == nb - 1) {
-                b = &edge[1];
-            } else {
-                const int64_t ow = j * VL;
-                max_block_init(&mid, g, ow, VL, !(ow >= lo && ow + VL <= hi));
-                mid.t.end = xp + g->H * g->W;
-                b = &mid;
-            }
-            if (b->checked)
-                max_row_checked(b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
-            else
-                max_row_clean(b, g, xp, ih0, ki0, ki1, yp + oh * Wo, ip + oh * Wo);
-        }
-    }
-}
+#define MAXROWS_NAME st_maxpool_rows_avx512
+/* border masks are tabulated for up to MAX_KW window columns */
+#define MAXROWS_GENERIC(g) ((g)->kw > MAX_KW)
+#define MAXROWS_SHIFT_LAST 0
+#include "pool_maxrows_impl.h"
 
 void st_avgpool_rows_avx512(ST_AVGROWS_ARGS) {
     const int64_t W = g->W, Wo = g->Wo;

@@ -48,6 +48,15 @@ static inline void st_pool_row_taps(const st_pool2d_geom *g, int64_t ih0, int dh
     *ki1 = (int)(a > b ? a : b);
 }
 
+/* Bits [a, b) of a 32-bit mask, the range clipped to [0, 32). */
+static inline uint32_t st_bit_range(int64_t a, int64_t b) {
+    if (a < 0) a = 0;
+    if (b > 32) b = 32;
+    if (b <= a) return 0u;
+    const uint32_t hi = b >= 32 ? 0xFFFFFFFFu : ((1u << b) - 1u);
+    return hi & ~((1u << a) - 1u);
+}
+
 /* Average, interior columns only: y[ow] = (sum of the window) * inv_div. */
 void st_avgpool_row_generic(ST_POOL_ROW_ARGS, float inv_div, float *y);
 
