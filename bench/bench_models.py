@@ -27,8 +27,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import (TUNED_MALLOC, malloc_setting, median_ms, set_threads, torch_or_none,
-                     write_json)
+from _timing import TUNED_MALLOC, malloc_setting, median_ms, set_threads, torch_or_none, write_json
 
 
 def torch_resnet18_small(torch):

@@ -144,7 +144,9 @@ static double now_seconds(void) {
 }
 
 double st_fma_peak_gflops(int arch, int threads, double seconds) {
-    if (!st_cpu_supports(arch) || threads < 1 || !(seconds > 0.0)) return -1.0;
+    if (!st_cpu_supports(arch) || threads < 1 || threads > ST_FMA_PEAK_MAX_THREADS ||
+        !(seconds > 0.0))
+        return -1.0;
     double (*loop)(int64_t) = arch == ST_ARCH_AVX512 ? st_fma_loop_avx512
                               : arch == ST_ARCH_AVX2 ? st_fma_loop_avx2
                                                      : st_fma_loop_generic;

@@ -88,8 +88,13 @@ def test_fma_peak_each_path(name):
 def test_fma_peak_bad_arguments():
     from striate._kernels import _C
     k = striate.kernels
-    with pytest.raises(ValueError, match="fma_peak: threads: expected a positive int, got 0"):
+    with pytest.raises(ValueError,
+                       match=r"fma_peak: threads: expected an int in \[1, 1024\], got 0"):
         k.fma_peak(threads=0)
+    with pytest.raises(ValueError, match="fma_peak: threads: .* got 1025"):
+        k.fma_peak(threads=1025)
+    with pytest.raises(ValueError, match="fma_peak: threads: .* got 2.0"):
+        k.fma_peak(threads=2.0)
     with pytest.raises(ValueError, match=r"fma_peak: seconds: expected a number in \(0, 60\]"):
         k.fma_peak(seconds=0)
     with pytest.raises(ValueError, match="fma_peak: seconds"):
@@ -99,4 +104,5 @@ def test_fma_peak_bad_arguments():
     # the C entry point refuses what Python would not pass
     assert _C.fma_peak_gflops(99, 1, 0.01) == -1.0
     assert _C.fma_peak_gflops(0, 0, 0.01) == -1.0
+    assert _C.fma_peak_gflops(0, 1025, 0.01) == -1.0
     assert _C.fma_peak_gflops(0, 1, 0.0) == -1.0

@@ -70,13 +70,15 @@ def fma_peak(threads: int | None = None, arch: str | None = None, seconds: float
         seconds: how long to measure, in (0, 60].
 
     Raises:
-        ValueError: threads < 1, seconds out of range, unknown or unsupported arch.
+        ValueError: threads outside [1, 1024], seconds out of range, unknown or unsupported
+            arch.
     """
     fn = "fma_peak"
     if threads is None:
         threads = get_num_threads()
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"{fn}: threads: expected a positive int, got {threads!r}")
+    cap = _C.FMA_PEAK_MAX_THREADS
+    if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= cap:
+        raise ValueError(f"{fn}: threads: expected an int in [1, {cap}], got {threads!r}")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
             or not 0 < seconds <= 60:
         raise ValueError(f"{fn}: seconds: expected a number in (0, 60], got {seconds!r}")

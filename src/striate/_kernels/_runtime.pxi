@@ -26,6 +26,9 @@ def arch_count():
     return ST_ARCH_COUNT
 
 
+FMA_PEAK_MAX_THREADS = ST_FMA_PEAK_MAX_THREADS
+
+
 def fma_peak_gflops(int arch, int threads, double seconds):
     cdef double r
     with nogil:

@@ -17,6 +17,7 @@ cdef extern from "striate/runtime.h" nogil:
     int st_arch_set(int arch)
     const char *st_arch_name(int arch)
     int st_arch_from_name(const char *name)
+    int ST_FMA_PEAK_MAX_THREADS
     double st_fma_peak_gflops(int arch, int threads, double seconds)
     int st_openmp_enabled()
     int st_get_num_threads()

@@ -12,9 +12,9 @@ from striate.kernels._conv import (
     conv2d_backward_weight,
     conv2d_output_shape,
     conv_chunk_bytes,
-    conv_winograd,
     conv_transpose2d,
     conv_transpose2d_backward_weight,
+    conv_winograd,
     set_conv_chunk_bytes,
     set_conv_winograd,
 )

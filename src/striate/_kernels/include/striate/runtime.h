@@ -32,7 +32,8 @@ int st_arch_from_name(const char *name); /* -1 if unknown */
 
 /* Multiply-add throughput of `threads` threads on an ISA path, in GFLOP/s, measured for about
  * `seconds` by loops of independent vector FMAs (the portable path: a multiply and an add);
- * -1 for an unsupported path, threads < 1 or seconds <= 0. */
+ * -1 for an unsupported path, threads outside [1, ST_FMA_PEAK_MAX_THREADS] or seconds <= 0. */
+#define ST_FMA_PEAK_MAX_THREADS 1024
 double st_fma_peak_gflops(int arch, int threads, double seconds);
 
 int st_openmp_enabled(void);        /* built with OpenMP */
