@@ -2,7 +2,8 @@
  * points kept in registers.  Input and dY tiles are read a row at a time with masked loads
  * and transposed in registers (8 x 8), without gathers: the input transform takes 0.8 ms
  * for 32 x 1024 tiles on AMD Zen 4 against 1.9 ms for the portable code compiled with AVX2
- * flags.  The output, kernel and weight-gradient transforms are that portable code. */
+ * flags.  The output tiles are written from registers; the kernel and weight-gradient
+ * transforms are that portable code. */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -27,7 +28,7 @@
  * inside it.  Masked loads do not touch masked-out elements, so they never fault. */
 typedef struct {
     int64_t off[WG_VL];
-    unsigned rows[WG_VL];
+    unsigned rows[WG_VL], cols[WG_VL];
     __m256i cm[WG_VL];
 } wg_rows;
 
@@ -51,7 +52,8 @@ static inline int64_t wg_rows_init(const wg_planes *g, int64_t b, int width, wg_
         const int64_t r0 = 4 * ti - g->pt, c0 = 4 * tj - g->pl;
         R->off[l] = n * g->img_stride + r0 * g->W + c0;
         R->rows[l] = l < nl ? wg_span8(r0, g->H, width) : 0u;
-        R->cm[l] = wg_bits_mask(wg_span8(c0, g->W, width));
+        R->cols[l] = wg_span8(c0, g->W, width);
+        R->cm[l] = wg_bits_mask(R->cols[l]);
         if (++tj == g->tW) {
             tj = 0;
             if (++ti == g->tH) {
@@ -93,23 +95,73 @@ static inline void wg_load_row(const float *x, const wg_rows *R, int i, int64_t 
     wg_transpose8(d);
 }
 
-/* the first nl of the 8 lanes; masked stores are slow on some CPUs (AMD), so a full pass
- * takes a plain store */
-static inline void wg_store(float *p, int64_t nl, __m256 v) {
-    if (nl == WG_VL)
-        _mm256_storeu_ps(p, v);
-    else
-        _mm256_maskstore_ps(p, wg_bits_mask((1u << nl) - 1u), v);
-}
+static inline void wg_store_block(float *p, __m256 v) { _mm256_store_ps(p, v); }
 
+#define WG_BLOCK 16
 #define WG_SIMD_NAME(f) f##_avx2
 #include "conv_winograd_simd.h"
 
-/* The portable output transform (scalar row stores) is as fast here as row stores from
- * registers: AVX2 has no cheap masked store for the partial rows and columns. */
+/* Output tiles (A^T m A) + bias from registers.  A pass copies the 36 points of 16 tiles
+ * (one cache line each) into a local block, so each line of src is read once even when the
+ * point stride is a multiple of 4 KiB (the 36 lines then share one L1 set), then transforms
+ * the block 8 tiles at a time: the 16 outputs of each tile transposed into two registers
+ * (rows 0-1, rows 2-3) and stored a 4-float row at a time; a tile hanging over the plane's
+ * bottom or right edge is stored element by element (AVX2 has no cheap masked store).
+ * Against the portable code compiled with AVX2 flags, AMD Zen 4, 1 thread: 128 channels of
+ * 32 images of 16 x 16, 2.1 -> 1.5-1.7 ms; 256 channels of 8 x 8, 1.8-1.9 -> 1.4-1.6 ms. */
 void st_wino_output_avx2(const float *restrict src, int64_t ps, const wg_planes *g, float bias,
                          float *restrict y) {
-    st_wino_output_avx2_c(src, ps, g, bias, y);
+    const int64_t nt = g->nimg * g->tH * g->tW, W = g->W;
+    const __m256 bv = _mm256_set1_ps(bias);
+    _Alignas(32) float m[36 * 2 * WG_VL];
+    for (int64_t b = 0; b < nt; b += 2 * WG_VL) {
+        const int64_t n16 = nt - b < 2 * WG_VL ? nt - b : 2 * WG_VL;
+        const float *in = src + b;
+        if (n16 == 2 * WG_VL) {
+            for (int xi = 0; xi < 36; ++xi) {
+                _mm256_store_ps(m + xi * 16, _mm256_loadu_ps(in + xi * ps));
+                _mm256_store_ps(m + xi * 16 + 8, _mm256_loadu_ps(in + xi * ps + 8));
+            }
+        } else {
+            for (int xi = 0; xi < 36; ++xi)
+                for (int64_t l = 0; l < 16; ++l) m[xi * 16 + l] = l < n16 ? in[xi * ps + l] : 0.f;
+        }
+        for (int h = 0; h * WG_VL < n16; ++h) {
+            wg_rows R;
+            const int64_t nl = wg_rows_init(g, b + h * WG_VL, 4, &R);
+            __m256 t[4][6]; /* t[a][j] = (A^T m)[a][j] */
+            for (int j = 0; j < 6; ++j) {
+                __m256 v[6], r[4];
+                for (int i = 0; i < 6; ++i) v[i] = _mm256_load_ps(m + (i * 6 + j) * 16 + 8 * h);
+                AT4(v[0], v[1], v[2], v[3], v[4], v[5], r);
+                for (int a = 0; a < 4; ++a) t[a][j] = r[a];
+            }
+            __m256 o[16]; /* o[4a + c]: output (a, c) of the 8 tiles */
+            for (int a = 0; a < 4; ++a) {
+                __m256 r[4];
+                AT4(t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5], r);
+                for (int c = 0; c < 4; ++c) o[4 * a + c] = _mm256_add_ps(r[c], bv);
+            }
+            wg_transpose8(o);     /* o[l]: rows 0 and 1 of tile l */
+            wg_transpose8(o + 8); /* o[8 + l]: rows 2 and 3 */
+            for (int64_t l = 0; l < nl; ++l) {
+                float *dst = y + R.off[l];
+                if (R.rows[l] == 0xFu && R.cols[l] == 0xFu) {
+                    _mm_storeu_ps(dst, _mm256_castps256_ps128(o[l]));
+                    _mm_storeu_ps(dst + W, _mm256_extractf128_ps(o[l], 1));
+                    _mm_storeu_ps(dst + 2 * W, _mm256_castps256_ps128(o[8 + l]));
+                    _mm_storeu_ps(dst + 3 * W, _mm256_extractf128_ps(o[8 + l], 1));
+                    continue;
+                }
+                float tile[16];
+                _mm256_storeu_ps(tile, o[l]);
+                _mm256_storeu_ps(tile + 8, o[8 + l]);
+                for (int a = 0; a < 4 && ((R.rows[l] >> a) & 1u); ++a)
+                    for (int c = 0; c < 4 && ((R.cols[l] >> c) & 1u); ++c)
+                        dst[a * W + c] = tile[4 * a + c];
+            }
+        }
+    }
 }
 
 void st_wino_weights_avx2(const float *restrict w, int64_t o, int64_t Co, int64_t Ci, int flip,

@@ -66,27 +66,71 @@
  * and wg_rows_init(g, b, width, R), which sets up the reads of tiles b .. b+WG_VL-1 and
  * returns how many are real; wg_load_row(x, R, i, W, width, d), which loads row i of the
  * lanes' tiles transposed (d[j] lane l = element j of tile l's row); and wg_store(p, nl, v),
- * which stores the first nl lanes. */
+ * which stores the first nl lanes, or, with WG_BLOCK > WG_VL, wg_store_block(p, v), an
+ * aligned store of all lanes into the local block. */
+
+/* WG_BLOCK (default WG_VL): tiles whose transformed points are written out together.  With
+ * more tiles than lanes (AVX2: 16 = one cache line of each point, 8 lanes), the passes fill a
+ * local block and each point's line is then written whole, once: passes writing half lines
+ * at a point stride that is a multiple of 4 KiB (all 36 lines in one L1 set) would read
+ * every line for ownership twice. */
+#ifndef WG_BLOCK
+#define WG_BLOCK WG_VL
+#endif
+
+/* Store r (the lanes of tiles b .. b+nl-1, b - b0 into the block) at point xi. */
+static inline void WG_SIMD_NAME(wg_put)(float *restrict out, int64_t ps, float *restrict blk,
+                                        int64_t b, int64_t b0, int64_t nl, int xi, WV r) {
+#if WG_BLOCK > WG_VL
+    (void)out, (void)ps, (void)nl, (void)b;
+    wg_store_block(blk + xi * WG_BLOCK + (b - b0), r);
+#else
+    (void)blk, (void)b0;
+    wg_store(out + xi * ps + b, nl, r);
+#endif
+}
+
+/* Write the block of tiles b0 .. b0+n-1 to dst[xi * ps + t] (WG_BLOCK > WG_VL only). */
+static inline void WG_SIMD_NAME(wg_flush)(float *restrict dst, int64_t ps,
+                                          const float *restrict blk, int64_t b0, int64_t n) {
+#if WG_BLOCK > WG_VL
+    for (int xi = 0; xi < 36; ++xi) {
+        float *o = dst + xi * ps + b0;
+        const float *q = blk + xi * WG_BLOCK;
+        if (n == WG_BLOCK)
+            for (int l = 0; l < WG_BLOCK; ++l) o[l] = q[l];
+        else
+            for (int64_t l = 0; l < n; ++l) o[l] = q[l];
+    }
+#else
+    (void)dst, (void)ps, (void)blk, (void)b0, (void)n;
+#endif
+}
 
 /* Input tiles (B^T d B) of the planes x: dst[xi * ps + t], rows first (d B), then columns. */
 void WG_SIMD_NAME(st_wino_input)(const float *restrict x, const wg_planes *g,
                                  float *restrict dst, int64_t ps) {
     const int64_t nt = g->nimg * g->tH * g->tW;
-    for (int64_t b = 0; b < nt; b += WG_VL) {
-        wg_rows R;
-        const int64_t nl = wg_rows_init(g, b, 6, &R);
-        WV h[6][6]; /* h[i][c] = (d B)[i][c] */
-        for (int i = 0; i < 6; ++i) {
-            WV d[8];
-            wg_load_row(x, &R, i, g->W, 6, d);
-            BT6(d[0], d[1], d[2], d[3], d[4], d[5], h[i]);
+    _Alignas(64) float blk[WG_BLOCK > WG_VL ? 36 * WG_BLOCK : 1];
+    for (int64_t b0 = 0; b0 < nt; b0 += WG_BLOCK) {
+        const int64_t nb = nt - b0 < WG_BLOCK ? nt - b0 : WG_BLOCK;
+        for (int64_t b = b0; b < b0 + nb; b += WG_VL) {
+            wg_rows R;
+            const int64_t nl = wg_rows_init(g, b, 6, &R);
+            WV h[6][6]; /* h[i][c] = (d B)[i][c] */
+            for (int i = 0; i < 6; ++i) {
+                WV d[8];
+                wg_load_row(x, &R, i, g->W, 6, d);
+                BT6(d[0], d[1], d[2], d[3], d[4], d[5], h[i]);
+            }
+            for (int c = 0; c < 6; ++c) {
+                WV r[6];
+                BT6(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c], r);
+                for (int k = 0; k < 6; ++k)
+                    WG_SIMD_NAME(wg_put)(dst, ps, blk, b, b0, nl, k * 6 + c, r[k]);
+            }
         }
-        float *out = dst + b;
-        for (int c = 0; c < 6; ++c) {
-            WV r[6];
-            BT6(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c], r);
-            for (int k = 0; k < 6; ++k) wg_store(out + (k * 6 + c) * ps, nl, r[k]);
-        }
+        WG_SIMD_NAME(wg_flush)(dst, ps, blk, b0, nb);
     }
 }
 
@@ -94,21 +138,26 @@ void WG_SIMD_NAME(st_wino_input)(const float *restrict x, const wg_planes *g,
 void WG_SIMD_NAME(st_wino_dy)(const float *restrict dy, const wg_planes *g,
                               float *restrict dst, int64_t ps) {
     const int64_t nt = g->nimg * g->tH * g->tW;
-    for (int64_t b = 0; b < nt; b += WG_VL) {
-        wg_rows R;
-        const int64_t nl = wg_rows_init(g, b, 4, &R);
-        WV h[4][6]; /* h[a][j] = (o A^T)[a][j] */
-        for (int a = 0; a < 4; ++a) {
-            WV o[8];
-            wg_load_row(dy, &R, a, g->W, 4, o);
-            A6(o[0], o[1], o[2], o[3], h[a]);
+    _Alignas(64) float blk[WG_BLOCK > WG_VL ? 36 * WG_BLOCK : 1];
+    for (int64_t b0 = 0; b0 < nt; b0 += WG_BLOCK) {
+        const int64_t nb = nt - b0 < WG_BLOCK ? nt - b0 : WG_BLOCK;
+        for (int64_t b = b0; b < b0 + nb; b += WG_VL) {
+            wg_rows R;
+            const int64_t nl = wg_rows_init(g, b, 4, &R);
+            WV h[4][6]; /* h[a][j] = (o A^T)[a][j] */
+            for (int a = 0; a < 4; ++a) {
+                WV o[8];
+                wg_load_row(dy, &R, a, g->W, 4, o);
+                A6(o[0], o[1], o[2], o[3], h[a]);
+            }
+            for (int j = 0; j < 6; ++j) {
+                WV r[6];
+                A6(h[0][j], h[1][j], h[2][j], h[3][j], r);
+                for (int i = 0; i < 6; ++i)
+                    WG_SIMD_NAME(wg_put)(dst, ps, blk, b, b0, nl, i * 6 + j, r[i]);
+            }
         }
-        float *out = dst + b;
-        for (int j = 0; j < 6; ++j) {
-            WV r[6];
-            A6(h[0][j], h[1][j], h[2][j], h[3][j], r);
-            for (int i = 0; i < 6; ++i) wg_store(out + (i * 6 + j) * ps, nl, r[i]);
-        }
+        WG_SIMD_NAME(wg_flush)(dst, ps, blk, b0, nb);
     }
 }
 #endif

@@ -30,6 +30,8 @@ CASES = [
     (5, 2, 6, 6, 3, 1),                  # 5 images: tiles of several images per lane block
     (2, 3, 61, 67, 4, 1),                # 16 x 17 tiles per image: lane blocks across rows
     (3, 2, 21, 5, 3, (2, 1, 0, 2)),      # tall and narrow, one tile column, uneven padding
+    (1, 5, 12, 16, 6, 1),                # 12 tiles: a block of 16 with a half-empty half
+    (2, 4, 20, 12, 3, 1),                # 30 tiles: a full block and one of 14
 ]
 
 
