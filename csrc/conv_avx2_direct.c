@@ -1,5 +1,6 @@
-/* AVX2 + FMA weight gradient of a layer with few input channels (conv_direct_dw_impl.h): two
- * output channels x 6 taps of 8-lane partial sums in 12 of the 16 ymm registers. */
+/* AVX2 + FMA direct convolution kernels: the stride-1 block of conv.c's direct path (as
+ * conv_avx512_direct.c's, in 16 ymm registers), and the weight gradient of a layer with few
+ * input channels (conv_direct_dw_impl.h). */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -18,3 +19,68 @@
 #define DWD_ADD(a, b) _mm256_add_ps((a), (b))
 #define DWD_STOREU(p, v) _mm256_storeu_ps((p), (v))
 #include "conv_direct_dw_impl.h"
+
+/* ---- direct stride-1 block (see conv.c, direct_*) -------------------------------------
+ *
+ *   y[o * ldy + i] = bias[o] + sum_{c < Cn} sum_{t < taps} wp[(c * taps + t) * 8 + o]
+ *                                                        * src[c * cstride + i + off[t]]
+ *
+ * for o < 8 and i < n, summed in the AVX-512 kernel's order.  Sixteen ymm registers hold 4
+ * output channels x 24 positions (12 accumulators, 3 input vectors, one weight), so the 8
+ * channels of a block take two passes over the input, each in blocks of 24 positions and a
+ * tail of 1-3 vectors, the last masked: nothing past src[c * cstride + n - 1 + off[t]] is
+ * read and nothing past y[o * ldy + n - 1] written. */
+#define DIRECT_OB 8
+#define DIRECT_HALF 4
+
+static inline __attribute__((always_inline)) void direct_block(
+    float *restrict y, int64_t ldy, const float *restrict src, int64_t cstride, int64_t Cn,
+    const int64_t *restrict off, int64_t taps, const float *restrict wp,
+    const float *restrict bias, int64_t i, int64_t n, int h, const int nv, const int full) {
+    __m256i m[3];
+    for (int v = 0; v < 3; ++v) m[v] = st_avx2_lanes(n - i - 8 * v);
+    __m256 acc[DIRECT_HALF][3];
+    for (int o = 0; o < DIRECT_HALF; ++o)
+        for (int v = 0; v < nv; ++v) acc[o][v] = _mm256_set1_ps(bias[h + o]);
+    for (int64_t c = 0; c < Cn; ++c) {
+        const float *sc = src + c * cstride + i;
+        const float *wc = wp + c * taps * DIRECT_OB + h;
+        for (int64_t t = 0; t < taps; ++t) {
+            const float *s = sc + off[t];
+            const float *wt = wc + t * DIRECT_OB;
+            __m256 x[3];
+            for (int v = 0; v < nv; ++v)
+                x[v] = full ? _mm256_loadu_ps(s + 8 * v) : _mm256_maskload_ps(s + 8 * v, m[v]);
+            for (int o = 0; o < DIRECT_HALF; ++o) {
+                const __m256 w = _mm256_broadcast_ss(wt + o);
+                for (int v = 0; v < nv; ++v) acc[o][v] = _mm256_fmadd_ps(w, x[v], acc[o][v]);
+            }
+        }
+    }
+    for (int o = 0; o < DIRECT_HALF; ++o)
+        for (int v = 0; v < nv; ++v) {
+            float *d = y + (int64_t)(h + o) * ldy + i + 8 * v;
+            if (full)
+                _mm256_storeu_ps(d, acc[o][v]);
+            else
+                _mm256_maskstore_ps(d, m[v], acc[o][v]);
+        }
+}
+
+void st_conv_direct_block_avx2(float *restrict y, int64_t ldy, const float *restrict src,
+                               int64_t cstride, int64_t Cn, const int64_t *restrict off,
+                               int64_t taps, const float *restrict wp,
+                               const float *restrict bias, int64_t n) {
+    for (int h = 0; h < DIRECT_OB; h += DIRECT_HALF) {
+        int64_t i = 0;
+        for (; i + 24 <= n; i += 24)
+            direct_block(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n, h, 3, 1);
+        const int64_t rest = n - i;
+        if (rest > 16)
+            direct_block(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n, h, 3, 0);
+        else if (rest > 8)
+            direct_block(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n, h, 2, 0);
+        else if (rest > 0)
+            direct_block(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n, h, 1, 0);
+    }
+}

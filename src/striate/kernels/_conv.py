@@ -7,7 +7,7 @@ tuple from the last dimension, ``(left, right, top, bottom)``; ours goes rows fi
 Algorithms (chosen in C, see ``striate/conv.h``): Winograd F(4x4, 3x3) for 3x3 stride-1
 undilated ungrouped layers with enough channels (all three directions; see
 :func:`set_conv_winograd`); a direct kernel for depthwise
-(``groups == Cin``, any channel multiplier); on the AVX-512 path a direct register-blocked
+(``groups == Cin``, any channel multiplier); on the AVX-512 and AVX2 paths a direct register-blocked
 kernel for stride-1 forward and input gradients; a GEMM directly on the image for 1x1
 stride-1 unpadded kernels; otherwise im2col + GEMM with the column matrix built a tile of
 output positions (or a batch of small images) at a time, so a thread's column workspace is at

@@ -7,9 +7,9 @@
  *     kernel over zero-padded planes whose inner loops are compiled per ISA
  *     (conv_dw_impl.h; AVX-512 intrinsics in conv_avx512_dw.c), selected with st_arch_get().
  *     Workspace per thread: one padded plane plus one output plane.
- *   - AVX-512 path, stride 1, other kernels (not 1x1): a direct kernel (conv_avx512_direct.c)
- *     for forward and backward-data that keeps 8 output channels x 48 positions in
- *     registers.  Workspace per thread: one image-group's padded planes (C/groups or
+ *   - AVX-512 and AVX2 paths, stride 1, other kernels (not 1x1): a direct kernel
+ *     (conv_avx512_direct.c, conv_avx2_direct.c) for forward and backward-data that keeps
+ *     8 output channels x 48 positions (AVX2: 4 x 24, twice) in registers.  Workspace per thread: one image-group's padded planes (C/groups or
  *     K/groups of them) plus 8 output planes; packed weights (K*(C/groups)*R*S floats,
  *     rounded up to multiples of 8 channels) in the calling thread's ST_WS_AUX.
  *   - AVX-512 and AVX2 paths, stride 1, at most 4 channels per group (a first layer on grey
