@@ -1,3 +1,31 @@
-/* Direct depthwise inner loops compiled with AVX2 + FMA flags (see conv_dw_impl.h). */
-#define DW_NAME(f) f##_avx2
+/* Direct depthwise inner loops for AVX2 + FMA: the stride-1 loops of conv_dw_simd.h on
+ * 8-float vectors, the portable loops of conv_dw_impl.h compiled with AVX2 flags otherwise. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "simd_avx2.h"
+
+#define DW_NAME(f) f##_avx2_c
 #include "conv_dw_impl.h"
+#undef DW_NAME
+
+static inline float hsum8(__m256 v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+#define DWS_NAME(f) f##_avx2
+#define DWS_C(f) f##_avx2_c
+#define DV __m256
+#define DV_L 8
+#define DV_SET1(x) _mm256_set1_ps(x)
+#define DV_LOADU(p) _mm256_loadu_ps(p)
+#define DV_STOREU(p, v) _mm256_storeu_ps((p), (v))
+#define DV_FMADD(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define DV_MASK_T __m256i
+#define DV_MASK(len) st_avx2_lanes(len)
+#define DV_LOADM(m, p) _mm256_maskload_ps((p), (m))
+#define DV_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
+#define DV_REDUCE(v) hsum8(v)
+#include "conv_dw_simd.h"
