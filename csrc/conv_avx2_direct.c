@@ -84,3 +84,16 @@ void st_conv_direct_block_avx2(float *restrict y, int64_t ldy, const float *rest
             direct_block(y, ldy, src, cstride, Cn, off, taps, wp, bias, i, n, h, 1, 0);
     }
 }
+
+/* ---- im2col rows at horizontal stride 2 (conv.c, im2col_tile) -------------------------
+ * o[j] = x[2j] for j < n: two loads of 8 with the even elements de-interleaved, reading no
+ * further than x[2n - 2] (the last vector is left to the scalar loop). */
+void st_conv_strided2_copy_avx2(float *restrict o, const float *restrict x, int64_t n) {
+    int64_t j = 0;
+    for (; j + 8 < n; j += 8) {
+        const __m256 a = _mm256_loadu_ps(x + 2 * j), b = _mm256_loadu_ps(x + 2 * j + 8);
+        _mm256_storeu_ps(o + j, _mm256_castpd_ps(_mm256_permute4x64_pd(
+                                    _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8)));
+    }
+    for (; j < n; ++j) o[j] = x[2 * j];
+}

@@ -44,6 +44,7 @@ NAMED = [
     (5, 33, 3, 11, 29, 1, 1, 1, 0, 1, 1),            # 1x1: odd batch, HW 33
     (3, 12, 4, 5, 9, 1, 1, 1, 0, 1, 3),              # 1x1, 3 groups of 4 -> 3
     (4, 40, 6, 6, 70, 1, 1, 1, 0, 1, 1),             # 1x1: Cout over several 14-row tiles
+    (1, 2, 6, 41, 3, 3, 3, (1, 2), (0, 0, 3, 2), (1, 2), 1),  # stride 2 dilated, 21 columns
     (9, 2, 6, 7, 5, 5, 5, 1, 2, 1, 1),               # direct dW: 25 taps, 9 images, odd Cout
     (2, 4, 9, 10, 6, 3, 3, 1, 1, 1, 2),              # direct dW: 2 groups of 2 channels
     (1, 3, 4, 37, 3, 1, 3, 1, (0, 0, 1, 1), (1, 2), 1),  # direct dW: 1x3 dilated, batch 1
