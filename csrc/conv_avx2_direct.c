@@ -97,3 +97,24 @@ void st_conv_strided2_copy_avx2(float *restrict o, const float *restrict x, int6
     }
     for (; j < n; ++j) o[j] = x[2 * j];
 }
+
+/* ---- col2im rows at horizontal stride 2 (conv.c, col2im_tile) -------------------------
+ * x[2j] += v[j] for j < n: 16 floats loaded, the even ones added to and interleaved back with
+ * the odd ones unchanged (same bits), touching no further than x[2n - 2] (the last vector is
+ * left to the scalar loop).  The caller's thread owns the plane x. */
+void st_conv_strided2_add_avx2(float *restrict x, const float *restrict v, int64_t n) {
+    int64_t j = 0;
+    for (; j + 8 < n; j += 8) {
+        const __m256 a = _mm256_loadu_ps(x + 2 * j), b = _mm256_loadu_ps(x + 2 * j + 8);
+        /* per 128-bit lane: evens e0..e3 | e4..e7 and odds, in the order unpack restores */
+        const __m256 e = _mm256_shuffle_ps(a, b, 0x88), o = _mm256_shuffle_ps(a, b, 0xDD);
+        /* v in that order: v0 v1 v4 v5 | v2 v3 v6 v7 */
+        const __m256 vv = _mm256_castpd_ps(
+            _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_loadu_ps(v + j)), 0xD8));
+        const __m256 s = _mm256_add_ps(e, vv);
+        /* unpack: s0 o0 s1 o1 | s2 o2 s3 o3 and s4 o4 s5 o5 | s6 o6 s7 o7 */
+        _mm256_storeu_ps(x + 2 * j, _mm256_unpacklo_ps(s, o));
+        _mm256_storeu_ps(x + 2 * j + 8, _mm256_unpackhi_ps(s, o));
+    }
+    for (; j < n; ++j) x[2 * j] += v[j];
+}
