@@ -106,7 +106,8 @@ void st_conv_strided2_add_avx2(float *restrict x, const float *restrict v, int64
     int64_t j = 0;
     for (; j + 8 < n; j += 8) {
         const __m256 a = _mm256_loadu_ps(x + 2 * j), b = _mm256_loadu_ps(x + 2 * j + 8);
-        /* per 128-bit lane: evens e0..e3 | e4..e7 and odds, in the order unpack restores */
+        /* e = x[0 2 8 10 | 4 6 12 14], o = x[1 3 9 11 | 5 7 13 15]: the order unpack
+         * restores */
         const __m256 e = _mm256_shuffle_ps(a, b, 0x88), o = _mm256_shuffle_ps(a, b, 0xDD);
         /* v in that order: v0 v1 v4 v5 | v2 v3 v6 v7 */
         const __m256 vv = _mm256_castpd_ps(
