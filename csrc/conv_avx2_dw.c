@@ -9,12 +9,6 @@
 #include "conv_dw_impl.h"
 #undef DW_NAME
 
-static inline float hsum8(__m256 v) {
-    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
 #define DWS_NAME(f) f##_avx2
 #define DWS_C(f) f##_avx2_c
 #define DV __m256
@@ -27,5 +21,5 @@ static inline float hsum8(__m256 v) {
 #define DV_MASK(len) st_avx2_lanes(len)
 #define DV_LOADM(m, p) _mm256_maskload_ps((p), (m))
 #define DV_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
-#define DV_REDUCE(v) hsum8(v)
+#define DV_REDUCE(v) st_avx2_hsum(v)
 #include "conv_dw_simd.h"

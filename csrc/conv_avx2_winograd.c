@@ -129,19 +129,10 @@ void st_wino_output_avx2(const float *restrict src, int64_t ps, const wg_planes 
         for (int h = 0; h * WG_VL < n16; ++h) {
             wg_rows R;
             const int64_t nl = wg_rows_init(g, b + h * WG_VL, 4, &R);
-            __m256 t[4][6]; /* t[a][j] = (A^T m)[a][j] */
-            for (int j = 0; j < 6; ++j) {
-                __m256 v[6], r[4];
-                for (int i = 0; i < 6; ++i) v[i] = _mm256_load_ps(m + (i * 6 + j) * 16 + 8 * h);
-                AT4(v[0], v[1], v[2], v[3], v[4], v[5], r);
-                for (int a = 0; a < 4; ++a) t[a][j] = r[a];
-            }
             __m256 o[16]; /* o[4a + c]: output (a, c) of the 8 tiles */
-            for (int a = 0; a < 4; ++a) {
-                __m256 r[4];
-                AT4(t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5], r);
-                for (int c = 0; c < 4; ++c) o[4 * a + c] = _mm256_add_ps(r[c], bv);
-            }
+#define OUT_LOAD(xi) _mm256_load_ps(m + (xi) * 16 + 8 * h)
+            AT4_TILES(OUT_LOAD, bv, o);
+#undef OUT_LOAD
             wg_transpose8(o);     /* o[l]: rows 0 and 1 of tile l */
             wg_transpose8(o + 8); /* o[8 + l]: rows 2 and 3 */
             for (int64_t l = 0; l < nl; ++l) {

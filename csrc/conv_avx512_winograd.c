@@ -175,19 +175,10 @@ void st_wino_output_avx512(const float *restrict src, int64_t ps, const wg_plane
         const int64_t nl = wg_rows_init(g, b, 4, &R);
         const __mmask16 m = wg_mask(nl);
         const float *in = src + b;
-        __m512 t[4][6]; /* t[a][j] = (A^T m)[a][j] */
-        for (int j = 0; j < 6; ++j) {
-            __m512 v[6], r[4];
-            for (int i = 0; i < 6; ++i) v[i] = _mm512_maskz_loadu_ps(m, in + (i * 6 + j) * ps);
-            AT4(v[0], v[1], v[2], v[3], v[4], v[5], r);
-            for (int a = 0; a < 4; ++a) t[a][j] = r[a];
-        }
         __m512 o[16]; /* o[4a + c]: output (a, c) of the 16 tiles */
-        for (int a = 0; a < 4; ++a) {
-            __m512 r[4];
-            AT4(t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5], r);
-            for (int c = 0; c < 4; ++c) o[4 * a + c] = _mm512_add_ps(r[c], bv);
-        }
+#define OUT_LOAD(xi) _mm512_maskz_loadu_ps(m, in + (xi) * ps)
+        AT4_TILES(OUT_LOAD, bv, o);
+#undef OUT_LOAD
         wg_transpose16(o); /* o[l]: the 16 outputs of tile l, row-major */
         for (int64_t l = 0; l < nl; ++l) {
             float *dst = y + R.off[l];

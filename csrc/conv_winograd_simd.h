@@ -32,6 +32,24 @@
         t[3] = WV_ADD(WV_FMADD(WV_SET1(8.f), s_e, s_b), m5);                                 \
     } while (0)
 
+/* The 16 outputs (A^T m A) + bv of the lanes' tiles into o[4a + c], with LOAD(xi) the lanes'
+ * point xi: columns first (t = A^T m), then rows (shared by the output transforms). */
+#define AT4_TILES(LOAD, bv, o)                                                               \
+    do {                                                                                     \
+        WV t_[4][6]; /* t_[a][j] = (A^T m)[a][j] */                                          \
+        for (int j_ = 0; j_ < 6; ++j_) {                                                     \
+            WV v_[6], r_[4];                                                                 \
+            for (int i_ = 0; i_ < 6; ++i_) v_[i_] = LOAD(i_ * 6 + j_);                       \
+            AT4(v_[0], v_[1], v_[2], v_[3], v_[4], v_[5], r_);                               \
+            for (int a_ = 0; a_ < 4; ++a_) t_[a_][j_] = r_[a_];                              \
+        }                                                                                    \
+        for (int a_ = 0; a_ < 4; ++a_) {                                                     \
+            WV r_[4];                                                                        \
+            AT4(t_[a_][0], t_[a_][1], t_[a_][2], t_[a_][3], t_[a_][4], t_[a_][5], r_);       \
+            for (int c_ = 0; c_ < 4; ++c_) o[4 * a_ + c_] = WV_ADD(r_[c_], bv);              \
+        }                                                                                    \
+    } while (0)
+
 #define A6(o0, o1, o2, o3, t)                                                                \
     do {                                                                                     \
         const WV s_ev = WV_ADD(o0, o2), s_od = WV_ADD(o1, o3);                               \

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "eltwise_isa.h"
+#include "simd_avx2.h"
 
 #define ST_SFX avx2
 #include "eltwise_body.inc"
@@ -30,13 +31,6 @@ static inline __m256 exp256(__m256 x0) {
         _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     const __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
     return _mm256_andnot_ps(_mm256_cmp_ps(x0, lo, _CMP_LT_OQ), y);
-}
-
-static float hsum256(__m256 v) {
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    return _mm_cvtss_f32(h);
 }
 
 static float rowmax_avx2(const float *x, int64_t n) {
@@ -71,9 +65,9 @@ static float expsum_avx2(const float *x, float shift, float *y, int64_t n) {
         }
         float t = 0.f;
         for (int l = 0; l < k; ++l) t += out[l];
-        return hsum256(acc) + t;
+        return st_avx2_hsum(acc) + t;
     }
-    return hsum256(acc);
+    return st_avx2_hsum(acc);
 }
 
 const st_eltwise_ops st_eltwise_ops_avx2 = {bias_run_avx2, bias_vec_avx2, relu_bwd_avx2,

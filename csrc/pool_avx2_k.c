@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pool_isa.h"
+#include "simd_avx2.h"
 
 /* VL: lanes; MAX_KW: widest window whose border masks are tabulated per block. */
 enum { VL = 8, MAX_KW = 32 };
@@ -238,11 +239,7 @@ float st_pool_sum_avx2(const float *x, int64_t n) {
         a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
         a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + VL));
     }
-    a0 = _mm256_add_ps(a0, a1);
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    float s = _mm_cvtss_f32(h);
+    float s = st_avx2_hsum(_mm256_add_ps(a0, a1));
     for (; i < n; ++i) s += x[i];
     return s;
 }

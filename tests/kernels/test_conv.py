@@ -36,7 +36,8 @@ NAMED = [
     (2, 70, 5, 4, 35, 3, 3, 1, 1, 1, 1),             # deep reduction, Cout 35
     (1, 2, 17, 3, 3, 3, 1, (2, 1), (1, 1, 0, 0), 1, 1),  # tall thin
     (3, 2, 23, 24, 3, 3, 3, 1, 1, 1, 1),             # >= 512 outputs per image (no batching)
-    (2, 9, 12, 10, 17, 3, 3, 1, 1, 1, 1),            # direct kernel: partial 8-blocks
+    (2, 9, 12, 10, 17, 3, 3, 1, 1, 1, 1),            # partial 8-blocks, below the direct
+                                                     # kernel's 256 positions: im2col
     (2, 16, 9, 11, 16, 3, 2, 1, (2, 0, 1, 1), (2, 1), 2),  # direct, grouped, dilated, asym.
     (3, 3, 13, 17, 10, 3, 3, 1, 1, 1, 1),            # RGB first layer
     (1, 8, 5, 40, 8, 5, 5, 1, (0, 0, 4, 0), 1, 1),   # direct: tall kernel, one-sided pad
@@ -45,6 +46,12 @@ NAMED = [
     (3, 12, 4, 5, 9, 1, 1, 1, 0, 1, 3),              # 1x1, 3 groups of 4 -> 3
     (4, 40, 6, 6, 70, 1, 1, 1, 0, 1, 1),             # 1x1: Cout over several 14-row tiles
     (1, 2, 6, 41, 3, 3, 3, (1, 2), (0, 0, 3, 2), (1, 2), 1),  # stride 2 dilated, 21 columns
+    # the direct kernel in both directions (>= 256 positions, >= 8 outputs per block): 70
+    # positions per image (AVX2 tail of 22, AVX-512 of 22), 9 and 12 channels (partial blocks)
+    (4, 9, 7, 10, 12, 3, 3, 1, 1, 1, 1),
+    # 5x3 dilated taps, uneven padding: 121 forward / 143 backward positions (AVX2 tails of 1
+    # and 23, AVX-512 of 25 and 47)
+    (3, 8, 11, 13, 16, 5, 3, 1, (2, 2, 1, 1), (1, 2), 1),
     (9, 2, 6, 7, 5, 5, 5, 1, 2, 1, 1),               # direct dW: 25 taps, 9 images, odd Cout
     (2, 4, 9, 10, 6, 3, 3, 1, 1, 1, 2),              # direct dW: 2 groups of 2 channels
     (1, 3, 4, 37, 3, 1, 3, 1, (0, 0, 1, 1), (1, 2), 1),  # direct dW: 1x3 dilated, batch 1
