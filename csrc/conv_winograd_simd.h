@@ -125,25 +125,34 @@ static inline void WG_SIMD_NAME(wg_flush)(float *restrict dst, int64_t ps,
 #endif
 }
 
-/* Input tiles (B^T d B) of the planes x: dst[xi * ps + t], rows first (d B), then columns. */
-void WG_SIMD_NAME(st_wino_input)(const float *restrict x, const wg_planes *g,
-                                 float *restrict dst, int64_t ps) {
+/* Tiles of the planes x transformed to dst[xi * ps + t], rows first, then columns: the
+ * input's B^T d B (dy = 0, 6 x 6 tiles) or, for the weight gradient, dY's A o A^T (dy = 1,
+ * 4 x 4 tiles).  Inlined with dy constant. */
+static inline __attribute__((always_inline)) void WG_SIMD_NAME(wg_tiles)(
+    const float *restrict x, const wg_planes *g, float *restrict dst, int64_t ps, const int dy) {
+    const int width = dy ? 4 : 6;
     const int64_t nt = g->nimg * g->tH * g->tW;
     _Alignas(64) float blk[WG_BLOCK > WG_VL ? 36 * WG_BLOCK : 1];
     for (int64_t b0 = 0; b0 < nt; b0 += WG_BLOCK) {
         const int64_t nb = nt - b0 < WG_BLOCK ? nt - b0 : WG_BLOCK;
         for (int64_t b = b0; b < b0 + nb; b += WG_VL) {
             wg_rows R;
-            const int64_t nl = wg_rows_init(g, b, 6, &R);
-            WV h[6][6]; /* h[i][c] = (d B)[i][c] */
-            for (int i = 0; i < 6; ++i) {
+            const int64_t nl = wg_rows_init(g, b, width, &R);
+            WV h[6][6]; /* h[i][c] = (d B)[i][c] (input) or (o A^T)[i][c] (dY) */
+            for (int i = 0; i < width; ++i) {
                 WV d[8];
-                wg_load_row(x, &R, i, g->W, 6, d);
-                BT6(d[0], d[1], d[2], d[3], d[4], d[5], h[i]);
+                wg_load_row(x, &R, i, g->W, width, d);
+                if (dy)
+                    A6(d[0], d[1], d[2], d[3], h[i]);
+                else
+                    BT6(d[0], d[1], d[2], d[3], d[4], d[5], h[i]);
             }
             for (int c = 0; c < 6; ++c) {
                 WV r[6];
-                BT6(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c], r);
+                if (dy)
+                    A6(h[0][c], h[1][c], h[2][c], h[3][c], r);
+                else
+                    BT6(h[0][c], h[1][c], h[2][c], h[3][c], h[4][c], h[5][c], r);
                 for (int k = 0; k < 6; ++k)
                     WG_SIMD_NAME(wg_put)(dst, ps, blk, b, b0, nl, k * 6 + c, r[k]);
             }
@@ -152,30 +161,15 @@ void WG_SIMD_NAME(st_wino_input)(const float *restrict x, const wg_planes *g,
     }
 }
 
+/* Input tiles (B^T d B) of the planes x: dst[xi * ps + t]. */
+void WG_SIMD_NAME(st_wino_input)(const float *restrict x, const wg_planes *g,
+                                 float *restrict dst, int64_t ps) {
+    WG_SIMD_NAME(wg_tiles)(x, g, dst, ps, 0);
+}
+
 /* dY tiles (A o A^T) of the planes dy for the weight gradient: dst[xi * ps + t]. */
 void WG_SIMD_NAME(st_wino_dy)(const float *restrict dy, const wg_planes *g,
                               float *restrict dst, int64_t ps) {
-    const int64_t nt = g->nimg * g->tH * g->tW;
-    _Alignas(64) float blk[WG_BLOCK > WG_VL ? 36 * WG_BLOCK : 1];
-    for (int64_t b0 = 0; b0 < nt; b0 += WG_BLOCK) {
-        const int64_t nb = nt - b0 < WG_BLOCK ? nt - b0 : WG_BLOCK;
-        for (int64_t b = b0; b < b0 + nb; b += WG_VL) {
-            wg_rows R;
-            const int64_t nl = wg_rows_init(g, b, 4, &R);
-            WV h[4][6]; /* h[a][j] = (o A^T)[a][j] */
-            for (int a = 0; a < 4; ++a) {
-                WV o[8];
-                wg_load_row(dy, &R, a, g->W, 4, o);
-                A6(o[0], o[1], o[2], o[3], h[a]);
-            }
-            for (int j = 0; j < 6; ++j) {
-                WV r[6];
-                A6(h[0][j], h[1][j], h[2][j], h[3][j], r);
-                for (int i = 0; i < 6; ++i)
-                    WG_SIMD_NAME(wg_put)(dst, ps, blk, b, b0, nl, i * 6 + j, r[i]);
-            }
-        }
-        WG_SIMD_NAME(wg_flush)(dst, ps, blk, b0, nb);
-    }
+    WG_SIMD_NAME(wg_tiles)(dy, g, dst, ps, 1);
 }
 #endif
