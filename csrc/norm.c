@@ -120,6 +120,12 @@ static int64_t bn_mindex(const st_bn_geom *g, int64_t c, int64_t j) {
     return ((j / g->bps) * g->C + c) * g->bps + j % g->bps;
 }
 
+/* Scale of channel c's affine map, invstd * weight, from the float invstd the forward
+ * returns: the backward of a fused ReLU recomputes the forward's pre-activation with it. */
+static float bn_scale(const float *invstd, const float *weight, int64_t c) {
+    return weight ? (float)((double)invstd[c] * (double)weight[c]) : invstd[c];
+}
+
 static void bn_finish(const st_moments *mo, int64_t c, const float *weight, const float *bias,
                       float eps, float *mean, float *invstd, float *var, float *a, float *b) {
     double v = mo->m2 / mo->n;
@@ -128,13 +134,13 @@ static void bn_finish(const st_moments *mo, int64_t c, const float *weight, cons
     mean[c] = (float)mo->mean;
     invstd[c] = (float)is;
     if (var) var[c] = (float)v;
-    *a = (float)(is * (weight ? (double)weight[c] : 1.0));
+    *a = bn_scale(invstd, weight, c);
     *b = bias ? bias[c] : 0.f;
 }
 
 static void bn_cols_forward(int64_t N, int64_t C, const float *x, int64_t xs,
-                            const float *weight, const float *bias, float eps, float *y,
-                            float *mean, float *invstd, float *var) {
+                            const float *weight, const float *bias, float eps, int relu,
+                            float *y, float *mean, float *invstd, float *var) {
     const int64_t nch = ceil_div(C, ST_NORM_COLS);
 #pragma omp parallel for schedule(dynamic) if (N * C > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < nch; ++t) {
@@ -156,16 +162,19 @@ static void bn_cols_forward(int64_t N, int64_t C, const float *x, int64_t xs,
             m[j] = mean[c0 + j];
         }
         for (int64_t n = 0; n < N; ++n)
-            for (int64_t j = 0; j < w; ++j)
-                y[n * C + c0 + j] = (x[n * xs + c0 + j] - m[j]) * a[j] + b[j];
+            for (int64_t j = 0; j < w; ++j) {
+                const float v = bn_pre_generic(x[n * xs + c0 + j], m[j], a[j], b[j]);
+                y[n * C + c0 + j] = relu && v < 0.f ? 0.f : v;
+            }
     }
 }
 
 int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
-                            const float *weight, const float *bias, float eps, float *y,
-                            float *mean, float *invstd, float *var) {
+                            const float *weight, const float *bias, float eps, int act,
+                            float *y, float *mean, float *invstd, float *var) {
+    const int relu = act == ST_ACT_RELU;
     if (S == 1) {
-        bn_cols_forward(N, C, x, xs, weight, bias, eps, y, mean, invstd, var);
+        bn_cols_forward(N, C, x, xs, weight, bias, eps, relu, y, mean, invstd, var);
         return ST_OK;
     }
     const st_norm_ops *o = ops();
@@ -200,14 +209,17 @@ int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x, int
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
-        o->affine(x + bn_xoff(&g, off), len, mean[c], ab[2 * c], ab[2 * c + 1], y + off);
+        o->affine(x + bn_xoff(&g, off), len, mean[c], ab[2 * c], ab[2 * c + 1], relu,
+                  y + off);
     }
     return ST_OK;
 }
 
 int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
-                           const float *mean, const float *scale, const float *shift, float *y) {
+                           const float *mean, const float *scale, const float *shift, int act,
+                           float *y) {
     const st_norm_ops *o = ops();
+    const int relu = act == ST_ACT_RELU;
     const int64_t total = N * C * S;
     (void)total;
     if (S == 1) {
@@ -215,8 +227,10 @@ int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, int6
         (void)rt;
 #pragma omp parallel for schedule(dynamic, rt) if (total > ST_NORM_PAR_MIN)
         for (int64_t n = 0; n < N; ++n)
-            for (int64_t c = 0; c < C; ++c)
-                y[n * C + c] = (x[n * xs + c] - mean[c]) * scale[c] + shift[c];
+            for (int64_t c = 0; c < C; ++c) {
+                const float v = bn_pre_generic(x[n * xs + c], mean[c], scale[c], shift[c]);
+                y[n * C + c] = relu && v < 0.f ? 0.f : v;
+            }
         return ST_OK;
     }
     /* Blocks in memory order (channel-major order would jump between planes). */
@@ -227,7 +241,7 @@ int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, int6
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
-        o->affine(x + bn_xoff(&g, off), len, mean[c], scale[c], shift[c], y + off);
+        o->affine(x + bn_xoff(&g, off), len, mean[c], scale[c], shift[c], relu, y + off);
     }
     return ST_OK;
 }
@@ -245,18 +259,24 @@ static void bn_bwd_finish(int64_t c, double M, double sg, double sgx, const floa
 }
 
 static void bn_cols_backward(int64_t N, int64_t C, const float *gy, const float *x,
-                             int64_t xs, const float *weight, const float *mean,
-                             const float *invstd, float *gx, float *dweight, float *dbias) {
+                             int64_t xs, const float *weight, const float *bias,
+                             const float *mean, const float *invstd, int relu, float *gx,
+                             float *dweight, float *dbias) {
     const int64_t nch = ceil_div(C, ST_NORM_COLS);
 #pragma omp parallel for schedule(dynamic) if (N * C > ST_NORM_PAR_MIN)
     for (int64_t t = 0; t < nch; ++t) {
         const int64_t c0 = t * ST_NORM_COLS, w = C - c0 < ST_NORM_COLS ? C - c0 : ST_NORM_COLS;
         double sg[ST_NORM_COLS], sgx[ST_NORM_COLS];
-        float k[ST_NORM_COLS][3];
-        for (int64_t j = 0; j < w; ++j) sg[j] = sgx[j] = 0.0;
+        float k[ST_NORM_COLS][3], pa[ST_NORM_COLS], pb[ST_NORM_COLS];
+        for (int64_t j = 0; j < w; ++j) {
+            sg[j] = sgx[j] = 0.0;
+            pa[j] = bn_scale(invstd, weight, c0 + j);
+            pb[j] = bias ? bias[c0 + j] : 0.f;
+        }
         for (int64_t n = 0; n < N; ++n)
             for (int64_t j = 0; j < w; ++j) {
-                const float g = gy[n * C + c0 + j];
+                const float g = bn_grad_generic(gy[n * C + c0 + j], x[n * xs + c0 + j],
+                                                mean[c0 + j], pa[j], pb[j], relu);
                 sg[j] += g;
                 sgx[j] += (double)g * ((double)x[n * xs + c0 + j] - mean[c0 + j]);
             }
@@ -266,17 +286,23 @@ static void bn_cols_backward(int64_t N, int64_t C, const float *gy, const float 
         if (gx)
             for (int64_t n = 0; n < N; ++n)
                 for (int64_t j = 0; j < w; ++j)
-                    gx[n * C + c0 + j] = k[j][0] * gy[n * C + c0 + j] +
+                    gx[n * C + c0 + j] = k[j][0] * bn_grad_generic(gy[n * C + c0 + j],
+                                                                   x[n * xs + c0 + j],
+                                                                   mean[c0 + j], pa[j], pb[j],
+                                                                   relu) +
                                          k[j][1] * (x[n * xs + c0 + j] - mean[c0 + j]) +
                                          k[j][2];
     }
 }
 
 int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
-                               const float *x, int64_t xs, const float *weight, const float *mean,
-                               const float *invstd, float *gx, float *dweight, float *dbias) {
+                               const float *x, int64_t xs, const float *weight,
+                               const float *bias, const float *mean, const float *invstd,
+                               int act, float *gx, float *dweight, float *dbias) {
+    const int relu = act == ST_ACT_RELU;
     if (S == 1) {
-        bn_cols_backward(N, C, gy, x, xs, weight, mean, invstd, gx, dweight, dbias);
+        bn_cols_backward(N, C, gy, x, xs, weight, bias, mean, invstd, relu, gx, dweight,
+                         dbias);
         return ST_OK;
     }
     const st_norm_ops *o = ops();
@@ -293,7 +319,8 @@ int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
     for (int64_t t = 0; t < T; ++t) {
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
-        o->dot(gy + off, x + bn_xoff(&g, off), len, mean[c], &part[2 * t], &part[2 * t + 1]);
+        o->dot(gy + off, x + bn_xoff(&g, off), len, mean[c], relu, bn_scale(invstd, weight, c),
+               bias ? bias[c] : 0.f, &part[2 * t], &part[2 * t + 1]);
     }
 #pragma omp parallel for schedule(static) if (T > ST_NORM_MERGE_PAR_MIN)
     for (int64_t c = 0; c < C; ++c) {
@@ -311,7 +338,8 @@ int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
         int64_t c, len;
         const int64_t off = bn_mblock(&g, t, &c, &len);
         o->lincomb(gy + off, x + bn_xoff(&g, off), len, k[3 * c], k[3 * c + 1], mean[c],
-                   k[3 * c + 2], gx + off);
+                   k[3 * c + 2], relu, bn_scale(invstd, weight, c), bias ? bias[c] : 0.f,
+                   gx + off);
     }
     return ST_OK;
 }

@@ -16,13 +16,16 @@ typedef struct {
     float (*sum)(const float *x, int64_t n);
     /* *r = sum (x[i] - m), *q = sum (x[i] - m)^2 (the corrected two-pass algorithm) */
     void (*sqdev)(const float *x, int64_t n, float m, float *r, float *q);
-    /* *sg = sum gy[i], *sgx = sum gy[i] * (x[i] - m) */
-    void (*dot)(const float *gy, const float *x, int64_t n, float m, float *sg, float *sgx);
-    /* y[i] = (x[i] - m) * a + b */
-    void (*affine)(const float *x, int64_t n, float m, float a, float b, float *y);
-    /* gx[i] = A * gy[i] + B * (x[i] - m) + C */
+    /* *sg = sum g[i], *sgx = sum g[i] * (x[i] - m) with g = gy, or with relu g = gy where
+     * (x[i] - m) * pa + pb > 0 and 0 elsewhere (the gradient through a ReLU after a batch
+     * norm of scale pa and shift pb) */
+    void (*dot)(const float *gy, const float *x, int64_t n, float m, int relu, float pa,
+                float pb, float *sg, float *sgx);
+    /* y[i] = (x[i] - m) * a + b, with relu max(that, 0) (NaN stays NaN) */
+    void (*affine)(const float *x, int64_t n, float m, float a, float b, int relu, float *y);
+    /* gx[i] = A * g[i] + B * (x[i] - m) + C, with g as in dot */
     void (*lincomb)(const float *gy, const float *x, int64_t n, float A, float B, float m,
-                    float C, float *gx);
+                    float C, int relu, float pa, float pb, float *gx);
     /* Layer-norm row: y[i] = (x[i] - m) * s * w[i] + b[i] (w, b may be NULL). */
     void (*ln_apply)(const float *x, const float *w, const float *b, int64_t n, float m,
                      float s, float *y);

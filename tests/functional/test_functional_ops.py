@@ -87,6 +87,21 @@ CASES = [
      lambda x, w, b: tf().batch_norm(x, torch().tensor([0.1, -0.2, 0.3]),
                                      torch().tensor([1.5, 0.5, 2.0]), w, b, training=False),
      [rn(2, 3, 2, 2), rn(3), rn(3)], {}),
+    # batch norm with the ReLU fused into its passes (activation="relu"): torch's relu(bn)
+    ("batch_norm_relu_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True,
+                                                           activation="relu"),
+     lambda x, w, b: tf().relu(tf().batch_norm(x, None, None, w, b, training=True)),
+     [rn(3, 4, 2, 2), rn(4), rn(4)], {}),
+    ("batch_norm_relu_train_2d", lambda x: F.batch_norm(x, None, None, training=True,
+                                                        activation="relu"),
+     lambda x: tf().relu(tf().batch_norm(x, None, None, training=True)), [rn(5, 3)], {}),
+    ("batch_norm_relu_eval", lambda x, w, b: F.batch_norm(
+        x, np.array([0.1, -0.2, 0.3]), np.array([1.5, 0.5, 2.0]), w, b, training=False,
+        activation="relu"),
+     lambda x, w, b: tf().relu(tf().batch_norm(
+         x, torch().tensor([0.1, -0.2, 0.3]), torch().tensor([1.5, 0.5, 2.0]), w, b,
+         training=False)),
+     [rn(2, 3, 2, 2), rn(3), rn(3)], {}),
     ("cross_entropy", lambda x, t: F.cross_entropy(x, t),
      lambda x, t: tf().cross_entropy(x, t), [rn(5, 4), TGT], {}),
     ("cross_entropy_sum", lambda x, t: F.cross_entropy(x, t, reduction="sum"),

@@ -69,6 +69,54 @@ def test_batch_norm_matches_reference(arch, threads, rng, affine):
                                    rtol=2e-6, atol=2e-5)
 
 
+def _relu(v):
+    return np.where(v < 0, np.float32(0), v)
+
+
+@pytest.mark.parametrize("affine", ["none", "weight", "both"])
+def test_batch_norm_relu_fused(arch, threads, rng, affine):
+    # activation="relu": the forward is exactly relu of the plain forward, and the backward
+    # exactly the plain backward of the gradient masked where that output is positive (the
+    # mask recomputed from x, mean, invstd, weight and bias agrees with the forward's); both
+    # also match the float64 reference
+    for shape in BN_SHAPES:
+        c = shape[1]
+        x = _data(rng, shape, loc=0.5, scale=2.0)
+        w = _data(rng, c) if affine != "none" else None
+        b = _data(rng, c) if affine == "both" else None
+        y, mean, invstd, var = K.batch_norm_train_forward(x, w, b, 1e-5, return_var=True,
+                                                          activation="relu")
+        plain = K.batch_norm_train_forward(x, w, b, 1e-5, return_var=True)
+        _close((y, mean, invstd, var), (_relu(plain[0]),) + plain[1:], 0, 0)
+        want = R.batch_norm_train_forward(*_f64(x, w, b), 1e-5, return_var=True,
+                                          activation="relu")
+        _close((y, mean, invstd, var), want, rtol=2e-6, atol=2e-6)
+        g = _data(rng, shape)
+        got = K.batch_norm_backward(g, x, w, mean, invstd, bias=b, activation="relu")
+        masked = np.where(y > 0, g, np.float32(0))
+        _close(got, K.batch_norm_backward(masked, x, w, mean, invstd), 0, 0)
+        want = R.batch_norm_backward(*_f64(masked, x, w, mean, invstd))
+        _close(got, want, rtol=1e-5, atol=2e-6 * _grad_scale(g, w, invstd, want))
+        for grads in ((True, False, False), (False, True, True)):
+            part = K.batch_norm_backward(g, x, w, mean, invstd, grads=grads, bias=b,
+                                         activation="relu")
+            _close(part, [v if k else None for v, k in zip(got, grads)], 0, 0)
+        rm, rv = _data(rng, c), np.abs(_data(rng, c)) + 0.1
+        np.testing.assert_array_equal(
+            K.batch_norm_eval_forward(x, rm, rv, w, b, 1e-3, activation="relu"),
+            _relu(K.batch_norm_eval_forward(x, rm, rv, w, b, 1e-3)))
+
+
+def test_batch_norm_relu_keeps_nan(arch):
+    x = np.array([[1.0, np.nan], [3.0, 2.0], [-5.0, 0.5]], np.float32).T.copy()  # (2, 3)
+    y, mean, invstd = K.batch_norm_train_forward(x[:, :, None], activation="relu")
+    assert np.isnan(y[1, 0, 0]) and (y[np.isfinite(y)] >= 0).all()
+    e = K.batch_norm_eval_forward(np.array([[np.nan, -1.0]], np.float32),
+                                  np.zeros(2, np.float32), np.ones(2, np.float32),
+                                  activation="relu")
+    assert np.isnan(e[0, 0]) and e[0, 1] == 0.0
+
+
 @pytest.mark.parametrize("shape", [(1, 3, 5, 7), (3, 5), (4, 3, 17, 19), (2, 3, 4099),
                                    (16, 12, 8, 8)])
 def test_batch_norm_reads_channel_slices_in_place(arch, threads, rng, shape):
@@ -88,6 +136,10 @@ def test_batch_norm_reads_channel_slices_in_place(arch, threads, rng, shape):
     mean, invstd = want[1], want[2]
     _close(K.batch_norm_backward(g, x, w, mean, invstd),
            K.batch_norm_backward(g, xc, w, mean, invstd), 0, 0)
+    _close(K.batch_norm_train_forward(x, w, b, activation="relu"),
+           K.batch_norm_train_forward(xc, w, b, activation="relu"), 0, 0)
+    _close(K.batch_norm_backward(g, x, w, mean, invstd, bias=b, activation="relu"),
+           K.batch_norm_backward(g, xc, w, mean, invstd, bias=b, activation="relu"), 0, 0)
     rm, rv = _data(rng, c), np.abs(_data(rng, c)) + 0.1
     np.testing.assert_array_equal(K.batch_norm_eval_forward(x, rm, rv, w, b),
                                   K.batch_norm_eval_forward(xc, rm, rv, w, b))
@@ -218,6 +270,17 @@ def test_reference_backward_finite_differences(rng):
     dx1, _, _ = R.batch_norm_backward(go, x, None, m, s)
     np.testing.assert_allclose(dx1, numgrad(lambda z: bn(z, None, None), x), atol=1e-7)
 
+    def bn_relu(xx, ww, bb):
+        y = R.batch_norm_train_forward(xx, ww, bb, 1e-3, activation="relu")[0]
+        return float((y * go).sum())
+
+    pre = R.batch_norm_train_forward(x, w, b, 1e-3)[0]
+    assert np.abs(pre).min() > 1e-3 and (pre < 0).any()  # no kink within the FD step
+    dx, dw, db = R.batch_norm_backward(go, x, w, m, s, bias=b, activation="relu")
+    np.testing.assert_allclose(dx, numgrad(lambda z: bn_relu(z, w, b), x), atol=1e-7)
+    np.testing.assert_allclose(dw, numgrad(lambda z: bn_relu(x, z, b), w.copy()), atol=1e-7)
+    np.testing.assert_allclose(db, numgrad(lambda z: bn_relu(x, w, z), b.copy()), atol=1e-7)
+
     x2 = rng.standard_normal((4, 6)) * 3
     w2, b2 = rng.standard_normal(6), rng.standard_normal(6)
     g2 = rng.standard_normal(x2.shape)
@@ -265,6 +328,15 @@ V3 = np.ones(3, np.float32)
      "three booleans"),
     (lambda: K.batch_norm_backward(F4, F4, None, V3, [1.0, 2.0, 3.0]), TypeError,
      "numpy.ndarray"),
+    (lambda: K.batch_norm_train_forward(F4, activation="gelu"), ValueError,
+     r"batch_norm_train_forward: expected activation in \('none', 'relu'\), got 'gelu'"),
+    (lambda: K.batch_norm_eval_forward(F4, V3, V3, activation=None), ValueError,
+     "expected activation in"),
+    (lambda: K.batch_norm_backward(F4, F4, None, V3, V3, activation="Relu"), ValueError,
+     "expected activation in"),
+    (lambda: K.batch_norm_backward(F4, F4, None, V3, V3, bias=np.ones(4, np.float32),
+                                   activation="relu"), ValueError,
+     r"bias with shape \(3,\) for x of shape \(2, 3, 4\), got \(4,\)"),
     (lambda: K.layer_norm_forward(F4), ValueError, "2 dimensions"),
     (lambda: K.layer_norm_forward(np.zeros((2, 0), np.float32)), ValueError,
      "at least one column"),

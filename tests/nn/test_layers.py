@@ -69,6 +69,11 @@ LAYERS = [
     ("sequential", lambda m: m.Sequential(m.Conv2d(2, 3, 3, padding=1), m.BatchNorm2d(3),
                                           m.ReLU(), m.MaxPool2d(2), m.Flatten(),
                                           m.Linear(12, 4)), (2, 2, 4, 4), "train"),
+    ("sequential_eval", lambda m: m.Sequential(m.Conv2d(2, 3, 3, padding=1), m.BatchNorm2d(3),
+                                               m.ReLU(), m.Flatten()), (2, 2, 3, 3), "eval"),
+    ("sequential_bn1d_relu", lambda m: m.Sequential(m.Linear(5, 4, bias=False),
+                                                    m.BatchNorm1d(4), m.ReLU(),
+                                                    m.Linear(4, 2)), (6, 5), "train"),
 ]
 
 IDS = [entry[0] for entry in LAYERS]

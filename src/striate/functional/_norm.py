@@ -29,22 +29,35 @@ def _grads(needs: tuple) -> tuple:
     return (needs[0], len(needs) > 1 and needs[1], len(needs) > 2 and needs[2])
 
 
+def _relu_mask(y: Any, activation: str) -> Any:
+    """With ``activation="relu"``: ``y`` set to ``max(y, 0)`` in place (NaN stays NaN) and the
+    mask ``y > 0`` of the gradient returned; else None."""
+    if activation != "relu":
+        return None
+    mask = y > 0
+    y[y < 0] = 0
+    return mask
+
+
 class BatchNormTrain(Function):
-    """Batch statistics over every axis but 1; gradient through the statistics.
+    """Batch statistics over every axis but 1; gradient through the statistics; optionally
+    the ReLU after it (``act="relu"``) in the same passes.
 
     Works on the ``(N, C, M)`` view of the input; per-channel sums are einsum contractions
     (no temporaries) and the input gradient is built in one buffer."""
 
-    __slots__ = ("invstd", "mean", "w", "x", "xhat")
+    __slots__ = ("act", "b", "invstd", "mask", "mean", "w", "x", "xhat")
 
-    def forward(self, x, w=None, b=None, eps=1e-5, stats=None):
+    def forward(self, x, w=None, b=None, eps=1e-5, stats=None, act="none"):
+        self.act, self.mask = act, None
         if _f32(x, w, b):
-            # compiled kernel: statistics in double, the output in one pass; the backward
-            # recomputes xhat from x, mean and invstd
+            # compiled kernel: statistics in double, the output (and ReLU) in one pass; the
+            # backward recomputes xhat (and the ReLU's mask) from x, mean and invstd
             k = kfn(x, "batch_norm_train_forward")
-            y, mean, invstd, var = k(x, w, b, eps, return_var=True)
+            y, mean, invstd, var = k(x, w, b, eps, return_var=True, activation=act)
             stats.append((mean, var))
             self.x, self.mean, self.invstd, self.w, self.xhat = x, mean, invstd, w, None
+            self.b = b
             return y
         xp = get_array_module(x)
         n, c = x.shape[:2]
@@ -59,21 +72,25 @@ class BatchNormTrain(Function):
         stats.append((mean, var))
         self.xhat, self.invstd, self.w = xhat, invstd, w
         if w is None and b is None:
-            y = xhat.copy() if self.needs_input_grad[0] else xhat
+            y = xhat.copy() if self.needs_input_grad[0] or act != "none" else xhat
         else:
             y = xhat * w[:, None] if w is not None else xhat.copy()
             if b is not None:
                 y += b[:, None]
+        self.mask = _relu_mask(y, act)
         return y.reshape(x.shape)
 
     def backward(self, g):
         n = self.needs_input_grad
         if self.xhat is None:
             k = kfn(self.x, "batch_norm_backward")
-            return k(g, self.x, self.w, self.mean, self.invstd, grads=_grads(n))
+            return k(g, self.x, self.w, self.mean, self.invstd, grads=_grads(n), bias=self.b,
+                     activation=self.act)
         xp = get_array_module(g)
         xhat = self.xhat
         g3 = g.reshape(xhat.shape)
+        if self.mask is not None:
+            g3 = g3 * self.mask
         gsum = xp.einsum("ncm->c", g3)
         gxx = xp.einsum("ncm,ncm->c", g3, xhat)
         gw = gxx if len(n) > 1 and n[1] else None
@@ -92,16 +109,17 @@ class BatchNormTrain(Function):
 
 
 class BatchNormEval(Function):
-    """``y = x * scale + shift`` with per-channel constants from the running statistics."""
+    """``y = x * scale + shift`` with per-channel constants from the running statistics
+    (then the ReLU with ``act="relu"``)."""
 
-    __slots__ = ("axes", "scale", "xhat")
+    __slots__ = ("axes", "mask", "scale", "xhat")
 
-    def forward(self, x, w=None, b=None, mean=None, var=None, eps=1e-5):
+    def forward(self, x, w=None, b=None, mean=None, var=None, eps=1e-5, act="none"):
         n = self.needs_input_grad
-        self.scale = self.xhat = None
+        self.scale = self.xhat = self.mask = None
         kernel = x.ndim >= 2 and _f32(x, w, b, mean, var)
         if kernel and not any(n):  # inference: the fused kernel only
-            return kfn(x, "batch_norm_eval_forward")(x, mean, var, w, b, eps)
+            return kfn(x, "batch_norm_eval_forward")(x, mean, var, w, b, eps, activation=act)
         xp = get_array_module(x)
         bshape = (1, -1) + (1,) * (x.ndim - 2)
         invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
@@ -111,14 +129,20 @@ class BatchNormEval(Function):
         self.xhat = ((x - mean.reshape(bshape)) * invstd.reshape(bshape)
                      if len(n) > 1 and n[1] else None)
         if kernel:
-            return kfn(x, "batch_norm_eval_forward")(x, mean, var, w, b, eps)
+            y = kfn(x, "batch_norm_eval_forward")(x, mean, var, w, b, eps, activation=act)
+            self.mask = y > 0 if act == "relu" else None
+            return y
         shift = -mean * scale
         if b is not None:
             shift = shift + b
-        return x * self.scale + shift.astype(x.dtype, copy=False).reshape(bshape)
+        y = x * self.scale + shift.astype(x.dtype, copy=False).reshape(bshape)
+        self.mask = _relu_mask(y, act)
+        return y
 
     def backward(self, g):
         n = self.needs_input_grad
+        if self.mask is not None:
+            g = g * self.mask
         gx = g * self.scale if n[0] else None
         gw = (g * self.xhat).sum(axis=self.axes) if len(n) > 1 and n[1] else None
         gb = g.sum(axis=self.axes) if len(n) > 2 and n[2] else None
@@ -127,7 +151,8 @@ class BatchNormEval(Function):
 
 def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
                weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5, *,
+               activation: str = "none") -> Tensor:
     """Batch normalisation over axis 1 of ``(N, C, *)`` input.
 
     In training mode the batch mean and biased variance normalise the input, and the running
@@ -142,16 +167,22 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
         training: use batch statistics and update the running ones.
         momentum: running-average factor.
         eps: added to the variance.
+        activation: ``"none"`` or ``"relu"``: ``relu(batch_norm(...))`` computed in the
+            normalisation's own passes, forward and backward (a striate extension; the
+            pre-activation values are never stored).
 
     Raises:
         ValueError: input with fewer than 2 dims, parameters not ``(C,)``, one value per
-            channel in training, missing running statistics in eval mode.
+            channel in training, missing running statistics in eval mode, an unknown
+            activation.
     """
     x = input.data
     fn = "batch_norm"
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected input with at least 2 dimensions (N, C, *), got "
                          f"shape {x.shape}")
+    if activation not in ("none", "relu"):
+        raise ValueError(f"{fn}: expected activation 'none' or 'relu', got {activation!r}")
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -168,7 +199,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
                             [weight] if weight is not None else [])
         if weight is None and bias is not None:
             inputs = [input, None, bias]
-        y = BatchNormTrain.apply(*inputs, eps=eps, stats=stats)
+        y = BatchNormTrain.apply(*inputs, eps=eps, stats=stats, act=activation)
         mean, var = stats[0]
         mom = float(momentum)
         if running_mean is not None:
@@ -187,7 +218,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
     inputs = [input, weight, bias]
     while inputs and inputs[-1] is None:
         inputs.pop()
-    return BatchNormEval.apply(*inputs, mean=rm, var=rv, eps=eps)
+    return BatchNormEval.apply(*inputs, mean=rm, var=rv, eps=eps, act=activation)
 
 
 class LayerNorm(Function):

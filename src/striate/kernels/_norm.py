@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from striate._kernels import _C
+from striate.kernels._eltwise import ACTIVATIONS
 from striate.kernels._validate import as_f32, check_out
 
 GELU_APPROXIMATIONS = ("none", "tanh")
@@ -57,6 +58,13 @@ def _flat_images(x: np.ndarray) -> tuple[np.ndarray, int]:
     return np.lib.stride_tricks.as_strided(x, shape=(span,), strides=(4,), writeable=False), xs
 
 
+def _relu(activation, fn: str) -> bool:
+    """Whether ``activation`` (one of :data:`ACTIVATIONS`) is ``"relu"``."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{fn}: expected activation in {ACTIVATIONS}, got {activation!r}")
+    return activation == "relu"
+
+
 def _grads(grads, fn: str) -> tuple[bool, bool, bool]:
     try:
         t = tuple(bool(g) for g in grads)
@@ -70,7 +78,7 @@ def _grads(grads, fn: str) -> tuple[bool, bool, bool]:
 
 def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
                              bias: np.ndarray | None = None, eps: float = 1e-5,
-                             return_var: bool = False):
+                             return_var: bool = False, activation: str = "none"):
     """Batch normalisation with batch statistics over every axis but 1.
 
     Per channel ``c`` the mean and the biased variance of ``x[:, c]`` give
@@ -82,6 +90,9 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
         weight, bias: optional ``(C,)`` affine parameters (1 and 0 when absent).
         eps: added to the variance (>= 0).
         return_var: also return the biased variance (for the running statistics).
+        activation: ``"none"`` or ``"relu"``: ``y = max(that, 0)`` in the same pass (a batch
+            norm and the ReLU after it; NaN stays NaN).  Its backward is
+            :func:`batch_norm_backward` with the same ``activation`` and ``bias``.
 
     Shape:
         ``y`` has ``x``'s shape; ``mean``, ``invstd`` (and ``var``) are ``(C,)``.
@@ -108,19 +119,20 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
         raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
     w = _vec("weight", weight, c, fn, x.shape)
     b = _vec("bias", bias, c, fn, x.shape)
+    relu = _relu(activation, fn)
     y = np.empty(x.shape, np.float32)
     mean = np.empty(c, np.float32)
     invstd = np.empty(c, np.float32)
     var = np.empty(c, np.float32) if return_var else None
     if c:
-        _C.batch_norm_train(n, c, s, *_flat_images(x), w, b, float(eps), y.reshape(-1),
+        _C.batch_norm_train(n, c, s, *_flat_images(x), w, b, float(eps), relu, y.reshape(-1),
                             mean, invstd, var)
     return (y, mean, invstd, var) if return_var else (y, mean, invstd)
 
 
 def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
                             weight: np.ndarray | None = None, bias: np.ndarray | None = None,
-                            eps: float = 1e-5) -> np.ndarray:
+                            eps: float = 1e-5, activation: str = "none") -> np.ndarray:
     """Batch normalisation with given (running) statistics:
     ``y = (x - mean[c]) * weight[c] / sqrt(var[c] + eps) + bias[c]``, one fused pass.
 
@@ -129,6 +141,7 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
         mean, var: ``(C,)`` statistics.
         weight, bias: optional ``(C,)`` affine parameters.
         eps: added to the variance (>= 0).
+        activation: ``"none"`` or ``"relu"`` (``max(y, 0)`` in the same pass).
 
     Returns:
         ``y`` of ``x``'s shape.
@@ -144,6 +157,7 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
     v = _vec("var", var, c, fn, x.shape)
     w = _vec("weight", weight, c, fn, x.shape)
     b = _vec("bias", bias, c, fn, x.shape)
+    relu = _relu(activation, fn)
     scale = 1.0 / np.sqrt(v.astype(np.float64) + eps)
     if w is not None:
         scale = scale * w
@@ -151,18 +165,21 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
     shift = b if b is not None else np.zeros(c, np.float32)
     y = np.empty(x.shape, np.float32)
     if x.size:
-        _C.batch_norm_eval(n, c, s, *_flat_images(x), m, scale, shift, y.reshape(-1))
+        _C.batch_norm_eval(n, c, s, *_flat_images(x), m, scale, shift, relu, y.reshape(-1))
     return y
 
 
 def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray | None,
                         mean: np.ndarray, invstd: np.ndarray,
-                        grads=(True, True, True)):
+                        grads=(True, True, True), bias: np.ndarray | None = None,
+                        activation: str = "none"):
     """Gradients of :func:`batch_norm_train_forward` from its saved ``mean`` and ``invstd``.
 
     With ``xhat = (x - mean) * invstd`` and ``M = x.size / C`` values per channel:
     ``dweight = sum(g * xhat)``, ``dbias = sum(g)``,
-    ``dx = invstd * weight * (g - dbias / M - xhat * dweight / M)`` (sums per channel).
+    ``dx = invstd * weight * (g - dbias / M - xhat * dweight / M)`` (sums per channel), where
+    ``g = grad_out``, or with ``activation="relu"`` ``grad_out`` where the forward's output
+    was positive and 0 elsewhere (recomputed from ``x``, so the output is not needed).
 
     Args:
         grad_out: gradient of ``y``, ``x``'s shape.
@@ -170,6 +187,8 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
         weight: the ``(C,)`` weight or ``None`` (1).
         mean, invstd: ``(C,)`` from the forward.
         grads: which of ``(dx, dweight, dbias)`` to compute; the others are ``None``.
+        bias: the forward's ``(C,)`` bias or ``None`` (0); used only with a ReLU.
+        activation: the forward's: ``"none"`` or ``"relu"``.
 
     Returns:
         ``(dx, dweight, dbias)``.
@@ -185,12 +204,14 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     w = _vec("weight", weight, c, fn, x.shape)
     m = _vec("mean", mean, c, fn, x.shape)
     i = _vec("invstd", invstd, c, fn, x.shape)
+    b = _vec("bias", bias, c, fn, x.shape)
+    relu = _relu(activation, fn)
     want = _grads(grads, fn)
     gx = np.empty(x.shape, np.float32) if want[0] else None
     gw = np.zeros(c, np.float32) if want[1] else None
     gb = np.zeros(c, np.float32) if want[2] else None
     if x.size and any(want):
-        _C.batch_norm_backward(n, c, s, gy.reshape(-1), *_flat_images(x), w, m, i,
+        _C.batch_norm_backward(n, c, s, gy.reshape(-1), *_flat_images(x), w, b, m, i, relu,
                                None if gx is None else gx.reshape(-1), gw, gb)
     return gx, gw, gb
 

@@ -29,6 +29,7 @@ from striate.functional._zoo_ops import dense_concat
 from striate.models._common import check_input, check_options, min_input_size
 from striate.models.registry import register_model
 from striate.nn import init as _init
+from striate.nn.normalization import batch_norm_relu
 
 __all__ = ["DenseNet", "densenet121", "densenet_bc"]
 
@@ -53,8 +54,8 @@ class _DenseLayer(nn.Module):
         self.drop_rate = float(drop_rate)
 
     def forward(self, x: Any) -> Any:
-        out = self.conv1(self.relu1(self.norm1(x)))
-        out = self.conv2(self.relu2(self.norm2(out)))
+        out = self.conv1(batch_norm_relu(self.norm1, self.relu1, x))
+        out = self.conv2(batch_norm_relu(self.norm2, self.relu2, out))
         if self.drop_rate > 0:
             out = F.dropout(out, p=self.drop_rate, training=self.training)
         return out

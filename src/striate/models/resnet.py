@@ -25,6 +25,7 @@ from striate.models._common import check_input, check_options, min_input_size
 from striate.models.attention import CBAM, SqueezeExcitation
 from striate.models.registry import register_model
 from striate.nn import init as _init
+from striate.nn.normalization import batch_norm_relu
 
 __all__ = [
     "BasicBlock", "Bottleneck", "ResNet", "cbam_resnet18_small", "resnet18", "resnet18_small",
@@ -114,7 +115,7 @@ class BasicBlock(_AttentionMixin, nn.Module):
 
     def forward(self, x: Any) -> Any:
         identity = x
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = batch_norm_relu(self.bn1, self.relu, self.conv1(x))
         out = self.bn2(self.conv2(out))
         out = self._attend(out)
         if self.downsample is not None:
@@ -160,8 +161,8 @@ class Bottleneck(_AttentionMixin, nn.Module):
 
     def forward(self, x: Any) -> Any:
         identity = x
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
+        out = batch_norm_relu(self.bn1, self.relu, self.conv1(x))
+        out = batch_norm_relu(self.bn2, self.relu, self.conv2(out))
         out = self.bn3(self.conv3(out))
         out = self._attend(out)
         if self.downsample is not None:
@@ -268,7 +269,7 @@ class ResNet(nn.Module):
         """Everything up to (not including) the global pool: (N, C_last, h, w)."""
         check_input(self.name, x, self.in_channels, min_size=self._min_size,
                     why="each stride-2 stage needs at least one pixel to work on")
-        x = self.relu(self.bn1(self.conv1(x)))
+        x = batch_norm_relu(self.bn1, self.relu, self.conv1(x))
         if self.maxpool is not None:
             x = self.maxpool(x)
         for i in range(self.num_stages):

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from striate.nn.module import Module, _addindent
+from striate.nn.normalization import _BatchNorm
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
@@ -109,9 +110,21 @@ class Sequential(Module):
         return self
 
     def forward(self, input: Any) -> Any:
+        # A batch norm followed by a ReLU runs as one fused call when nothing could observe
+        # the tensor between them (see batch_norm_relu); each batch norm waits for its
+        # successor to decide.
+        bn = None
         for module in self._modules.values():
-            input = module(input)
-        return input
+            if bn is not None:
+                if bn._fuses_relu(module):
+                    input, bn = bn._forward(input, "relu"), None
+                    continue
+                input, bn = bn(input), None
+            if isinstance(module, _BatchNorm):
+                bn = module
+            else:
+                input = module(input)
+        return input if bn is None else bn(input)
 
 
 class ModuleList(Module):

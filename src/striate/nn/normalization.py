@@ -9,6 +9,7 @@ import numpy as np
 
 import striate.functional as F
 from striate.nn import init
+from striate.nn.activation import ReLU
 from striate.nn.linear import _float_dtype
 from striate.nn.module import Module
 from striate.nn.parameter import Parameter
@@ -83,6 +84,16 @@ class _BatchNorm(Module):
                              f"channels (dimension 1), got input shape {tuple(input.shape)}")
 
     def forward(self, input: Tensor) -> Tensor:
+        return self._forward(input, "none")
+
+    def _fuses_relu(self, relu: Any) -> bool:
+        """Whether ``relu(self(x))`` may run as one fused call (:func:`batch_norm_relu`):
+        ``relu`` a plain :class:`ReLU`, ``self``'s forward not overridden, and no hooks on
+        either (they would observe the tensor between the two)."""
+        return (type(relu) is ReLU and type(self).forward is _BatchNorm.forward
+                and not self._has_hooks and not relu._has_hooks)
+
+    def _forward(self, input: Tensor, activation: str) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -94,12 +105,24 @@ class _BatchNorm(Module):
         track = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if track else None,
                             self.running_var if track else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+                            use_batch_stats, factor, self.eps, activation=activation)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+def batch_norm_relu(bn: Module, relu: Module, input: Tensor) -> Tensor:
+    """``relu(bn(input))``: when ``bn`` is a batch norm and ``relu`` an :class:`ReLU` with
+    no hooks, the ReLU runs inside the normalisation's passes (``F.batch_norm(...,
+    activation="relu")``: one pass over the data less forward and backward, and the
+    pre-activation never stored); otherwise the two modules are called in turn.  The same
+    values and gradients either way.  :class:`~striate.nn.Sequential` fuses such pairs
+    itself; models whose forward calls a norm and a ReLU by hand use this."""
+    if isinstance(bn, _BatchNorm) and bn._fuses_relu(relu):
+        return bn._forward(input, "relu")
+    return relu(bn(input))
 
 
 class BatchNorm1d(_BatchNorm):

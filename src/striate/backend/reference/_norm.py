@@ -23,8 +23,15 @@ def _view(x):
     return x.astype(np.float64).reshape(x.shape[0], x.shape[1], -1)
 
 
-def batch_norm_train_forward(x, weight=None, bias=None, eps=1e-5, return_var=False):
-    """Batch statistics over every axis but 1 (biased variance), then the affine."""
+def _act(y, activation):
+    """``max(y, 0)`` for ``activation="relu"`` (NaN stays NaN), else ``y``."""
+    return np.where(y < 0, 0.0, y) if activation == "relu" else y
+
+
+def batch_norm_train_forward(x, weight=None, bias=None, eps=1e-5, return_var=False,
+                             activation="none"):
+    """Batch statistics over every axis but 1 (biased variance), then the affine (and the
+    activation)."""
     x = np.asarray(x)
     x3 = _view(x)
     mean = x3.mean(axis=(0, 2))
@@ -35,13 +42,15 @@ def batch_norm_train_forward(x, weight=None, bias=None, eps=1e-5, return_var=Fal
         y = y * _f64(weight)[:, None]
     if bias is not None:
         y = y + _f64(bias)[:, None]
+    y = _act(y, activation)
     dt = _dtype(x)
     out = (y.reshape(x.shape).astype(dt), mean.astype(dt), invstd.astype(dt))
     return out + (var.astype(dt),) if return_var else out
 
 
-def batch_norm_eval_forward(x, mean, var, weight=None, bias=None, eps=1e-5):
-    """``(x - mean) / sqrt(var + eps) * weight + bias`` per channel."""
+def batch_norm_eval_forward(x, mean, var, weight=None, bias=None, eps=1e-5,
+                            activation="none"):
+    """``(x - mean) / sqrt(var + eps) * weight + bias`` per channel (then the activation)."""
     x = np.asarray(x)
     x3 = _view(x)
     y = (x3 - _f64(mean)[:, None]) / np.sqrt(_f64(var)[:, None] + eps)
@@ -49,17 +58,22 @@ def batch_norm_eval_forward(x, mean, var, weight=None, bias=None, eps=1e-5):
         y = y * _f64(weight)[:, None]
     if bias is not None:
         y = y + _f64(bias)[:, None]
-    return y.reshape(x.shape).astype(_dtype(x))
+    return _act(y, activation).reshape(x.shape).astype(_dtype(x))
 
 
-def batch_norm_backward(grad_out, x, weight, mean, invstd, grads=(True, True, True)):
+def batch_norm_backward(grad_out, x, weight, mean, invstd, grads=(True, True, True),
+                        bias=None, activation="none"):
     """``dweight = sum(g xhat)``, ``dbias = sum(g)``,
-    ``dx = invstd w (g - mean(g) - xhat mean(g xhat))`` per channel."""
+    ``dx = invstd w (g - mean(g) - xhat mean(g xhat))`` per channel, with ``g`` the gradient
+    through the ReLU (``activation="relu"``: zero where ``xhat w + bias <= 0``)."""
     x = np.asarray(x)
     x3, g3 = _view(x), _view(grad_out)
     m, s = _f64(mean)[:, None], _f64(invstd)[:, None]
     w = np.ones(x3.shape[1]) if weight is None else _f64(weight)
     xhat = (x3 - m) * s
+    if activation == "relu":
+        b = np.zeros(x3.shape[1]) if bias is None else _f64(bias)
+        g3 = np.where(xhat * w[:, None] + b[:, None] > 0, g3, 0.0)
     db = g3.sum(axis=(0, 2))
     dw = (g3 * xhat).sum(axis=(0, 2))
     cnt = x3.shape[0] * x3.shape[2]

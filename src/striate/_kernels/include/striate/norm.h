@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "striate/eltwise.h" /* ST_ACT_NONE, ST_ACT_RELU */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,23 +23,31 @@ enum { ST_GELU_NONE = 0, ST_GELU_TANH_APPROX = 1 };
  * Batch-norm training forward over x of N x C x S (S = product of the spatial sizes, 1 for an
  * (N, C) input): per channel the batch mean and biased variance over N * S values,
  * y = (x - mean) * invstd * weight[c] + bias[c] with invstd = 1 / sqrt(var + eps).  weight
- * and bias may be NULL (1 and 0); var (the biased variance, C values) may be NULL.  Writes
- * mean and invstd (C values each).  N * S >= 1.  Returns ST_OK or ST_ENOMEM. */
+ * and bias may be NULL (1 and 0); var (the biased variance, C values) may be NULL.  With
+ * act = ST_ACT_RELU, y = max(that, 0) (a batch norm and the ReLU after it in one pass; NaN
+ * stays NaN); ST_ACT_NONE: no activation.  Writes mean and invstd (C values each).
+ * N * S >= 1.  Returns ST_OK or ST_ENOMEM. */
 int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
-                            const float *weight, const float *bias, float eps, float *y,
-                            float *mean, float *invstd, float *var);
+                            const float *weight, const float *bias, float eps, int act,
+                            float *y, float *mean, float *invstd, float *var);
 
-/* Batch-norm evaluation forward: y = (x - mean[c]) * scale[c] + shift[c].  Returns ST_OK. */
+/* Batch-norm evaluation forward: y = act((x - mean[c]) * scale[c] + shift[c]), act as
+ * above.  Returns ST_OK. */
 int st_batch_norm_eval_f32(int64_t N, int64_t C, int64_t S, const float *x, int64_t xs,
-                           const float *mean, const float *scale, const float *shift, float *y);
+                           const float *mean, const float *scale, const float *shift, int act,
+                           float *y);
 
 /* Batch-norm training backward from the saved mean and invstd: with xhat = (x - mean) *
- * invstd and M = N * S, dweight[c] = sum(gy * xhat), dbias[c] = sum(gy) and
- * gx = invstd * w * (gy - dbias / M - xhat * dweight / M).  weight may be NULL (1); any of
+ * invstd and M = N * S, dweight[c] = sum(g * xhat), dbias[c] = sum(g) and
+ * gx = invstd * w * (g - dbias / M - xhat * dweight / M), where g = gy, or with
+ * act = ST_ACT_RELU (the forward ran with it and gy is the gradient of its output) g = gy
+ * where the forward's output was positive and 0 elsewhere, from x, mean, invstd, weight and
+ * bias (the forward's) without the output.  weight and bias may be NULL (1 and 0); any of
  * gx, dweight, dbias may be NULL (not computed).  Returns ST_OK or ST_ENOMEM. */
 int st_batch_norm_backward_f32(int64_t N, int64_t C, int64_t S, const float *gy,
-                               const float *x, int64_t xs, const float *weight, const float *mean,
-                               const float *invstd, float *gx, float *dweight, float *dbias);
+                               const float *x, int64_t xs, const float *weight,
+                               const float *bias, const float *mean, const float *invstd,
+                               int act, float *gx, float *dweight, float *dbias);
 
 /* Layer norm over the last dimension of an R x M matrix: per row mean and biased variance,
  * y = (x - mean) * invstd * weight + bias (weight, bias: M values, may be NULL).  Writes mean
