@@ -45,13 +45,19 @@ def _close(got, want, rtol, atol):
             np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("affine", ["none", "weight", "both"])
-def test_batch_norm_matches_reference(arch, threads, rng, affine):
+def _bn_cases(rng, affine, loc):
+    """(shape, C, x, weight, bias) for each of BN_SHAPES; ``affine``: none, weight, both."""
     for shape in BN_SHAPES:
         c = shape[1]
-        x = _data(rng, shape, loc=3.0, scale=2.0)
+        x = _data(rng, shape, loc=loc, scale=2.0)
         w = _data(rng, c) if affine != "none" else None
         b = _data(rng, c) if affine == "both" else None
+        yield shape, c, x, w, b
+
+
+@pytest.mark.parametrize("affine", ["none", "weight", "both"])
+def test_batch_norm_matches_reference(arch, threads, rng, affine):
+    for shape, c, x, w, b in _bn_cases(rng, affine, loc=3.0):
         y, mean, invstd, var = K.batch_norm_train_forward(x, w, b, 1e-5, return_var=True)
         want = R.batch_norm_train_forward(*_f64(x, w, b), 1e-5, return_var=True)
         _close((y, mean, invstd, var), want, rtol=2e-6, atol=2e-6)
@@ -79,11 +85,7 @@ def test_batch_norm_relu_fused(arch, threads, rng, affine):
     # exactly the plain backward of the gradient masked where that output is positive (the
     # mask recomputed from x, mean, invstd, weight and bias agrees with the forward's); both
     # also match the float64 reference
-    for shape in BN_SHAPES:
-        c = shape[1]
-        x = _data(rng, shape, loc=0.5, scale=2.0)
-        w = _data(rng, c) if affine != "none" else None
-        b = _data(rng, c) if affine == "both" else None
+    for shape, c, x, w, b in _bn_cases(rng, affine, loc=0.5):
         y, mean, invstd, var = K.batch_norm_train_forward(x, w, b, 1e-5, return_var=True,
                                                           activation="relu")
         plain = K.batch_norm_train_forward(x, w, b, 1e-5, return_var=True)

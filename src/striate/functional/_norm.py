@@ -56,8 +56,8 @@ class BatchNormTrain(Function):
             k = kfn(x, "batch_norm_train_forward")
             y, mean, invstd, var = k(x, w, b, eps, return_var=True, activation=act)
             stats.append((mean, var))
-            self.x, self.mean, self.invstd, self.w, self.xhat = x, mean, invstd, w, None
-            self.b = b
+            self.x, self.mean, self.invstd, self.xhat = x, mean, invstd, None
+            self.w, self.b = w, b
             return y
         xp = get_array_module(x)
         n, c = x.shape[:2]
