@@ -1,6 +1,6 @@
-"""pytest-benchmark suite for striate's normalisation kernels: BatchNorm2d training on
-64x64x32x32, LayerNorm over 384 on 64x197x384 and GELU (erf, tanh) on 64x197x384, forward and
-forward+backward, 1 and 2 threads.
+"""pytest-benchmark suite for striate's normalisation kernels: BatchNorm2d training (alone and
+with the ReLU fused) on 64x64x32x32, LayerNorm over 384 on 64x197x384 and GELU (erf, tanh) on
+64x197x384, forward and forward+backward, 1 and 2 threads.
 
     PYTHONPATH=src python -m pytest bench/bench_norm.py --benchmark-only
 (side-by-side peers: bench/compare_norm.py)
@@ -38,6 +38,16 @@ def test_batch_norm_forward_backward(benchmark, nthreads):
     def run():
         _, m, s = K.batch_norm_train_forward(x, w, b)
         return K.batch_norm_backward(g, x, w, m, s)
+
+    benchmark(run)
+
+
+def test_batch_norm_relu_forward_backward(benchmark, nthreads):
+    x, g, w, b = _data(BN_SHAPE, BN_SHAPE[1])
+
+    def run():
+        _, m, s = K.batch_norm_train_forward(x, w, b, activation="relu")
+        return K.batch_norm_backward(g, x, w, m, s, bias=b, activation="relu")
 
     benchmark(run)
 

@@ -41,9 +41,12 @@ def np_bn_fwd(x, w, b, eps=1e-5):
     return y.reshape(x.shape), xhat, invstd
 
 
-def np_bn_fwd_bwd(x, w, b, g):
+def np_bn_fwd_bwd(x, w, b, g, relu=False):
     y, xhat, invstd = np_bn_fwd(x, w, b)
     g3 = g.reshape(xhat.shape)
+    if relu:  # a ReLU after the batch norm: its output, and the gradient through it
+        np.maximum(y, 0, out=y)
+        g3 = g3 * (y.reshape(g3.shape) > 0)
     gsum = np.einsum("ncm->c", g3)
     gxx = np.einsum("ncm,ncm->c", g3, xhat)
     inv_m = 1.0 / (xhat.shape[0] * xhat.shape[2])
@@ -205,6 +208,18 @@ def rows(threads: int, repeat: int) -> list[dict]:
         t_fwd, "batch statistics + affine")
     row(f"{name} fwd+bwd", s_bn_fb, lambda: np_bn_fwd_bwd(x, w, b, g), t_fb,
         "dx, dweight, dbias")
+    if torch is not None:
+        _, t_bnr_fb = _torch_fwd_fb(
+            torch, lambda a, wt, bs: F.relu(F.batch_norm(a, None, None, wt, bs, training=True)),
+            tx, txg, tg, tw, tb)
+
+    def s_bnr_fb():
+        _, m, s = K.batch_norm_train_forward(x, w, b, activation="relu")
+        return K.batch_norm_backward(g, x, w, m, s, bias=b, activation="relu")
+
+    row("batch_norm+relu train 64x64x32x32 fwd+bwd", s_bnr_fb,
+        lambda: np_bn_fwd_bwd(x, w, b, g, relu=True), t_bnr_fb if torch else None,
+        "ReLU fused into the normalisation's passes")
     rm, rv = np.zeros(c, np.float32), np.ones(c, np.float32)
     row("batch_norm eval 64x64x32x32 fwd",
         lambda: K.batch_norm_eval_forward(x, rm, rv, w, b),
