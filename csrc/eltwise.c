@@ -36,9 +36,9 @@ static float expsum_generic(const float *x, float shift, float *y, int64_t n) {
     return s;
 }
 
-const st_eltwise_ops st_eltwise_ops_generic = {bias_run_generic, bias_vec_generic,
-                                               relu_bwd_generic, rowmax_generic,
-                                               expsum_generic, softmax_bwd_generic};
+const st_eltwise_ops st_eltwise_ops_generic = {
+    bias_run_generic, bias_vec_generic,   relu_bwd_generic,   rowmax_generic,
+    expsum_generic,   softmax_bwd_generic, dropout_run_generic, dropout_bwd_generic};
 
 static const st_eltwise_ops *ops(void) {
     switch (st_arch_get()) {
@@ -93,6 +93,57 @@ int st_relu_backward_f32(int64_t n, const float *gy, const float *y, float *gx) 
         const int64_t c0 = t * ST_ELTW_CHUNK;
         const int64_t len = n - c0 < ST_ELTW_CHUNK ? n - c0 : ST_ELTW_CHUNK;
         o->relu_bwd(gy + c0, y + c0, gx + c0, len);
+    }
+    return ST_OK;
+}
+
+void st_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3], a = key[0], b = key[1];
+    for (int round = 0; round < 10; ++round) {
+        const uint64_t p0 = (uint64_t)ST_PHILOX_M0 * c0, p1 = (uint64_t)ST_PHILOX_M1 * c2;
+        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ a, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ b;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        a += ST_PHILOX_W0;
+        b += ST_PHILOX_W1;
+    }
+    out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
+}
+
+/* Groups of 64 elements per parallel task (16384 elements). */
+enum { ST_DROPOUT_TASK_GROUPS = ST_ELTW_CHUNK / 64 };
+
+int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y, uint8_t *keep) {
+    const st_eltwise_ops *o = ops();
+    /* u = (word >> 8) / 2^24 >= p  <=>  word >> 8 >= ceil(p * 2^24) (exact in double) */
+    const double t = ceil((double)p * 16777216.0);
+    const uint32_t t24 = t <= 0.0 ? 0u : t >= 16777216.0 ? 16777216u : (uint32_t)t;
+    const float scale = p >= 1.f ? 0.f : 1.f / (1.f - p);
+    const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    const int64_t groups = (n + 63) / 64;
+    const int64_t tasks = (groups + ST_DROPOUT_TASK_GROUPS - 1) / ST_DROPOUT_TASK_GROUPS;
+#pragma omp parallel for schedule(dynamic) if (n > ST_ELTW_PAR_MIN)
+    for (int64_t t = 0; t < tasks; ++t) {
+        const int64_t g0 = t * ST_DROPOUT_TASK_GROUPS;
+        const int64_t g1 = g0 + ST_DROPOUT_TASK_GROUPS < groups ? g0 + ST_DROPOUT_TASK_GROUPS
+                                                                : groups;
+        o->dropout_run(x, n, g0, g1, t24, scale, k0, k1, y, keep);
+    }
+    return ST_OK;
+}
+
+int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, float p,
+                            float *gx) {
+    const st_eltwise_ops *o = ops();
+    const float scale = p >= 1.f ? 0.f : 1.f / (1.f - p);
+    const int64_t nch = (n + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
+#pragma omp parallel for schedule(dynamic) if (n > ST_ELTW_PAR_MIN)
+    for (int64_t t = 0; t < nch; ++t) {
+        const int64_t c0 = t * ST_ELTW_CHUNK;
+        const int64_t len = n - c0 < ST_ELTW_CHUNK ? n - c0 : ST_ELTW_CHUNK;
+        o->dropout_bwd(gy + c0, keep + c0, scale, gx + c0, len);
     }
     return ST_OK;
 }

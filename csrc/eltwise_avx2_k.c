@@ -7,6 +7,7 @@
 #include "simd_avx2.h"
 
 #define ST_SFX avx2
+#define ST_DROPOUT_SIMD
 #include "eltwise_body.inc"
 
 enum { VL = 8 };
@@ -70,5 +71,44 @@ static float expsum_avx2(const float *x, float shift, float *y, int64_t n) {
     return st_avx2_hsum(acc);
 }
 
-const st_eltwise_ops st_eltwise_ops_avx2 = {bias_run_avx2, bias_vec_avx2, relu_bwd_avx2,
-                                            rowmax_avx2, expsum_avx2, softmax_bwd_avx2};
+/* Dropout of elements i .. i+nl-1 by the lanes of a Philox word (see philox_simd.h). */
+static inline void drop8(const float *x, float *y, uint8_t *keep, int64_t i, int64_t nl,
+                         __m256i word, uint32_t t24, float scale) {
+    /* word >> 8 < 2^24: a signed compare with t24 - 1 (t24 <= 2^24) is word >> 8 >= t24 */
+    const __m256i k = _mm256_cmpgt_epi32(_mm256_srli_epi32(word, 8),
+                                         _mm256_set1_epi32((int)t24 - 1));
+    const __m256 s = _mm256_and_ps(_mm256_castsi256_ps(k), _mm256_set1_ps(scale));
+    __m128i b = _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+    b = _mm_and_si128(_mm_packs_epi16(b, b), _mm_set1_epi8(1)); /* lanes 0-7 as bytes 0/1 */
+    if (nl == 8) {
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));
+        _mm_storel_epi64((__m128i *)(keep + i), b);
+        return;
+    }
+    float v[8];
+    uint8_t kb[16];
+    _mm256_storeu_ps(v, _mm256_mul_ps(_mm256_maskload_ps(x + i, st_avx2_lanes(nl)), s));
+    _mm_storeu_si128((__m128i *)kb, b);
+    for (int64_t l = 0; l < nl; ++l) {
+        y[i + l] = v[l];
+        keep[i + l] = kb[l];
+    }
+}
+
+#define PV __m256i
+#define PV_N 8
+#define PV_MUL_EVEN _mm256_mul_epu32
+#define PV_SRL64 _mm256_srli_epi64
+#define PV_SLL64 _mm256_slli_epi64
+#define PV_BLEND_ODD(a, b) _mm256_blend_epi32((a), (b), 0xAA)
+#define PV_XOR _mm256_xor_si256
+#define PV_ADD32 _mm256_add_epi32
+#define PV_SET1(v) _mm256_set1_epi32((int)(v))
+#define PV_LANES _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+#define PV_DROP drop8
+#include "philox_simd.h"
+#define dropout_run_avx2 philox_dropout_run
+
+const st_eltwise_ops st_eltwise_ops_avx2 = {
+    bias_run_avx2, bias_vec_avx2,    relu_bwd_avx2,    rowmax_avx2,
+    expsum_avx2,   softmax_bwd_avx2, dropout_run_avx2, dropout_bwd_avx2};

@@ -6,6 +6,7 @@
 #include "eltwise_isa.h"
 
 #define ST_SFX avx512
+#define ST_DROPOUT_SIMD
 #include "eltwise_body.inc"
 
 enum { VL = 16 };
@@ -55,6 +56,31 @@ static float expsum_avx512(const float *x, float shift, float *y, int64_t n) {
     return _mm512_reduce_add_ps(acc);
 }
 
-const st_eltwise_ops st_eltwise_ops_avx512 = {bias_run_avx512, bias_vec_avx512,
-                                              relu_bwd_avx512, rowmax_avx512, expsum_avx512,
-                                              softmax_bwd_avx512};
+/* Dropout of elements i .. i+nl-1 by the lanes of a Philox word (see philox_simd.h). */
+static inline void drop16(const float *x, float *y, uint8_t *keep, int64_t i, int64_t nl,
+                          __m512i word, uint32_t t24, float scale) {
+    const __mmask16 m = lanes(nl);
+    const __mmask16 k = _mm512_cmpge_epu32_mask(_mm512_srli_epi32(word, 8),
+                                                _mm512_set1_epi32((int)t24)) & m;
+    const __m512 s = _mm512_maskz_mov_ps(k, _mm512_set1_ps(scale));
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), s));
+    _mm_mask_storeu_epi8(keep + i, m, _mm_maskz_set1_epi8(k, 1));
+}
+
+#define PV __m512i
+#define PV_N 16
+#define PV_MUL_EVEN _mm512_mul_epu32
+#define PV_SRL64 _mm512_srli_epi64
+#define PV_SLL64 _mm512_slli_epi64
+#define PV_BLEND_ODD(a, b) _mm512_mask_blend_epi32((__mmask16)0xAAAA, (a), (b))
+#define PV_XOR _mm512_xor_si512
+#define PV_ADD32 _mm512_add_epi32
+#define PV_SET1(v) _mm512_set1_epi32((int)(v))
+#define PV_LANES _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define PV_DROP drop16
+#include "philox_simd.h"
+#define dropout_run_avx512 philox_dropout_run
+
+const st_eltwise_ops st_eltwise_ops_avx512 = {
+    bias_run_avx512, bias_vec_avx512,    relu_bwd_avx512,    rowmax_avx512,
+    expsum_avx512,   softmax_bwd_avx512, dropout_run_avx512, dropout_bwd_avx512};

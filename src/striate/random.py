@@ -7,15 +7,19 @@ takes ``generator=`` to draw from a private stream instead.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
     "Generator",
     "default_generator",
+    "dropout_keep",
     "get_generator",
     "get_rng_state",
     "initial_seed",
     "manual_seed",
+    "philox4x32_10",
     "seed",
     "set_rng_state",
 ]
@@ -98,6 +102,45 @@ def get_rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     """Restore the default generator's state."""
     default_generator.set_state(state)
+
+
+_MASK32 = 0xFFFFFFFF
+
+
+def philox4x32_10(ctr, key, xp=np):
+    """Philox4x32-10 (Salmon, Moraes, Dror and Shaw, SC 2011), elementwise over arrays of
+    counters: ``ctr`` four uint32 arrays (or ints), ``key`` two ints; returns the four
+    uint32 output words.  ``xp``: the array module (NumPy or CuPy).  The same function as the
+    compiled ``st_philox4x32_10``."""
+    u64 = xp.uint64
+    c = [xp.asarray(v, dtype=u64) & u64(_MASK32) for v in ctr]
+    a, b = int(key[0]) & _MASK32, int(key[1]) & _MASK32
+    for _ in range(10):
+        p0 = c[0] * u64(0xD2511F53)
+        p1 = c[2] * u64(0xCD9E8D57)
+        c = [(p1 >> u64(32)) ^ c[1] ^ u64(a), p1 & u64(_MASK32),
+             (p0 >> u64(32)) ^ c[3] ^ u64(b), p0 & u64(_MASK32)]
+        a = (a + 0x9E3779B9) & _MASK32
+        b = (b + 0xBB67AE85) & _MASK32
+    return [v.astype(xp.uint32) for v in c]
+
+
+def dropout_keep(shape, p: float, seed: int, xp=np):
+    """Dropout's keep mask (bool, ``shape``) from stream ``seed``: flat element
+    ``i = 64 g + 16 w + l`` is kept when ``(word >> 8) / 2**24 >= p``, ``word`` being word
+    ``w`` of Philox4x32-10 with counter ``(16 g + l, 0, 0)`` (64 bits over the first two
+    words) and key ``(seed & 0xFFFFFFFF, seed >> 32)``: the mask of the compiled
+    ``striate.kernels.dropout``, computed with ``xp`` (NumPy or CuPy) for the other paths."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    groups = -(-n // 64)
+    ctr = xp.arange(groups * 16, dtype=xp.uint64)
+    words = philox4x32_10((ctr & xp.uint64(_MASK32), ctr >> xp.uint64(32), 0, 0),
+                          (int(seed) & _MASK32, int(seed) >> 32), xp)
+    w = xp.stack(words).reshape(4, groups, 16).transpose(1, 0, 2).reshape(-1)[:n]
+    t24 = min(max(math.ceil(float(p) * 2.0**24), 0), 1 << 24)
+    return ((w >> xp.uint32(8)) >= t24).reshape(shape)
 
 
 def get_generator(generator: Generator | None) -> np.random.Generator:

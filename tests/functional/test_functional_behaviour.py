@@ -90,6 +90,36 @@ def test_dropout_gradient_uses_same_mask():
     np.testing.assert_array_equal(x.grad.numpy() != 0, y.numpy() != 0)
 
 
+def test_dropout_same_mask_for_every_dtype_and_in_place():
+    # float32 runs the compiled kernel, float64 the NumPy formula: one stream, the same mask
+    x = np.random.default_rng(0).standard_normal((33, 65))
+    striate.manual_seed(9)
+    y32 = F.dropout(striate.tensor(x.astype(np.float32)), 0.3).numpy()
+    striate.manual_seed(9)
+    y64 = F.dropout(striate.tensor(x), 0.3).numpy()
+    assert y64.dtype == np.float64
+    np.testing.assert_array_equal(y32 != 0, y64 != 0)
+    np.testing.assert_allclose(y32, y64, rtol=1e-6)
+    striate.manual_seed(9)
+    z = striate.tensor(x.astype(np.float32))
+    with striate.no_grad():
+        assert F.dropout(z, 0.3, inplace=True) is z
+    np.testing.assert_array_equal(z.numpy(), y32)
+    # the gradient is the upstream gradient through the same mask and scale
+    striate.manual_seed(9)
+    xt = striate.tensor(x.astype(np.float32), requires_grad=True)
+    y = F.dropout(xt, 0.3)
+    g = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
+    y.backward(striate.tensor(g))
+    np.testing.assert_allclose(xt.grad.numpy(), g * (y32 != 0) / np.float32(0.7), rtol=1e-6)
+    # a strided view takes the kernel too
+    striate.manual_seed(9)
+    v = F.dropout(striate.tensor(x.astype(np.float32).T), 0.3).numpy()
+    striate.manual_seed(9)
+    w = F.dropout(striate.tensor(np.ascontiguousarray(x.astype(np.float32).T)), 0.3).numpy()
+    np.testing.assert_array_equal(v, w)
+
+
 def test_dropout2d_zeroes_whole_channels():
     striate.manual_seed(1)
     y = F.dropout2d(striate.ones(4, 16, 3, 3), 0.5).numpy()

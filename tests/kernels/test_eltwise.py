@@ -76,6 +76,85 @@ def test_softmax_extreme_values(arch):
     assert np.isnan(K.softmax(np.array([[1.0, np.nan, 2.0]], np.float32))).all()
 
 
+# Random123's published known answers for Philox4x32-10: (counter, key, output)
+PHILOX_KAT = [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+]
+# sizes around the 8- and 16-lane vectors and the 64-element groups of the stream, and
+# around the 16384-element parallel tasks
+DROP_SIZES = [1, 5, 8, 9, 15, 16, 17, 63, 64, 65, 127, 1000, 16383, 16385, 70001]
+
+
+@pytest.mark.parametrize("ctr, key, want", PHILOX_KAT)
+def test_philox_known_answers(ctr, key, want):
+    from striate._kernels import _C
+
+    assert _C.philox4x32_10(ctr, key) == want
+    assert tuple(int(w) for w in R.philox4x32_10(ctr, key)) == want
+
+
+def test_dropout_matches_reference(arch, threads, rng):
+    # the same keep mask as the NumPy twin (so on every ISA path and thread count), the
+    # same values, in place too
+    for n in DROP_SIZES:
+        x = rng.standard_normal(n).astype(np.float32)
+        for p in (0.0, 0.1, 0.5, 0.9, 1.0):
+            seed = int(rng.integers(0, 2**63)) * 2 + 1
+            y, keep = K.dropout(x, p, seed)
+            yr, keep_r = R.dropout(x, p, seed)
+            assert keep.dtype == np.uint8
+            np.testing.assert_array_equal(keep, keep_r)
+            np.testing.assert_allclose(y, yr, rtol=1e-6, atol=0)
+            z = x.copy()
+            assert K.dropout(z, p, seed, out=z)[0] is z
+            np.testing.assert_array_equal(z, y)
+            g = rng.standard_normal(n).astype(np.float32)
+            gx = K.dropout_backward(g, keep, p)
+            np.testing.assert_allclose(gx, R.dropout_backward(g, keep, p), rtol=1e-6)
+            np.testing.assert_array_equal(gx, K.dropout_backward(g, keep.astype(bool), p))
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32)  # any shape: flat order
+    y, keep = K.dropout(x, 0.5, 42)
+    np.testing.assert_array_equal(keep.reshape(-1), K.dropout(x.reshape(-1), 0.5, 42)[1])
+    assert y.shape == keep.shape == x.shape
+
+
+def test_dropout_statistics(arch):
+    n = 1 << 20
+    x = np.ones(n, np.float32)
+    for p in (0.1, 0.5, 0.9):
+        y, keep = K.dropout(x, p, 7)
+        frac = keep.mean()
+        assert abs(frac - (1 - p)) < 5 * np.sqrt(p * (1 - p) / n), (p, frac)
+        np.testing.assert_allclose(y[keep == 1], 1 / (1 - p), rtol=1e-6)
+        assert (y[keep == 0] == 0).all()
+    # other streams and neighbouring elements are uncorrelated
+    a = K.dropout(x, 0.5, 7)[1].astype(np.float64) - 0.5
+    b = K.dropout(x, 0.5, 8)[1].astype(np.float64) - 0.5
+    c = K.dropout(x, 0.5, 7 + (1 << 32))[1].astype(np.float64) - 0.5
+    for u, v in ((a, b), (a, c), (a[:-1], a[1:]), (a[:-16], a[16:]), (a[:-64], a[64:])):
+        assert abs(float((u * v).mean()) * 4) < 5 / np.sqrt(u.size)
+    # the 24 bits behind each decision are uniform: keep fractions at many thresholds
+    for p in np.linspace(0.05, 0.95, 19):
+        frac = K.dropout(x, float(p), 99)[1].mean()
+        assert abs(frac - (1 - p)) < 5 * np.sqrt(p * (1 - p) / n), (p, frac)
+
+
+def test_dropout_special_values(arch):
+    x = np.array([np.nan, np.inf, -np.inf, 1.0] * 16, np.float32)
+    y, keep = K.dropout(x, 0.5, 3)
+    kept, dropped = keep == 1, keep == 0
+    assert kept.any() and dropped.any()
+    assert np.isnan(y[dropped & ~np.isfinite(x)]).all()  # x * 0, as x * mask
+    assert (y[dropped & np.isfinite(x)] == 0).all()
+    np.testing.assert_array_equal(y[kept], x[kept] * 2)
+    y1, keep1 = K.dropout(x, 1.0, 3)
+    assert not keep1.any() and (y1[np.isfinite(x)] == 0).all()
+    np.testing.assert_array_equal(K.dropout(x, 0.0, 3)[0], x)
+
+
 def test_thread_invariance(arch, rng):
     x = rng.standard_normal((64, 1000)).astype(np.float32)
     a = rng.standard_normal((8, 32, 20, 20)).astype(np.float32)
@@ -124,6 +203,20 @@ F32 = np.zeros((2, 3), np.float32)
     (lambda: K.bias_act(F32, out=np.zeros((3, 2), np.float32)), ValueError, "out with shape"),
     (lambda: K.bias_act(F32, out=np.zeros((2, 3))), TypeError, "float32"),
     (lambda: K.relu_backward(F32, np.zeros((3, 2), np.float32)), ValueError, "same shape"),
+    (lambda: K.dropout(F32, 1.5, 0), ValueError, r"dropout: expected p in \[0, 1\], got 1.5"),
+    (lambda: K.dropout(F32, -0.1, 0), ValueError, "expected p in"),
+    (lambda: K.dropout(F32, 0.5, -1), ValueError, r"seed in \[0, 2\*\*64\), got -1"),
+    (lambda: K.dropout(F32, 0.5, 2**64), ValueError, "seed in"),
+    (lambda: K.dropout(F32, 0.5, "7"), TypeError, "seed to be an int, got str"),
+    (lambda: K.dropout(F32.astype(np.int32), 0.5, 0), TypeError, "floating"),
+    (lambda: K.dropout(F32, 0.5, 0, out=np.zeros((3, 2), np.float32)), ValueError,
+     "out with shape"),
+    (lambda: K.dropout_backward(F32, np.zeros((2, 3), np.float32), 0.5), TypeError,
+     "keep with dtype uint8 or bool, got float32"),
+    (lambda: K.dropout_backward(F32, np.zeros((3, 2), np.uint8), 0.5), ValueError,
+     "same shape"),
+    (lambda: K.dropout_backward(F32, np.zeros((2, 3), np.uint8), 2.0), ValueError,
+     "expected p in"),
     (lambda: K.softmax(np.zeros(3, np.float32)), ValueError, "2 dimensions"),
     (lambda: K.log_softmax(np.zeros((2, 3), np.int64)), TypeError, "floating"),
     (lambda: K.softmax_backward(F32, np.zeros((2, 4), np.float32)), ValueError, "same shape"),

@@ -20,6 +20,33 @@ def relu_backward(const float[::1] gy, const float[::1] y, float[::1] gx):
     _check(status)
 
 
+def philox4x32_10(ctr, key):
+    """The four words of Philox4x32-10 for counter ``ctr`` (4 ints) and ``key`` (2 ints)."""
+    cdef uint32_t c[4]
+    cdef uint32_t k[2]
+    cdef uint32_t out[4]
+    for i in range(4):
+        c[i] = ctr[i]
+    k[0] = key[0]
+    k[1] = key[1]
+    st_philox4x32_10(c, k, out)
+    return (out[0], out[1], out[2], out[3])
+
+
+def dropout(const float[::1] x, float p, uint64_t seed, float[::1] y, uint8_t[::1] keep):
+    cdef int status
+    with nogil:
+        status = st_dropout_f32(x.shape[0], &x[0], p, seed, &y[0], &keep[0])
+    _check(status)
+
+
+def dropout_backward(const float[::1] gy, const uint8_t[::1] keep, float p, float[::1] gx):
+    cdef int status
+    with nogil:
+        status = st_dropout_backward_f32(gy.shape[0], &gy[0], &keep[0], p, &gx[0])
+    _check(status)
+
+
 def softmax(const float[:, ::1] x, float[:, ::1] y, bint log):
     cdef int status
     with nogil:

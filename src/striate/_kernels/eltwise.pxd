@@ -1,5 +1,5 @@
 # Public Cython declarations of the eltwise kernels (extern only).
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 
 cdef extern from "striate/eltwise.h" nogil:
@@ -8,6 +8,11 @@ cdef extern from "striate/eltwise.h" nogil:
     int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float *bias,
                         int act, float *y)
     int st_relu_backward_f32(int64_t n, const float *gy, const float *y, float *gx)
+    void st_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
+    int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y,
+                       uint8_t *keep)
+    int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, float p,
+                                float *gx)
     int st_softmax_f32(int64_t N, int64_t C, const float *x, float *y)
     int st_log_softmax_f32(int64_t N, int64_t C, const float *x, float *y)
     int st_softmax_backward_f32(int64_t N, int64_t C, const float *y, const float *gy,

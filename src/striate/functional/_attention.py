@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from striate.autograd import Function
-from striate.random import Generator, get_generator
+from striate.functional._linear import _keep_mask
+from striate.random import Generator
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -110,7 +111,6 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
                              f"{qs[:-1] + (S,)}") from None
     drop = None
     if dropout_p > 0.0:
-        draw = get_generator(generator).random(qs[:-1] + (S,))
-        drop = ((draw >= dropout_p) / (1.0 - dropout_p)).astype(dtype)
+        drop = _keep_mask(qs[:-1] + (S,), dropout_p, np.dtype(dtype), generator, np)
     sc = 1.0 / math.sqrt(qs[-1]) if scale is None else float(scale)
     return _SDPA.apply(query, key, value, mask=mask, scale=sc, drop=drop)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from striate.autograd import Function, _grad_enabled, get_array_module
-from striate.random import Generator, get_generator
+from striate.functional._util import kfn
+from striate.random import Generator, dropout_keep, get_generator
 from striate.tensor import Tensor, _ndarray, _sgemm
 
 __all__ = ["alpha_dropout", "bilinear", "dropout", "dropout2d", "linear"]
@@ -96,6 +97,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 class Dropout(Function):
+    """``x * mask`` with a given float mask (NumPy formula: other dtypes, CuPy, channel
+    masks)."""
+
     __slots__ = ("mask",)
 
     def forward(self, x, mask=None):
@@ -106,6 +110,25 @@ class Dropout(Function):
         return (g * self.mask,)
 
 
+class DropoutKernel(Function):
+    """Elementwise dropout of a float32 NumPy array by the compiled kernel: the mask drawn,
+    applied and kept (as bytes) in one pass."""
+
+    __slots__ = ("keep", "p")
+
+    def forward(self, x, p=0.5, seed=0):
+        y, self.keep = kfn(x, "dropout")(x, p, seed)
+        self.p = p
+        return y
+
+    def backward(self, g):
+        k = kfn(g, "dropout_backward")
+        if k is not None and g.shape == self.keep.shape:
+            return (k(g, self.keep, self.p),)
+        scale = g.dtype.type(0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p))
+        return (g * (self.keep * scale),)
+
+
 def _check_p(p: float, fn: str) -> float:
     p = float(p)
     if not 0.0 <= p <= 1.0:
@@ -113,12 +136,19 @@ def _check_p(p: float, fn: str) -> float:
     return p
 
 
+def _stream(generator: Generator | None) -> int:
+    """A fresh dropout stream: 64 bits drawn from ``generator`` (default: the global one)."""
+    return int(get_generator(generator).integers(0, 2**64, dtype=np.uint64))
+
+
 def _keep_mask(shape, p, dtype, generator, xp):
-    rng = get_generator(generator)
-    u = rng.random(shape, dtype=np.float32)
+    """Dropout's float mask for ``shape``, an ``xp`` array: ``1 / (1 - p)`` where kept, 0
+    where dropped, by the compiled kernel's stream (:func:`striate.random.dropout_keep`), so
+    every dtype and array module draws the same keep decisions from the same generator
+    state."""
+    keep = dropout_keep(shape, p, _stream(generator), xp)
     scale = dtype.type(0.0 if p == 1.0 else 1.0 / (1.0 - p))
-    mask = (u >= p).astype(dtype) * scale
-    return mask if xp is np else xp.asarray(mask)
+    return keep.astype(dtype) * scale
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
@@ -141,6 +171,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if not training or p == 0.0:
         return input
     x = input.data
+    kernel = kfn(x, "dropout")
+    if kernel is not None:  # float32 NumPy: mask drawn and applied in one pass
+        seed = _stream(generator)
+        if inplace and x.flags.c_contiguous and not (input.requires_grad and _grad_enabled[0]):
+            kernel(x, p, seed, out=x)
+            return input
+        return DropoutKernel.apply(input, p=p, seed=seed)
     mask = _keep_mask(x.shape, p, x.dtype, generator, get_array_module(x))
     if inplace and not (input.requires_grad and _grad_enabled[0]):
         x *= mask
@@ -174,6 +211,6 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     alpha_p = -1.7580993408473766
     a = (1.0 / np.sqrt((alpha_p ** 2 * p + 1) * (1 - p))) if p < 1 else 0.0
     b = -a * alpha_p * p
-    keep = get_generator(generator).random(x.shape, dtype=np.float32) >= p
+    keep = dropout_keep(x.shape, p, _stream(generator))
     keep_t = Tensor(keep.astype(x.dtype))
     return (input * keep_t + alpha_p * (1.0 - keep_t)) * float(a) + float(b)

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from striate.autograd import Function, get_array_module
-from striate.random import Generator, get_generator
+from striate.functional._linear import _keep_mask
+from striate.random import Generator
 
 __all__ = [
     "channel_pool", "dense_concat", "global_max_pool2d", "pad_shortcut", "prepend_class_token",
@@ -169,13 +170,9 @@ def stochastic_depth(input: Any, p: float, mode: str, training: bool = True,
                          f"but got {mode!r}")
     if not training or p == 0.0:
         return input
-    survival = 1.0 - p
     shape = (input.shape[0],) + (1,) * (len(input.shape) - 1) if mode == "row" \
         else (1,) * len(input.shape)
-    draw = get_generator(generator).random(shape)
-    mask = (draw < survival).astype(input.data.dtype)
-    if survival > 0.0:
-        mask /= survival
+    mask = _keep_mask(shape, p, np.dtype(input.data.dtype), generator, np)
     return _ScaleByMask.apply(input, mask=mask)
 
 

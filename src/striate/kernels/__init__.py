@@ -20,6 +20,8 @@ from striate.kernels._conv import (
 )
 from striate.kernels._eltwise import (
     bias_act,
+    dropout,
+    dropout_backward,
     log_softmax,
     log_softmax_backward,
     relu_backward,
@@ -56,7 +58,8 @@ __all__ = [
     "batch_norm_train_forward", "bias_act", "cache_bytes", "conv2d", "conv2d_backward_bias",
     "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape", "conv_chunk_bytes",
     "conv_winograd", "set_conv_winograd",
-    "conv_transpose2d", "conv_transpose2d_backward_weight", "empty_cache", "gelu",
+    "conv_transpose2d", "conv_transpose2d_backward_weight", "dropout", "dropout_backward",
+    "empty_cache", "gelu",
     "fma_peak", "gelu_backward", "gemm", "global_avg_pool2d", "global_avg_pool2d_backward",
     "layer_norm_backward", "layer_norm_forward", "log_softmax", "log_softmax_backward",
     "max_pool2d", "max_pool2d_backward", "pool2d_output_shape", "relu_backward",

@@ -1,7 +1,10 @@
 """Elementwise and row-wise kernels on the compiled core: bias + activation, the ReLU
-gradient, softmax / log-softmax over rows and softmax cross-entropy, forward and backward."""
+gradient, dropout, softmax / log-softmax over rows and softmax cross-entropy, forward and
+backward."""
 
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
@@ -75,6 +78,82 @@ def relu_backward(grad_out: np.ndarray, out: np.ndarray) -> np.ndarray:
     if gx.size:
         _C.relu_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
     return gx
+
+
+def _drop_p(p, fn: str) -> float:
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: expected p in [0, 1], got {p}")
+    return p
+
+
+def dropout(x: np.ndarray, p: float, seed: int,
+            out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Dropout with a counter-based random stream: element ``i`` is kept when the ``i``-th
+    uniform of stream ``seed`` is ``>= p``, and scaled by ``1 / (1 - p)``; dropped elements
+    become ``x * 0`` (NaN and inf give NaN, as ``x * mask``).
+
+    The stream is Philox4x32-10 keyed by ``seed`` (element ``i = 64 g + 16 w + l`` takes
+    word ``w`` of counter ``16 g + l``, ``u = (word >> 8) / 2**24``): the same mask on every
+    ISA path and thread count, and in :func:`striate.backend.reference.dropout`.
+
+    Args:
+        x: floating array of any shape.
+        p: drop probability in ``[0, 1]``.
+        seed: the stream, an int in ``[0, 2**64)``.
+        out: optional C-contiguous float32 array of ``x``'s shape; may be ``x`` itself.
+
+    Returns:
+        ``(y, keep)``: ``y`` (``out`` when given) and the ``uint8`` keep mask (1 kept, 0
+        dropped) that :func:`dropout_backward` takes.
+
+    Raises:
+        TypeError: non-floating ``x``, ``out`` not float32.  ValueError: ``p`` outside
+            ``[0, 1]``, ``seed`` outside ``[0, 2**64)``, ``out`` of the wrong shape.
+    """
+    fn = "dropout"
+    x = as_f32("x", x, fn)
+    p = _drop_p(p, fn)
+    seed = _seed(seed, fn)
+    if out is None:
+        out = np.empty_like(x)
+    else:
+        check_out("out", out, x.shape, fn)
+    keep = np.empty(x.shape, np.uint8)
+    if x.size:
+        _C.dropout(x.reshape(-1), p, seed, out.reshape(-1), keep.reshape(-1))
+    return out, keep
+
+
+def dropout_backward(grad_out: np.ndarray, keep: np.ndarray, p: float) -> np.ndarray:
+    """Gradient of :func:`dropout`: ``grad_out * (keep ? 1 / (1 - p) : 0)``.
+
+    Raises:
+        TypeError: non-floating ``grad_out``, ``keep`` not uint8 or bool.
+        ValueError: shapes that differ, ``p`` outside ``[0, 1]``.
+    """
+    fn = "dropout_backward"
+    gy = as_f32("grad_out", grad_out, fn)
+    p = _drop_p(p, fn)
+    k = np.asarray(keep)
+    if k.dtype not in (np.uint8, np.bool_):
+        raise TypeError(f"{fn}: expected keep with dtype uint8 or bool, got {k.dtype}")
+    _same(fn, gy, k, "grad_out", "keep")
+    k = np.ascontiguousarray(k).view(np.uint8)
+    gx = np.empty_like(gy)
+    if gx.size:
+        _C.dropout_backward(gy.reshape(-1), k.reshape(-1), p, gx.reshape(-1))
+    return gx
+
+
+def _seed(seed, fn: str) -> int:
+    try:
+        s = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"{fn}: expected seed to be an int, got {type(seed).__name__}") from None
+    if not 0 <= s < 2**64:
+        raise ValueError(f"{fn}: expected seed in [0, 2**64), got {s}")
+    return s
 
 
 def _rows(name: str, x, fn: str) -> np.ndarray:

@@ -12,8 +12,12 @@ from striate.backend.reference._conv import (
 )
 from striate.backend.reference._eltwise import (
     bias_act,
+    dropout,
+    dropout_backward,
+    dropout_keep,
     log_softmax,
     log_softmax_backward,
+    philox4x32_10,
     relu_backward,
     softmax,
     softmax_backward,
@@ -47,9 +51,10 @@ __all__ = [
     "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_eval_forward",
     "batch_norm_train_forward", "bias_act", "conv2d", "conv2d_backward_bias",
     "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape", "conv_transpose2d",
-    "conv_transpose2d_backward_weight", "gelu", "gelu_backward", "gemm", "global_avg_pool2d",
+    "conv_transpose2d_backward_weight", "dropout", "dropout_backward", "dropout_keep", "gelu", "gelu_backward", "gemm", "global_avg_pool2d",
     "global_avg_pool2d_backward", "layer_norm_backward", "layer_norm_forward", "log_softmax",
-    "log_softmax_backward", "max_pool2d", "max_pool2d_backward", "pool2d_output_shape",
+    "log_softmax_backward", "max_pool2d", "max_pool2d_backward", "philox4x32_10",
+    "pool2d_output_shape",
     "relu_backward", "sigmoid", "silu", "silu_backward", "softmax", "softmax_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward"
 ]

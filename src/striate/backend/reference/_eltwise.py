@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from striate.random import dropout_keep, philox4x32_10  # noqa: F401  (the stream, re-exported)
+
 
 def _dtype(x):
     return x.dtype if x.dtype.kind == "f" else np.float32
@@ -30,6 +32,26 @@ def relu_backward(grad_out, out):
     """``grad_out`` where ``out`` is not <= 0 (PyTorch's threshold_backward)."""
     gy = np.asarray(grad_out)
     return np.where(np.asarray(out) <= 0, 0.0, gy.astype(np.float64)).astype(_dtype(gy))
+
+
+def dropout(x, p, seed, out=None):
+    """``x * keep / (1 - p)`` (``x * 0`` where dropped) and the keep mask as uint8."""
+    x = np.asarray(x)
+    keep = dropout_keep(x.shape, p, seed)
+    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
+    y = x.astype(np.float64) * np.where(keep, scale, 0.0)
+    if out is not None:
+        out[...] = y
+        return out, keep.astype(np.uint8)
+    return y.astype(_dtype(x)), keep.astype(np.uint8)
+
+
+def dropout_backward(grad_out, keep, p):
+    """``grad_out * (keep ? 1 / (1 - p) : 0)``."""
+    gy = np.asarray(grad_out)
+    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
+    return (gy.astype(np.float64) * np.where(np.asarray(keep) != 0, scale, 0.0)).astype(
+        _dtype(gy))
 
 
 def _lse(x64):

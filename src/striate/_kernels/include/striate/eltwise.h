@@ -1,5 +1,6 @@
-/* striate elementwise and row-wise kernels: bias + activation, ReLU gradient, softmax,
- * log-softmax and softmax cross-entropy, float32.  Pure C99; OpenMP inside. */
+/* striate elementwise and row-wise kernels: bias + activation, ReLU gradient, dropout (with
+ * its Philox4x32-10 stream), softmax, log-softmax and softmax cross-entropy, float32.  Pure
+ * C99; OpenMP inside. */
 #ifndef STRIATE_ELTWISE_H
 #define STRIATE_ELTWISE_H
 
@@ -19,6 +20,23 @@ int st_bias_act_f32(int64_t N, int64_t C, int64_t S, const float *x, const float
 
 /* gx[i] = gy[i] where y[i] > 0, else 0 (n elements).  gx may equal gy.  Returns ST_OK. */
 int st_relu_backward_f32(int64_t n, const float *gy, const float *y, float *gx);
+
+/* Philox4x32-10 (Salmon, Moraes, Dror and Shaw, SC 2011): the four output words of counter
+ * ctr under key. */
+void st_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/* Dropout with drop probability p in [0, 1]: keep[i] = 1 when u_i >= p, else 0, and
+ * y[i] = x[i] * (keep[i] ? 1 / (1 - p) : 0) (y[i] = x[i] * 0 for p = 1; NaN and inf stay NaN
+ * when dropped, as x * mask does).  u_i is the i-th uniform of the stream `seed`: element
+ * i = 64 g + 16 w + l takes word w of Philox4x32-10 with counter (16 g + l as 64 bits, 0, 0)
+ * and key (seed low 32 bits, seed high 32 bits), u = (word >> 8) / 2^24.  The same on every
+ * ISA path and thread count.  y may equal x.  Returns ST_OK. */
+int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y, uint8_t *keep);
+
+/* Its gradient: gx[i] = gy[i] * (keep[i] ? 1 / (1 - p) : 0).  gx may equal gy.  Returns
+ * ST_OK. */
+int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, float p,
+                            float *gx);
 
 /* Row-wise softmax / log-softmax of an N x C matrix (numerically stable: the row maximum is
  * subtracted first).  y may equal x.  Returns ST_OK. */
