@@ -148,6 +148,42 @@ int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, flo
     return ST_OK;
 }
 
+/* Compiled without FMA (this file has the baseline flags): every product and sum is rounded
+ * like NumPy's. */
+static void adam_run(int64_t n, float *restrict w, const float *restrict g, float *restrict m,
+                     float *restrict v, float *restrict vmax, float c1, float beta2, float c2,
+                     float eps_hat, float step_size, float wd, float shrink, int maximize) {
+    for (int64_t i = 0; i < n; ++i) {
+        float d = maximize ? -g[i] : g[i];
+        if (wd != 0.f) d = d + w[i] * wd;
+        const float mi = m[i] + (d - m[i]) * c1;
+        float vi = v[i] * beta2 + (d * d) * c2;
+        m[i] = mi;
+        v[i] = vi;
+        if (vmax) {
+            const float a = vmax[i];
+            vi = (a > vi || a != a) ? a : vi; /* np.maximum: NaN propagates */
+            vmax[i] = vi;
+        }
+        const float wi = shrink != 1.f ? w[i] * shrink : w[i];
+        w[i] = wi - mi / (sqrtf(vi) + eps_hat) * step_size;
+    }
+}
+
+int st_adam_step_f32(int64_t n, float *w, const float *g, float *m, float *v, float *vmax,
+                     float c1, float beta2, float c2, float eps_hat, float step_size, float wd,
+                     float shrink, int maximize) {
+    const int64_t nch = (n + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;
+#pragma omp parallel for schedule(dynamic) if (n > ST_ELTW_PAR_MIN)
+    for (int64_t t = 0; t < nch; ++t) {
+        const int64_t c0 = t * ST_ELTW_CHUNK;
+        const int64_t len = n - c0 < ST_ELTW_CHUNK ? n - c0 : ST_ELTW_CHUNK;
+        adam_run(len, w + c0, g + c0, m + c0, v + c0, vmax ? vmax + c0 : NULL, c1, beta2, c2,
+                 eps_hat, step_size, wd, shrink, maximize);
+    }
+    return ST_OK;
+}
+
 int st_softmax_f32(int64_t N, int64_t C, const float *x, float *y) {
     const st_eltwise_ops *o = ops();
     const int64_t rt = row_task(N);

@@ -155,6 +155,32 @@ def test_dropout_special_values(arch):
     np.testing.assert_array_equal(K.dropout(x, 0.0, 3)[0], x)
 
 
+ADAM_VARIANTS = [{}, {"weight_decay": 0.05}, {"weight_decay": 0.05, "decoupled": True},
+                 {"maximize": True, "weight_decay": 0.01}, {"amsgrad": True},
+                 {"amsgrad": True, "weight_decay": 0.05, "decoupled": True, "maximize": True}]
+
+
+@pytest.mark.parametrize("variant", ADAM_VARIANTS)
+def test_adam_step_matches_reference(threads, rng, variant):
+    # against the float64 textbook formulas over several steps, on sizes around the
+    # 16384-element parallel tasks; the NumPy optimizer path is checked bit for bit in
+    # tests/optim
+    hp = {"lr": 0.01, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8}
+    kw = {k: v for k, v in variant.items() if k != "amsgrad"}
+    for n in (1, 7, 16383, 16385, 40000):
+        w = rng.standard_normal(n).astype(np.float32)
+        state = [np.zeros(n, np.float32) for _ in range(3 if variant.get("amsgrad") else 2)]
+        w64 = w.astype(np.float64)
+        s64 = [s.astype(np.float64) for s in state]
+        for t in range(1, 6):
+            g = rng.standard_normal(n).astype(np.float32)
+            K.adam_step(w, g, *state, **hp, step=t, **kw)
+            R.adam_step(w64, g.astype(np.float64), *s64, **hp, step=t, **kw)
+            np.testing.assert_allclose(w, w64, rtol=1e-5, atol=1e-6)
+            for a, b in zip(state, s64):
+                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
 def test_thread_invariance(arch, rng):
     x = rng.standard_normal((64, 1000)).astype(np.float32)
     a = rng.standard_normal((8, 32, 20, 20)).astype(np.float32)
@@ -217,6 +243,18 @@ F32 = np.zeros((2, 3), np.float32)
      "same shape"),
     (lambda: K.dropout_backward(F32, np.zeros((2, 3), np.uint8), 2.0), ValueError,
      "expected p in"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=0.1, beta1=0.9,
+                         beta2=0.9, eps=1e-8, step=0), ValueError, "step >= 1, got 0"),
+    (lambda: K.adam_step(F32.copy(), F32, np.zeros((3, 2), np.float32), F32.copy(), lr=0.1,
+                         beta1=0.9, beta2=0.9, eps=1e-8, step=1), ValueError,
+     r"exp_avg with shape \(2, 3\), got \(3, 2\)"),
+    (lambda: K.adam_step(F32.copy(), F32[:, :2], F32.copy(), F32.copy(), lr=0.1, beta1=0.9,
+                         beta2=0.9, eps=1e-8, step=1), ValueError, "same shape"),
+    (lambda: K.adam_step(F32.astype(np.float64), F32, F32.copy(), F32.copy(), lr=0.1,
+                         beta1=0.9, beta2=0.9, eps=1e-8, step=1), TypeError,
+     "param with dtype float32, got float64"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), np.zeros((3, 2), np.float32).T, lr=0.1,
+                         beta1=0.9, beta2=0.9, eps=1e-8, step=1), ValueError, "C-contiguous"),
     (lambda: K.softmax(np.zeros(3, np.float32)), ValueError, "2 dimensions"),
     (lambda: K.log_softmax(np.zeros((2, 3), np.int64)), TypeError, "floating"),
     (lambda: K.softmax_backward(F32, np.zeros((2, 4), np.float32)), ValueError, "same shape"),

@@ -47,6 +47,17 @@ def dropout_backward(const float[::1] gy, const uint8_t[::1] keep, float p, floa
     _check(status)
 
 
+def adam_step(float[::1] w, const float[::1] g, float[::1] m, float[::1] v, float[::1] vmax,
+              float c1, float beta2, float c2, float eps_hat, float step_size, float wd,
+              float shrink, bint maximize):
+    cdef float *pvm = &vmax[0] if vmax is not None else NULL
+    cdef int status
+    with nogil:
+        status = st_adam_step_f32(w.shape[0], &w[0], &g[0], &m[0], &v[0], pvm, c1, beta2, c2,
+                                  eps_hat, step_size, wd, shrink, maximize)
+    _check(status)
+
+
 def softmax(const float[:, ::1] x, float[:, ::1] y, bint log):
     cdef int status
     with nogil:

@@ -13,6 +13,9 @@ cdef extern from "striate/eltwise.h" nogil:
                        uint8_t *keep)
     int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, float p,
                                 float *gx)
+    int st_adam_step_f32(int64_t n, float *w, const float *g, float *m, float *v, float *vmax,
+                         float c1, float beta2, float c2, float eps_hat, float step_size,
+                         float wd, float shrink, int maximize)
     int st_softmax_f32(int64_t N, int64_t C, const float *x, float *y)
     int st_log_softmax_f32(int64_t N, int64_t C, const float *x, float *y)
     int st_softmax_backward_f32(int64_t N, int64_t C, const float *y, const float *gy,

@@ -19,6 +19,7 @@ from striate.kernels._conv import (
     set_conv_winograd,
 )
 from striate.kernels._eltwise import (
+    adam_step,
     bias_act,
     dropout,
     dropout_backward,
@@ -54,7 +55,7 @@ from striate.kernels._pool import (
 )
 
 __all__ = [
-    "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_eval_forward",
+    "adam_step", "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_eval_forward",
     "batch_norm_train_forward", "bias_act", "cache_bytes", "conv2d", "conv2d_backward_bias",
     "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape", "conv_chunk_bytes",
     "conv_winograd", "set_conv_winograd",

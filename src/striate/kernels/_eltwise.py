@@ -4,6 +4,7 @@ backward."""
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -144,6 +145,51 @@ def dropout_backward(grad_out: np.ndarray, keep: np.ndarray, p: float) -> np.nda
     if gx.size:
         _C.dropout_backward(gy.reshape(-1), k.reshape(-1), p, gx.reshape(-1))
     return gx
+
+
+def adam_step(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+              exp_avg_sq: np.ndarray, max_exp_avg_sq: np.ndarray | None = None, *,
+              lr: float, beta1: float, beta2: float, eps: float, step: int,
+              weight_decay: float = 0.0, decoupled: bool = False,
+              maximize: bool = False) -> None:
+    """One Adam (or AdamW, ``decoupled=True``; AMSGrad with ``max_exp_avg_sq``) step in place,
+    in one pass over the arrays: the update of :class:`striate.optim.Adam`, operation for
+    operation in float32, so the same bits as its NumPy formulas.
+
+    Args:
+        param: the parameter values (updated).
+        grad: their gradient (floating, same shape; converted to float32 if needed).
+        exp_avg, exp_avg_sq: the moments (updated); ``max_exp_avg_sq`` the AMSGrad maximum.
+        lr, beta1, beta2, eps: Adam's hyperparameters.
+        step: the step number ``t`` (>= 1) for the bias corrections.
+        weight_decay: L2 penalty added to the gradient, or with ``decoupled`` the weights'
+            shrink ``1 - lr * weight_decay``.
+        maximize: ascend instead of descend.
+
+    Raises:
+        TypeError: arrays not numpy float32 (``grad``: not floating).  ValueError: shapes that
+            differ, arrays not C-contiguous or not writeable, ``step`` below 1.
+    """
+    fn = "adam_step"
+    w = check_out("param", param, np.shape(param), fn)
+    g = as_f32("grad", grad, fn)
+    _same(fn, w, g, "param", "grad")
+    m = check_out("exp_avg", exp_avg, w.shape, fn)
+    v = check_out("exp_avg_sq", exp_avg_sq, w.shape, fn)
+    vm = (None if max_exp_avg_sq is None
+          else check_out("max_exp_avg_sq", max_exp_avg_sq, w.shape, fn))
+    t = operator.index(step)
+    if t < 1:
+        raise ValueError(f"{fn}: expected step >= 1, got {t}")
+    bc1 = 1.0 - beta1 ** t
+    bc2_sqrt = math.sqrt(1.0 - beta2 ** t)
+    wd = float(weight_decay)
+    shrink = 1.0 - lr * wd if decoupled and wd != 0 else 1.0
+    if w.size:
+        _C.adam_step(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                     None if vm is None else vm.reshape(-1), 1.0 - beta1, beta2, 1.0 - beta2,
+                     eps * bc2_sqrt, lr * bc2_sqrt / bc1, 0.0 if decoupled else wd, shrink,
+                     bool(maximize))
 
 
 def _seed(seed, fn: str) -> int:

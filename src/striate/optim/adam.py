@@ -32,11 +32,13 @@ class Adam(Optimizer):
         denom = sqrt(v_hat) / sqrt(1 - beta2**t) + eps
         theta = theta - (lr / (1 - beta1**t)) * m / denom
 
-    The moments start at zero and are created lazily at the first step. Each step is a handful
-    of whole-array in-place NumPy operations per parameter into reused scratch buffers; a group
-    of small parameters (at most 2**18 elements in all) keeps its moments in one flat buffer
-    (the state entries are views of it) and is updated with one set of operations for the whole
-    group, bit-identical to the per-parameter path but with far less per-call overhead.
+    The moments start at zero and are created lazily at the first step. A float32 parameter is
+    updated by one pass of a compiled kernel (``striate.kernels.adam_step``, threaded); other
+    arrays by a handful of whole-array in-place NumPy operations into reused scratch buffers,
+    the same float32 operations in the same order, so both give the same bits. A group of
+    small parameters (at most 2**18 elements in all) keeps its moments in one flat buffer (the
+    state entries are views of it) and is updated with one set of NumPy operations for the
+    whole group, again bit-identical, with far less per-call overhead.
 
     Args:
         params: parameters or parameter-group dicts.
@@ -83,12 +85,11 @@ class Adam(Optimizer):
         if len(items) > 1 and self._step_flat(group, items):
             return
         for p, g in items:
-            self._step_param(group, p, g)
+            if not self._step_kernel(group, p, g):
+                self._step_param(group, p, g)
 
-    def _step_param(self, group: dict[str, Any], p: Any, g: np.ndarray) -> None:
-        lr = group["lr"]
-        beta1, beta2 = group["betas"]
-        wd = group["weight_decay"]
+    def _moments(self, group: dict[str, Any], p: Any) -> dict[str, Any]:
+        """``p``'s state, its moments created (zero) at the first step."""
         w = p.data
         st = self.state[p]
         if not st:
@@ -97,6 +98,40 @@ class Adam(Optimizer):
             st["exp_avg_sq"] = np.zeros_like(w)
         if group["amsgrad"] and "max_exp_avg_sq" not in st:
             st["max_exp_avg_sq"] = np.zeros_like(w)
+        return st
+
+    def _step_kernel(self, group: dict[str, Any], p: Any, g: Any) -> bool:
+        """``p``'s step in one pass of the compiled kernel (float32 NumPy arrays, contiguous):
+        the same bits as :meth:`_step_param`.  False (nothing done) for other arrays."""
+        w = p.data
+        if not (type(w) is np.ndarray and w.dtype == np.float32 and w.flags.c_contiguous
+                and w.flags.writeable and type(g) is np.ndarray and g.dtype.kind == "f"):
+            return False
+        st = self._moments(group, p)
+        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        for name in names:
+            a = st[name]
+            if not (type(a) is np.ndarray and a.dtype == np.float32 and a.flags.c_contiguous
+                    and a.shape == w.shape):
+                return False
+        from striate import kernels
+
+        st["step"] += 1
+        beta1, beta2 = group["betas"]
+        kernels.adam_step(w, g, st["exp_avg"], st["exp_avg_sq"], st.get("max_exp_avg_sq")
+                          if group["amsgrad"] else None, lr=group["lr"], beta1=beta1,
+                          beta2=beta2, eps=group["eps"], step=st["step"],
+                          weight_decay=group["weight_decay"],
+                          decoupled=group["decoupled_weight_decay"],
+                          maximize=group["maximize"])
+        return True
+
+    def _step_param(self, group: dict[str, Any], p: Any, g: np.ndarray) -> None:
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        wd = group["weight_decay"]
+        w = p.data
+        st = self._moments(group, p)
         st["step"] += 1
         decoupled = group["decoupled_weight_decay"]
         g = self._decayed_grad(w, g, 0.0 if decoupled else wd, group["maximize"])

@@ -11,6 +11,7 @@ from striate.backend.reference._conv import (
     conv_transpose2d_backward_weight,
 )
 from striate.backend.reference._eltwise import (
+    adam_step,
     bias_act,
     dropout,
     dropout_backward,
@@ -48,7 +49,7 @@ from striate.backend.reference._pool import (
 )
 
 __all__ = [
-    "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_eval_forward",
+    "adam_step", "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_eval_forward",
     "batch_norm_train_forward", "bias_act", "conv2d", "conv2d_backward_bias",
     "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape", "conv_transpose2d",
     "conv_transpose2d_backward_weight", "dropout", "dropout_backward", "dropout_keep", "gelu", "gelu_backward", "gemm", "global_avg_pool2d",

@@ -34,6 +34,27 @@ def relu_backward(grad_out, out):
     return np.where(np.asarray(out) <= 0, 0.0, gy.astype(np.float64)).astype(_dtype(gy))
 
 
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, lr, beta1, beta2,
+              eps, step, weight_decay=0.0, decoupled=False, maximize=False):
+    """Adam / AdamW (``decoupled``) / AMSGrad (``max_exp_avg_sq``) step in place, computed in
+    float64 from the textbook formulas (torch.optim.Adam's)."""
+    w = param.astype(np.float64)
+    g = -grad.astype(np.float64) if maximize else grad.astype(np.float64)
+    if decoupled:
+        w = w * (1.0 - lr * weight_decay)
+    elif weight_decay:
+        g = g + weight_decay * param.astype(np.float64)
+    m = beta1 * exp_avg.astype(np.float64) + (1.0 - beta1) * g
+    v = beta2 * exp_avg_sq.astype(np.float64) + (1.0 - beta2) * g * g
+    exp_avg[...] = m
+    exp_avg_sq[...] = v
+    if max_exp_avg_sq is not None:
+        v = np.maximum(max_exp_avg_sq.astype(np.float64), v)
+        max_exp_avg_sq[...] = v
+    denom = np.sqrt(v) / np.sqrt(1.0 - beta2 ** step) + eps
+    param[...] = w - lr / (1.0 - beta1 ** step) * m / denom
+
+
 def dropout(x, p, seed, out=None):
     """``x * keep / (1 - p)`` (``x * 0`` where dropped) and the keep mask as uint8."""
     x = np.asarray(x)

@@ -38,6 +38,19 @@ int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y, 
 int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, float p,
                             float *gx);
 
+/* One Adam / AdamW step on n parameters in place, in float32 with the operations (and their
+ * order) of striate.optim.Adam's NumPy formulas, so both give the same bits:
+ *   d = (maximize ? -g : g) + w * wd       (wd: the L2 penalty; 0 for none or AdamW)
+ *   m += (d - m) * c1                      (c1 = 1 - beta1)
+ *   v = v * beta2 + (d * d) * c2           (c2 = 1 - beta2)
+ *   vmax = max(vmax, v), v' = vmax         (AMSGrad, when vmax is not NULL; NaN propagates)
+ *   w = w * shrink - m / (sqrt(v') + eps_hat) * step_size
+ * where eps_hat = eps * sqrt(1 - beta2^t), step_size = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+ * and shrink = 1 - lr * weight_decay for AdamW (1 otherwise).  Returns ST_OK. */
+int st_adam_step_f32(int64_t n, float *w, const float *g, float *m, float *v, float *vmax,
+                     float c1, float beta2, float c2, float eps_hat, float step_size, float wd,
+                     float shrink, int maximize);
+
 /* Row-wise softmax / log-softmax of an N x C matrix (numerically stable: the row maximum is
  * subtracted first).  y may equal x.  Returns ST_OK. */
 int st_softmax_f32(int64_t N, int64_t C, const float *x, float *y);
