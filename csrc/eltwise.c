@@ -116,6 +116,7 @@ void st_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
 enum { ST_DROPOUT_TASK_GROUPS = ST_ELTW_CHUNK / 64 };
 
 int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y, uint8_t *keep) {
+    if (!(p >= 0.f && p <= 1.f)) return ST_EINVAL; /* NaN too */
     const st_eltwise_ops *o = ops();
     /* u = (word >> 8) / 2^24 >= p  <=>  word >> 8 >= ceil(p * 2^24) (exact in double) */
     const double t = ceil((double)p * 16777216.0);
@@ -136,6 +137,7 @@ int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y, 
 
 int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, float p,
                             float *gx) {
+    if (!(p >= 0.f && p <= 1.f)) return ST_EINVAL;
     const st_eltwise_ops *o = ops();
     const float scale = p >= 1.f ? 0.f : 1.f / (1.f - p);
     const int64_t nch = (n + ST_ELTW_CHUNK - 1) / ST_ELTW_CHUNK;

@@ -30,11 +30,12 @@ void st_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
  * when dropped, as x * mask does).  u_i is the i-th uniform of the stream `seed`: element
  * i = 64 g + 16 w + l takes word w of Philox4x32-10 with counter (16 g + l as 64 bits, 0, 0)
  * and key (seed low 32 bits, seed high 32 bits), u = (word >> 8) / 2^24.  The same on every
- * ISA path and thread count.  y may equal x.  Returns ST_OK. */
+ * ISA path and thread count.  y may equal x.  Returns ST_OK, or ST_EINVAL for p outside
+ * [0, 1] (NaN included). */
 int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y, uint8_t *keep);
 
 /* Its gradient: gx[i] = gy[i] * (keep[i] ? 1 / (1 - p) : 0).  gx may equal gy.  Returns
- * ST_OK. */
+ * ST_OK, or ST_EINVAL for p outside [0, 1]. */
 int st_dropout_backward_f32(int64_t n, const float *gy, const uint8_t *keep, float p,
                             float *gx);
 
