@@ -285,3 +285,21 @@ def test_relu_kernel_path_matches_numpy_path():
     g = t(4, 8, 16, 16, seed=3)
     y.backward(g)
     np.testing.assert_array_equal(x.grad.numpy(), g.numpy() * (x.numpy() > 0))
+
+
+def test_attention_float32_kernels_match_float64():
+    # float32 runs the softmax (and its gradient) on the compiled row kernels, float64 on
+    # NumPy; with a mask and dropout (the same mask for both dtypes from the same seed)
+    rng = np.random.default_rng(3)
+    qkv = [rng.standard_normal((2, 3, 5, 4)) for _ in range(3)]
+    mask = np.tril(np.ones((5, 5), dtype=bool))
+    g = rng.standard_normal((2, 3, 5, 4))
+    out = {}
+    for dt in (np.float32, np.float64):
+        ts = [striate.tensor(a.astype(dt), requires_grad=True) for a in qkv]
+        striate.manual_seed(11)
+        y = F.scaled_dot_product_attention(*ts, attn_mask=mask, dropout_p=0.2)
+        y.backward(striate.tensor(g.astype(dt)))
+        out[dt] = [y.numpy()] + [t.grad.numpy() for t in ts]
+    for a, b in zip(out[np.float32], out[np.float64]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -1,5 +1,6 @@
 """``scaled_dot_product_attention`` (PyTorch 2 signature and semantics) as one autograd node:
-the softmax is computed inside, and only the attention probabilities are saved."""
+the softmax is computed inside (striate's row kernels for float32 NumPy arrays), and only
+the attention probabilities are saved."""
 
 from __future__ import annotations
 
@@ -10,9 +11,36 @@ import numpy as np
 
 from striate.autograd import Function
 from striate.functional._linear import _keep_mask
+from striate.functional._util import kfn
 from striate.random import Generator
 
 __all__ = ["scaled_dot_product_attention"]
+
+
+def _bmm(a: np.ndarray, b: np.ndarray, ta: bool = False, tb: bool = False) -> np.ndarray:
+    """``op(a) @ op(b)`` over the last two axes.  NumPy's batched matmul: for attention's
+    small per-head products (e.g. 512 of 50 x 50 x 16) it beats striate's batched GEMM, whose
+    packing and edge tiles cost more than such products (0.41 against 0.87 ms, Zen 4)."""
+    return np.matmul(np.swapaxes(a, -1, -2) if ta else a, np.swapaxes(b, -1, -2) if tb else b)
+
+
+def _softmax_rows(s: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis (the compiled row kernel for float32 NumPy arrays)."""
+    k = kfn(s, "softmax")
+    if k is not None:
+        return k(s.reshape(-1, s.shape[-1])).reshape(s.shape)
+    s = s - s.max(axis=-1, keepdims=True)
+    np.exp(s, out=s)
+    s /= s.sum(axis=-1, keepdims=True)
+    return s
+
+
+def _softmax_rows_backward(p: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``p * (g - sum(g * p))`` over the last axis: the gradient through the softmax."""
+    k = kfn(p, "softmax_backward")
+    if k is not None and kfn(g, "softmax_backward") is not None:
+        return k(p.reshape(-1, p.shape[-1]), g.reshape(-1, g.shape[-1])).reshape(p.shape)
+    return p * (g - (g * p).sum(axis=-1, keepdims=True))
 
 
 class _SDPA(Function):
@@ -20,28 +48,25 @@ class _SDPA(Function):
 
     def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
                 scale: float, drop: np.ndarray | None) -> np.ndarray:
-        s = np.matmul(q, np.swapaxes(k, -1, -2))
+        s = _bmm(q, k, tb=True)
         s *= scale
         if mask is not None:
             s += mask
-        s -= s.max(axis=-1, keepdims=True)
-        np.exp(s, out=s)
-        s /= s.sum(axis=-1, keepdims=True)
-        p = s if drop is None else s * drop
-        self.q, self.k, self.v, self.p, self.drop, self.scale = q, k, v, s, drop, scale
-        return np.matmul(p, v)
+        p = _softmax_rows(s)
+        self.q, self.k, self.v, self.p, self.drop, self.scale = q, k, v, p, drop, scale
+        return _bmm(p if drop is None else p * drop, v)
 
     def backward(self, grad: np.ndarray) -> tuple:
         q, k, v, p, drop, scale = self.q, self.k, self.v, self.p, self.drop, self.scale
         pd = p if drop is None else p * drop
-        gv = np.matmul(np.swapaxes(pd, -1, -2), grad) if self.needs_input_grad[2] else None
-        gp = np.matmul(grad, np.swapaxes(v, -1, -2))
+        gv = _bmm(pd, grad, ta=True) if self.needs_input_grad[2] else None
+        gp = _bmm(grad, v, tb=True)
         if drop is not None:
             gp *= drop
-        gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True))
+        gs = _softmax_rows_backward(p, gp)
         gs *= scale
-        gq = np.matmul(gs, k) if self.needs_input_grad[0] else None
-        gk = np.matmul(np.swapaxes(gs, -1, -2), q) if self.needs_input_grad[1] else None
+        gq = _bmm(gs, k) if self.needs_input_grad[0] else None
+        gk = _bmm(gs, q, ta=True) if self.needs_input_grad[1] else None
         return gq, gk, gv
 
 
