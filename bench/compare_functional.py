@@ -150,6 +150,68 @@ def rows(threads: int, repeat: int) -> list[dict]:
 
     add("relu_64x32x28x28", s_relu, lambda: (np.maximum(x, 0), g * (x > 0)),
         t_relu if torch else None, "fwd+bwd")
+
+    # batch norm + ReLU (fused in striate's passes), the small CNN's first layer
+    x, sx, tx = pair(128, 32, 28, 28)
+    g, sg, tg = grad_out(x.shape)
+    sw, sb_ = striate.ones(32, requires_grad=True), striate.zeros(32, requires_grad=True)
+    if torch:
+        tw, tb_ = torch.ones(32, requires_grad=True), torch.zeros(32, requires_grad=True)
+
+    def s_bnr():
+        F.batch_norm(sx, None, None, sw, sb_, training=True, activation="relu").backward(sg)
+
+    def t_bnr():
+        tf.relu(tf.batch_norm(tx, None, None, tw, tb_, training=True)).backward(tg)
+
+    add("batch_norm_relu_128x32x28x28", s_bnr, None, t_bnr if torch else None,
+        "training, fwd+bwd; striate fuses the ReLU into the norm's passes")
+
+    # dropout on the small CNN's flattened features
+    x, sx, tx = pair(128, 3136)
+    g, sg, tg = grad_out(x.shape)
+    gen = np.random.default_rng(1)
+
+    def n_drop():
+        mask = (gen.random(x.shape, dtype=np.float32) >= 0.25).astype(np.float32) / 0.75
+        return x * mask, g * mask
+
+    def s_drop():
+        F.dropout(sx, 0.25).backward(sg)
+
+    def t_drop():
+        tf.dropout(tx, 0.25).backward(tg)
+
+    add("dropout_128x3136", s_drop, n_drop, t_drop if torch else None,
+        "p=0.25, fwd+bwd (mask drawn, applied, gradient)")
+
+    # attention: vit_tiny's shape, batch 128, 4 heads of 16 over 50 tokens
+    q, sq, tq = pair(128, 4, 50, 16)
+    _, sk, tk = pair(128, 4, 50, 16)
+    _, sv, tv = pair(128, 4, 50, 16)
+    g, sg, tg = grad_out(q.shape)
+
+    def s_att():
+        F.scaled_dot_product_attention(sq, sk, sv).backward(sg)
+
+    def t_att():
+        tf.scaled_dot_product_attention(tq, tk, tv).backward(tg)
+
+    add("sdpa_128x4x50x16", s_att, None, t_att if torch else None, "fwd+bwd")
+
+    # one Adam step over four of ResNet-18's conv weights (4.3M floats)
+    shapes = [(512, 512, 3, 3), (512, 256, 3, 3), (256, 256, 3, 3), (128, 128, 3, 3)]
+    sps = [striate.nn.Parameter(rng.standard_normal(sh).astype(np.float32)) for sh in shapes]
+    for p_ in sps:
+        p_.grad = striate.tensor(rng.standard_normal(p_.data.shape).astype(np.float32))
+    s_opt = striate.optim.Adam(sps, lr=1e-3)
+    if torch:
+        tps = [torch.nn.Parameter(torch.tensor(p_.data.copy())) for p_ in sps]
+        for p_, q_ in zip(tps, sps):
+            p_.grad = torch.tensor(q_.grad.data.copy())
+        t_opt = torch.optim.Adam(tps, lr=1e-3)
+    add("adam_step_4x_resnet_convs", s_opt.step, None, t_opt.step if torch else None,
+        f"{sum(int(np.prod(sh)) for sh in shapes) / 1e6:.1f}M parameters")
     return out
 
 
