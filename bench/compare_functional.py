@@ -93,12 +93,18 @@ def rows(threads: int, repeat: int) -> list[dict]:
         add(f"cross_entropy_128x{c}", s_ce, lambda x=x, tgt=tgt: _np_xent(x, tgt),
             t_ce if torch else None, "logits (128, C), class indices, mean, fwd+bwd")
 
+    def norm_case(*shape):
+        """Input, gradient and per-channel weight and bias (striate's, torch's or None)."""
+        _, sx, tx = pair(*shape)
+        _, sg, tg = grad_out(shape)
+        c = shape[1]
+        sw, sb = striate.ones(c, requires_grad=True), striate.zeros(c, requires_grad=True)
+        tw = torch.ones(c, requires_grad=True) if torch else None
+        tb = torch.zeros(c, requires_grad=True) if torch else None
+        return sx, tx, sg, tg, sw, sb, tw, tb
+
     # batch norm (train) and layer norm
-    x, sx, tx = pair(64, 64, 32, 32)
-    g, sg, tg = grad_out(x.shape)
-    sw, sb_ = striate.ones(64, requires_grad=True), striate.zeros(64, requires_grad=True)
-    if torch:
-        tw, tb_ = torch.ones(64, requires_grad=True), torch.zeros(64, requires_grad=True)
+    sx, tx, sg, tg, sw, sb_, tw, tb_ = norm_case(64, 64, 32, 32)
 
     def s_bn():
         F.batch_norm(sx, None, None, sw, sb_, training=True).backward(sg)
@@ -152,11 +158,7 @@ def rows(threads: int, repeat: int) -> list[dict]:
         t_relu if torch else None, "fwd+bwd")
 
     # batch norm + ReLU (fused in striate's passes), the small CNN's first layer
-    x, sx, tx = pair(128, 32, 28, 28)
-    g, sg, tg = grad_out(x.shape)
-    sw, sb_ = striate.ones(32, requires_grad=True), striate.zeros(32, requires_grad=True)
-    if torch:
-        tw, tb_ = torch.ones(32, requires_grad=True), torch.zeros(32, requires_grad=True)
+    sx, tx, sg, tg, sw, sb_, tw, tb_ = norm_case(128, 32, 28, 28)
 
     def s_bnr():
         F.batch_norm(sx, None, None, sw, sb_, training=True, activation="relu").backward(sg)
