@@ -23,12 +23,13 @@ class Linear(Function):
         n = self.needs_input_grad
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        if x2.dtype == _f32 and w.dtype == _f32 and type(x2) is _ndarray:
-            y = _sgemm(x2, w, tb=True)
-        else:
-            y = x2 @ w.T
+        fast = x2.dtype == _f32 and w.dtype == _f32 and type(x2) is _ndarray
+        y = _sgemm(x2, w, tb=True) if fast else x2 @ w.T
         if b is not None:
-            y += b
+            if fast and b.dtype == _f32 and type(b) is _ndarray:
+                kfn(y, "bias_act")(y, b, "none", out=y)  # threaded, in place
+            else:
+                y += b
         self.x = x2 if n[1] else None
         self.w = w if n[0] else None
         self.lead = lead
@@ -47,7 +48,9 @@ class Linear(Function):
             x = self.x
             gw = _sgemm(g2, x, ta=True) if fast and x.dtype == _f32 else g2.T @ x
         if len(n) > 2 and n[2]:
-            gb = g2.sum(axis=0)
+            # column sums as a threaded matrix-vector product (ones @ g)
+            gb = (_sgemm(np.ones((1, g2.shape[0]), _f32), g2)[0] if fast
+                  else g2.sum(axis=0))
         return gx, gw, gb
 
 
