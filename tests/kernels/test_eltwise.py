@@ -142,6 +142,20 @@ def test_dropout_statistics(arch):
         assert abs(frac - (1 - p)) < 5 * np.sqrt(p * (1 - p) / n), (p, frac)
 
 
+def test_dropout_c_entry_rejects_bad_p():
+    # below the Python checks: the C entry points refuse p outside [0, 1] (NaN too) instead of
+    # converting it to a threshold
+    from striate._kernels import _C
+
+    x = np.ones(70, np.float32)
+    y, keep = np.empty_like(x), np.ones(70, np.uint8)
+    for p in (float("nan"), 1.5, -0.1):
+        with pytest.raises(RuntimeError, match="status 2"):
+            _C.dropout(x, p, 1, y, keep)
+        with pytest.raises(RuntimeError, match="status 2"):
+            _C.dropout_backward(x, keep, p, y)
+
+
 def test_dropout_special_values(arch):
     x = np.array([np.nan, np.inf, -np.inf, 1.0] * 16, np.float32)
     y, keep = K.dropout(x, 0.5, 3)
