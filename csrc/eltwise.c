@@ -119,8 +119,8 @@ int st_dropout_f32(int64_t n, const float *x, float p, uint64_t seed, float *y, 
     if (!(p >= 0.f && p <= 1.f)) return ST_EINVAL; /* NaN too */
     const st_eltwise_ops *o = ops();
     /* u = (word >> 8) / 2^24 >= p  <=>  word >> 8 >= ceil(p * 2^24) (exact in double) */
-    const double t = ceil((double)p * 16777216.0);
-    const uint32_t t24 = t <= 0.0 ? 0u : t >= 16777216.0 ? 16777216u : (uint32_t)t;
+    const double thr = ceil((double)p * 16777216.0);
+    const uint32_t t24 = thr <= 0.0 ? 0u : thr >= 16777216.0 ? 16777216u : (uint32_t)thr;
     const float scale = p >= 1.f ? 0.f : 1.f / (1.f - p);
     const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     const int64_t groups = (n + 63) / 64;

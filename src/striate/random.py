@@ -131,9 +131,7 @@ def dropout_keep(shape, p: float, seed: int, xp=np):
     ``w`` of Philox4x32-10 with counter ``(16 g + l, 0, 0)`` (64 bits over the first two
     words) and key ``(seed & 0xFFFFFFFF, seed >> 32)``: the mask of the compiled
     ``striate.kernels.dropout``, computed with ``xp`` (NumPy or CuPy) for the other paths."""
-    n = 1
-    for d in shape:
-        n *= int(d)
+    n = math.prod(int(d) for d in shape)
     groups = -(-n // 64)
     ctr = xp.arange(groups * 16, dtype=xp.uint64)
     words = philox4x32_10((ctr & xp.uint64(_MASK32), ctr >> xp.uint64(32), 0, 0),

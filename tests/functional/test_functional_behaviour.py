@@ -59,6 +59,9 @@ def test_batch_norm_errors():
         F.batch_norm(t(2, 3), None, None, training=False)
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         F.batch_norm(t(3), None, None, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: expected activation in \('none', "
+                                         r"'relu'\), got 'gelu'"):
+        F.batch_norm(t(2, 3), None, None, training=True, activation="gelu")
 
 
 # ---------------------------------------------------------------------------- dropout
@@ -303,3 +306,19 @@ def test_attention_float32_kernels_match_float64():
         out[dt] = [y.numpy()] + [t.grad.numpy() for t in ts]
     for a, b in zip(out[np.float32], out[np.float64]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_mask_dropouts_draw_the_kernel_stream():
+    # dropout2d, attention and stochastic-depth masks (through _keep_mask) are the compiled
+    # kernel's decisions, the same as the NumPy/CuPy twin of the stream
+    from striate.functional._linear import _keep_mask
+    from striate.random import dropout_keep
+
+    for shape, p in (((4, 16, 1, 1), 0.5), ((2, 3, 7, 9), 0.2), ((130,), 1.0)):
+        g1, g2 = striate.Generator(5), striate.Generator(5)
+        mask = _keep_mask(shape, p, np.dtype(np.float64), g1, np)
+        seed = int(g2.rng.integers(0, 2**64, dtype=np.uint64))
+        keep = dropout_keep(shape, p, seed)
+        np.testing.assert_array_equal(mask != 0, keep)
+        if p < 1:
+            np.testing.assert_allclose(mask[keep], 1 / (1 - p))

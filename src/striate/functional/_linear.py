@@ -144,14 +144,24 @@ def _stream(generator: Generator | None) -> int:
     return int(get_generator(generator).integers(0, 2**64, dtype=np.uint64))
 
 
+def _keep(shape, p, generator, xp):
+    """Dropout's keep decisions for ``shape`` (nonzero: kept), an ``xp`` array, from a fresh
+    stream of ``generator``: on NumPy by the compiled kernel (run in place on ones, its mask
+    is what is kept), otherwise by the same stream computed with ``xp``
+    (:func:`striate.random.dropout_keep`), so every dtype and shape draws the same decisions
+    from the same generator state."""
+    seed = _stream(generator)
+    if xp is np:
+        ones = np.ones(shape, np.float32)
+        return kfn(ones, "dropout")(ones, p, seed, out=ones)[1]
+    return dropout_keep(shape, p, seed, xp)
+
+
 def _keep_mask(shape, p, dtype, generator, xp):
     """Dropout's float mask for ``shape``, an ``xp`` array: ``1 / (1 - p)`` where kept, 0
-    where dropped, by the compiled kernel's stream (:func:`striate.random.dropout_keep`), so
-    every dtype and array module draws the same keep decisions from the same generator
-    state."""
-    keep = dropout_keep(shape, p, _stream(generator), xp)
+    where dropped (decisions from :func:`_keep`)."""
     scale = dtype.type(0.0 if p == 1.0 else 1.0 / (1.0 - p))
-    return keep.astype(dtype) * scale
+    return _keep(shape, p, generator, xp).astype(dtype) * scale
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
@@ -214,6 +224,6 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     alpha_p = -1.7580993408473766
     a = (1.0 / np.sqrt((alpha_p ** 2 * p + 1) * (1 - p))) if p < 1 else 0.0
     b = -a * alpha_p * p
-    keep = dropout_keep(x.shape, p, _stream(generator))
+    keep = _keep(x.shape, p, generator, get_array_module(x))
     keep_t = Tensor(keep.astype(x.dtype))
     return (input * keep_t + alpha_p * (1.0 - keep_t)) * float(a) + float(b)

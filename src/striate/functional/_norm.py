@@ -10,6 +10,7 @@ import numpy as np
 
 from striate.autograd import Function, get_array_module
 from striate.functional._util import kfn
+from striate.kernels._validate import relu_activation
 from striate.tensor import Tensor
 
 __all__ = ["batch_norm", "group_norm", "layer_norm", "normalize"]
@@ -181,8 +182,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any,
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected input with at least 2 dimensions (N, C, *), got "
                          f"shape {x.shape}")
-    if activation not in ("none", "relu"):
-        raise ValueError(f"{fn}: expected activation 'none' or 'relu', got {activation!r}")
+    relu_activation(activation, fn)
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):

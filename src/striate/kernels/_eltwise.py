@@ -10,9 +10,7 @@ import operator
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, check_out
-
-ACTIVATIONS = ("none", "relu")
+from striate.kernels._validate import as_f32, check_out, relu_activation
 
 
 def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "none",
@@ -41,8 +39,7 @@ def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "n
         [[0.0, 1.5]]
     """
     fn = "bias_act"
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{fn}: expected activation in {ACTIVATIONS}, got {activation!r}")
+    relu = relu_activation(activation, fn)
     x = as_f32("x", x, fn)
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, ...), "
@@ -60,7 +57,7 @@ def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "n
     else:
         check_out("out", out, x.shape, fn)
     if x.size:
-        _C.bias_act(n, c, s, x.reshape(-1), b, activation == "relu", out.reshape(-1))
+        _C.bias_act(n, c, s, x.reshape(-1), b, relu, out.reshape(-1))
     return out
 
 

@@ -9,8 +9,7 @@ import math
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._eltwise import ACTIVATIONS
-from striate.kernels._validate import as_f32, check_out
+from striate.kernels._validate import as_f32, check_out, relu_activation
 
 GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -56,13 +55,6 @@ def _flat_images(x: np.ndarray) -> tuple[np.ndarray, int]:
     xs = x.strides[0] // 4
     span = (x.shape[0] - 1) * xs + x[0].size
     return np.lib.stride_tricks.as_strided(x, shape=(span,), strides=(4,), writeable=False), xs
-
-
-def _relu(activation, fn: str) -> bool:
-    """Whether ``activation`` (one of :data:`ACTIVATIONS`) is ``"relu"``."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{fn}: expected activation in {ACTIVATIONS}, got {activation!r}")
-    return activation == "relu"
 
 
 def _grads(grads, fn: str) -> tuple[bool, bool, bool]:
@@ -119,7 +111,7 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
         raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
     w = _vec("weight", weight, c, fn, x.shape)
     b = _vec("bias", bias, c, fn, x.shape)
-    relu = _relu(activation, fn)
+    relu = relu_activation(activation, fn)
     y = np.empty(x.shape, np.float32)
     mean = np.empty(c, np.float32)
     invstd = np.empty(c, np.float32)
@@ -157,7 +149,7 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
     v = _vec("var", var, c, fn, x.shape)
     w = _vec("weight", weight, c, fn, x.shape)
     b = _vec("bias", bias, c, fn, x.shape)
-    relu = _relu(activation, fn)
+    relu = relu_activation(activation, fn)
     scale = 1.0 / np.sqrt(v.astype(np.float64) + eps)
     if w is not None:
         scale = scale * w
@@ -205,7 +197,7 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     m = _vec("mean", mean, c, fn, x.shape)
     i = _vec("invstd", invstd, c, fn, x.shape)
     b = _vec("bias", bias, c, fn, x.shape)
-    relu = _relu(activation, fn)
+    relu = relu_activation(activation, fn)
     want = _grads(grads, fn)
     gx = np.empty(x.shape, np.float32) if want[0] else None
     gw = np.zeros(c, np.float32) if want[1] else None

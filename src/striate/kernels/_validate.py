@@ -24,6 +24,17 @@ def as_f32(name: str, x, fn: str, ndim: int | None = None) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
+ACTIVATIONS = ("none", "relu")
+
+
+def relu_activation(activation, fn: str) -> bool:
+    """Whether ``activation`` (one of :data:`ACTIVATIONS`) is ``"relu"``; ValueError for any
+    other name."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{fn}: expected activation in {ACTIVATIONS}, got {activation!r}")
+    return activation == "relu"
+
+
 def check_out(name: str, out, shape: tuple, fn: str) -> np.ndarray:
     """Check a caller-provided output buffer: float32, C-contiguous, writeable, exact shape."""
     if not isinstance(out, np.ndarray):

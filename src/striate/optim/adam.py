@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from striate import kernels
 from striate.optim.optimizer import Optimizer, params_with_grad
 
 __all__ = ["Adam", "AdamW"]
@@ -114,8 +115,6 @@ class Adam(Optimizer):
             if not (type(a) is np.ndarray and a.dtype == np.float32 and a.flags.c_contiguous
                     and a.shape == w.shape):
                 return False
-        from striate import kernels
-
         st["step"] += 1
         beta1, beta2 = group["betas"]
         kernels.adam_step(w, g, st["exp_avg"], st["exp_avg_sq"], st.get("max_exp_avg_sq")
