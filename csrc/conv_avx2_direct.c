@@ -85,6 +85,23 @@ void st_conv_direct_block_avx2(float *restrict y, int64_t ldy, const float *rest
     }
 }
 
+/* ---- rows of one output plane for few outputs (conv_rowdirect_impl.h) -----------------
+ * 12 ymm accumulators: 12 rows of 1 vector, 6 of 2, 4 of 3 or 3 of 4. */
+#define RD_NAME st_conv_rowdirect_avx2
+#define RD_VL 8
+#define RD_VEC __m256
+#define RD_MASK_T __m256i
+#define RD_MASK(a, b) _mm256_andnot_si256(st_avx2_lanes(a), st_avx2_lanes(b))
+#define RD_LOADM(p, m) _mm256_maskload_ps((p), (m))
+#define RD_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
+#define RD_SET1(x) _mm256_set1_ps(x)
+#define RD_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define RD_RB1 12
+#define RD_RB2 6
+#define RD_RB3 4
+#define RD_RB4 3
+#include "conv_rowdirect_impl.h"
+
 /* ---- im2col rows at horizontal stride 2 (conv.c, im2col_tile) -------------------------
  * o[j] = x[2j] for j < n: two loads of 8 with the even elements de-interleaved, reading no
  * further than x[2n - 2] (the last vector is left to the scalar loop). */

@@ -57,7 +57,20 @@ NAMED = [
     (1, 3, 4, 37, 3, 1, 3, 1, (0, 0, 1, 1), (1, 2), 1),  # direct dW: 1x3 dilated, batch 1
     (2, 3, 34, 35, 5, 3, 3, 2, 1, 1, 1),             # stride 2, rows of >= 16 outputs (vectors)
     (1, 2, 50, 52, 3, 3, 3, 3, (1, 0, 2, 1), 1, 1),  # stride 3, >= 16 outputs: gather/scatter
+    (2, 3, 20, 33, 2, 5, 3, 1, (2, 1, 0, 3), (2, 1), 1),  # few outputs, 5 rows: GEMM path
+    # the row kernel (stride 1, 3 kernel rows, fewer than 8 outputs per group; forward and
+    # backward-data):
+    (1, 2, 19, 70, 3, 3, 3, 1, 1, 1, 1),             # 70 columns: blocks of 4 vectors + rest
+    (2, 2, 17, 40, 4, 3, 3, 1, (1, 1, 2, 2), (1, 2), 1),  # 3 rows, columns dilated
+    (2, 6, 14, 18, 4, 3, 3, 1, 1, 1, 2),             # 2 groups of 3 -> 2
+    (1, 1, 100, 9, 2, 3, 3, 1, 1, 1, 1),             # 100 rows: units of 48, 16-row blocks
+    (2, 2, 2, 30, 3, 3, 3, 1, 1, 1, 1),              # 2 rows, kernel taller than the input
+    (3, 3, 11, 25, 5, 3, 3, 1, (0, 2, 1, 0), 1, 1),  # 25 / 23 columns (AVX2: 3 vectors + 1)
+    (2, 2, 9, 49, 1, 3, 5, 1, (1, 1, 2, 2), 1, 1),   # one output, 49 columns, 3x5
+    (2, 2, 6, 5, 3, 3, 3, 1, 1, 1, 1),               # 5 columns (AVX-512 backward: GEMM)
 ]
+# the row kernel's cases (above): bit-identical on 1 and 2 threads
+ROW_DIRECT = NAMED[-8:] + [NAMED[16]]
 # cases of the direct weight gradient for few input channels (AVX-512, stride 1, C/groups <= 4)
 DIRECT_DW = [NAMED[16], NAMED[24], NAMED[-5], NAMED[-4], NAMED[-3]]
 
@@ -269,6 +282,22 @@ def test_direct_weight_gradient_thread_invariance(case):
     one, two = per_thread_count(dw, (1, 2))
     np.testing.assert_array_equal(one, two)
     _close(one, ref[2], "backward_weight")
+
+
+@pytest.mark.parametrize("case", ROW_DIRECT, ids=_ids)
+def test_row_kernel_thread_invariance(case, arch):
+    """Each output of the row kernel is summed by one thread in a fixed order."""
+    x, wt, b, gy, ref = _data(case)
+    s, p, d, g = case[7:]
+
+    def run():
+        return (K.conv2d(x, wt, b, s, p, d, g),
+                K.conv2d_backward_data(gy, wt, x.shape, s, p, d, g))
+
+    one, two = per_thread_count(run, (1, 2))
+    for a, c, r, name in zip(one, two, ref, ("forward", "backward_data")):
+        np.testing.assert_array_equal(a, c, err_msg=name)
+        _close(a, r, name)
 
 
 @pytest.mark.parametrize("n", [1, 3, 8])
