@@ -1,6 +1,6 @@
-"""Side-by-side timings of the conv workloads a..h of WORKLOADS.md: striate vs a NumPy
-im2col baseline (sliding_window_view + matmul, col2im by strided adds) vs PyTorch, in one
-process.  ``rows(threads, repeat)`` is discovered by bench/compare.py; run this file alone
+"""Side-by-side timings of the conv workloads a..h of WORKLOADS.md (and i, a layer with few
+outputs): striate vs a NumPy im2col baseline (sliding_window_view + matmul, col2im by
+strided adds) vs PyTorch, in one process.  ``rows(threads, repeat)`` is discovered by bench/compare.py; run this file alone
 for a table:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/compare_conv.py
 """
 
@@ -29,6 +29,9 @@ WORKLOADS = {
     "f": (1, 64, 64, 56, 56, 3, 1, 1, True),
     "g": (32, 256, 64, 16, 16, 1, 0, 1, False),
     "h": (32, 128, 128, 16, 16, 3, 1, 128, False),
+    # not in WORKLOADS.md: a layer down to 3 channels (an image out of a generator, a
+    # segmentation head), striate's row kernels
+    "i": (32, 64, 3, 32, 32, 3, 1, 1, False),
 }
 
 

@@ -1124,6 +1124,54 @@ static int rowdirect_run(const st_conv_desc *d, const float *in, const float *w,
     return ST_OK;
 }
 
+/* Weight gradient of the same layers (stride 1, 3x3, dil_h 1, fewer than DIRECT_OB outputs
+ * per group): the GEMM path's product has only Kg columns (3 of a 32-column tile for a layer
+ * down to 3 channels).  Here each (output, input) channel pair is summed by one call of the
+ * row kernel's weight gradient over the whole batch (conv_rowdirect_impl.h), so results do
+ * not depend on the thread count. */
+typedef void (*rowdirect_dw_fn)(const float *dy, int64_t dstride, int64_t Ho, int64_t Wo,
+                                const float *x, int64_t xstride, int64_t Hin, int64_t Win,
+                                int64_t N, int64_t r0, const int64_t *coff, float *dw);
+void st_conv_rowdirect_dw_avx512(const float *dy, int64_t dstride, int64_t Ho, int64_t Wo,
+                                 const float *x, int64_t xstride, int64_t Hin, int64_t Win,
+                                 int64_t N, int64_t r0, const int64_t *coff, float *dw);
+void st_conv_rowdirect_dw_avx2(const float *dy, int64_t dstride, int64_t Ho, int64_t Wo,
+                               const float *x, int64_t xstride, int64_t Hin, int64_t Win,
+                               int64_t N, int64_t r0, const int64_t *coff, float *dw);
+
+static rowdirect_dw_fn rowdirect_dw_kernel(void) {
+    switch (st_arch_get()) {
+    case ST_ARCH_AVX512: return st_conv_rowdirect_dw_avx512;
+    case ST_ARCH_AVX2: return st_conv_rowdirect_dw_avx2;
+    default: return NULL;
+    }
+}
+
+static int use_rowdirect_dw(const st_conv_desc *d) {
+    if (!rowdirect_dw_kernel()) return 0;
+    if (d->stride_h != 1 || d->stride_w != 1 || d->R != 3 || d->S != 3 || d->dil_h != 1)
+        return 0;
+    if (is_depthwise(d) && d->groups > 1) return 0;
+    return d->K / d->groups < DIRECT_OB;
+}
+
+static int rowdirect_dw_run(const st_conv_desc *d, const float *dy, const float *x,
+                            float *dw) {
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, pq = d->P * d->Q;
+    const int64_t hw = d->H * d->W, units = G * Cg * Kg;
+    int64_t coff[3];
+    for (int64_t j = 0; j < 3; ++j) coff[j] = j * d->dil_w - d->pad_l;
+    const rowdirect_dw_fn fn = rowdirect_dw_kernel();
+    /* output channels innermost: a thread's consecutive pairs share the input planes */
+#pragma omp parallel for schedule(static) if (num_threads() > 1 && units > 1)
+    for (int64_t u = 0; u < units; ++u) {
+        const int64_t o = u % Kg, c = (u / Kg) % Cg, g = u / (Kg * Cg);
+        fn(dy + (g * Kg + o) * pq, d->K * pq, d->P, d->Q, x + (g * Cg + c) * hw, d->C * hw,
+           d->H, d->W, d->N, -d->pad_t, coff, dw + ((g * Kg + o) * Cg + c) * 9);
+    }
+    return ST_OK;
+}
+
 /* ---- direct weight gradient for few input channels (AVX-512, AVX2) ----------------------
  * A first layer (grey or colour input: C/groups <= DWD_MAX_C) has a tiny im2col matrix, so
  * its im2col + GEMM weight gradient is bound by passes over dY (packing it per image).  Here
@@ -1265,6 +1313,7 @@ int st_conv2d_backward_weight(const st_conv_desc *d, const float *dy, const floa
     if (st_conv_use_winograd(d)) return st_conv_winograd_backward_weight(d, dy, x, dw);
     if (use_dw(d)) return dw_backward_weight(d, dy, x, dw);
     if (use_direct_dw(d)) return direct_dw_run(d, dy, x, dw);
+    if (use_rowdirect_dw(d)) return rowdirect_dw_run(d, dy, x, dw);
     conv_plan pl;
     plan_init(d, &pl);
     conv_args A = {d, &pl, dy, x, NULL, dw};

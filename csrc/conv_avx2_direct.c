@@ -100,6 +100,11 @@ void st_conv_direct_block_avx2(float *restrict y, int64_t ldy, const float *rest
 #define RD_RB2 6
 #define RD_RB3 4
 #define RD_RB4 3
+#define RD_WNAME st_conv_rowdirect_dw_avx2
+#define RD_STOREU(p, v) _mm256_storeu_ps((p), (v))
+#define RD_WVB 1
+#define RD_WRB1 4
+#define RD_WRB2 4
 #include "conv_rowdirect_impl.h"
 
 /* ---- im2col rows at horizontal stride 2 (conv.c, im2col_tile) -------------------------

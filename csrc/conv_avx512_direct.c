@@ -140,6 +140,11 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
 #define RD_RB2 8
 #define RD_RB3 5
 #define RD_RB4 4
+#define RD_WNAME st_conv_rowdirect_dw_avx512
+#define RD_STOREU(p, v) _mm512_storeu_ps((p), (v))
+#define RD_WVB 2
+#define RD_WRB1 12
+#define RD_WRB2 6
 #include "conv_rowdirect_impl.h"
 
 /* ---- im2col rows (the GEMM path) ------------------------------------------------------ */

@@ -22,10 +22,20 @@
  * input comes from memory: `next` (or NULL) is where the caller's next call reads, next_len
  * floats of each of its Cn planes (stride cstride), fetched in even pieces meanwhile.
  *
- * The includer defines: RD_NAME (function), RD_VL (lanes), RD_VEC, RD_MASK_T,
+ * RD_WNAME is the weight gradient of one (output, input) channel pair of such a layer:
+ *
+ *   dw[r * 3 + s] = sum_{n < N} sum_{h < Ho, w < Wo} dy[n * dstride + h * Wo + w]
+ *                                 * x[n * xstride + (h + r0 + r) * Win + w + coff[s]]
+ *
+ * 9 x VB vectors of partial sums in registers, an input row vector loaded once per kernel
+ * column and multiplied with the 3 dy rows it meets, summed over the lanes in order at the
+ * end (one pair, one thread, one order).
+ *
+ * The includer defines: RD_NAME, RD_WNAME (functions), RD_VL (lanes), RD_VEC, RD_MASK_T,
  * RD_MASK(a, b) (lanes [a, b) set, clamped to [0, RD_VL)), RD_LOADM(p, m) (masked load, other
- * lanes 0), RD_STOREM(p, m, v), RD_SET1(x), RD_FMA(a, b, c) (a * b + c), and the block rows
- * RD_RB1..RD_RB4 for 1..4 vectors. */
+ * lanes 0), RD_STOREM(p, m, v), RD_SET1(x), RD_FMA(a, b, c) (a * b + c), RD_STOREU(p, v),
+ * the block rows RD_RB1..RD_RB4 for 1..4 vectors, and for RD_WNAME RD_WVB (vectors per
+ * column block, 1 or 2) and RD_WRB1 / RD_WRB2 (rows of a block of 1 / 2 vectors). */
 #include <stdint.h>
 
 #define RD_MAX_S 64 /* conv.c sends no wider kernels */
@@ -35,6 +45,7 @@
 #define RD_CAT(a, b) RD_CAT_(a, b)
 #define RD_BLOCK RD_CAT(RD_NAME, _block)
 #define RD_ROWS RD_CAT(RD_NAME, _rows)
+#define RD_WROWS RD_CAT(RD_WNAME, _rows)
 
 /* RB output rows x VB vectors from column w0, rows [h, h + nr) stored; check: rows may fall
  * outside the input plane or the block is short (nr < RB).  Input channel c also fetches
@@ -139,9 +150,94 @@ void RD_NAME(const float *restrict in, int64_t Hin, int64_t Win, int64_t cstride
                 next_len, RD_RB4, 4);
 }
 
+/* Rows of dy in blocks of RB, columns in blocks of VB vectors, into acc[(r * 3 + s) * VB + v];
+ * check: the block is short or some input row lies outside the plane. */
+static inline __attribute__((always_inline)) void RD_WROWS(
+    const float *restrict dy, int64_t Ho, int64_t Wo, const float *restrict x, int64_t Hin,
+    int64_t Win, int64_t r0, const int64_t *restrict coff, const RD_MASK_T *restrict mk,
+    const RD_MASK_T *restrict sm, int64_t w0, RD_VEC *restrict accp, const int RB,
+    const int VB) {
+    RD_VEC acc[9][2];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; ++t)
+#pragma GCC unroll 2
+        for (int v = 0; v < VB; ++v) acc[t][v] = accp[t * VB + v];
+    for (int64_t h = 0; h < Ho; h += RB) {
+        const int64_t nr = Ho - h < RB ? Ho - h : RB;
+        const int check = nr < RB || h + r0 < 0 || h + RB + 1 + r0 >= Hin;
+        RD_VEC d[RD_MAX_RB][2];
+#pragma GCC unroll 16
+        for (int i = 0; i < RB; ++i)
+#pragma GCC unroll 2
+            for (int v = 0; v < VB; ++v)
+                d[i][v] = i < nr ? RD_LOADM(dy + (h + i) * Wo + w0 + v * RD_VL, sm[v])
+                                 : RD_SET1(0.f);
+        const float *xr = x + (h + r0) * Win + w0;
+#pragma GCC unroll 18
+        for (int j = 0; j < RB + 2; ++j) {
+            if (check && (j >= nr + 2 || h + r0 + j < 0 || h + r0 + j >= Hin)) continue;
+#pragma GCC unroll 3
+            for (int s = 0; s < 3; ++s)
+#pragma GCC unroll 2
+                for (int v = 0; v < VB; ++v) {
+                    const RD_VEC xv = RD_LOADM(xr + j * Win + coff[s] + v * RD_VL, mk[s * VB + v]);
+                    /* input row j meets dy row j - r through kernel row r */
+                    if (j < RB) acc[s][v] = RD_FMA(d[j][v], xv, acc[s][v]);
+                    if (j >= 1 && j - 1 < RB) acc[3 + s][v] = RD_FMA(d[j - 1][v], xv, acc[3 + s][v]);
+                    if (j >= 2) acc[6 + s][v] = RD_FMA(d[j - 2][v], xv, acc[6 + s][v]);
+                }
+        }
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; ++t)
+#pragma GCC unroll 2
+        for (int v = 0; v < VB; ++v) accp[t * VB + v] = acc[t][v];
+}
+
+void RD_WNAME(const float *restrict dy, int64_t dstride, int64_t Ho, int64_t Wo,
+              const float *restrict x, int64_t xstride, int64_t Hin, int64_t Win, int64_t N,
+              int64_t r0, const int64_t *restrict coff, float *restrict dw) {
+    const int VB = Wo <= RD_VL ? 1 : RD_WVB;
+    RD_VEC acc[9 * 2];
+    for (int t = 0; t < 9 * 2; ++t) acc[t] = RD_SET1(0.f);
+    RD_MASK_T mk[3 * 2], sm[2];
+    for (int64_t w0 = 0; w0 < Wo; w0 += VB * RD_VL) {
+        for (int v = 0; v < VB; ++v) {
+            const int64_t a = w0 + v * RD_VL; /* column of lane 0 */
+            sm[v] = RD_MASK(0, Wo - a);
+            for (int64_t s = 0; s < 3; ++s) { /* lanes with 0 <= a + j + coff < Win */
+                int64_t hi = Win - coff[s] - a;
+                if (hi > Wo - a) hi = Wo - a;
+                mk[s * VB + v] = RD_MASK(-coff[s] - a, hi);
+            }
+        }
+        for (int64_t n = 0; n < N; ++n) {
+            if (VB == 1)
+                RD_WROWS(dy + n * dstride, Ho, Wo, x + n * xstride, Hin, Win, r0, coff, mk, sm,
+                         w0, acc, RD_WRB1, 1);
+            else
+                RD_WROWS(dy + n * dstride, Ho, Wo, x + n * xstride, Hin, Win, r0, coff, mk, sm,
+                         w0, acc, RD_WRB2, 2);
+        }
+    }
+    for (int t = 0; t < 9; ++t) {
+        float lanes[2 * RD_VL];
+        for (int v = 0; v < VB; ++v) RD_STOREU(lanes + v * RD_VL, acc[t * VB + v]);
+        float sum = 0.f;
+        for (int l = 0; l < VB * RD_VL; ++l) sum += lanes[l];
+        dw[t] = sum;
+    }
+}
+
 #undef RD_NAME
 #undef RD_BLOCK
 #undef RD_ROWS
+#undef RD_WNAME
+#undef RD_WROWS
+#undef RD_WVB
+#undef RD_WRB1
+#undef RD_WRB2
+#undef RD_STOREU
 #undef RD_CAT
 #undef RD_CAT_
 #undef RD_VL

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from _helpers import numgrad, per_thread_count
 
+import striate
 from striate import kernels as K
 from striate.backend import reference as R
 
@@ -68,9 +69,14 @@ NAMED = [
     (3, 3, 11, 25, 5, 3, 3, 1, (0, 2, 1, 0), 1, 1),  # 25 / 23 columns (AVX2: 3 vectors + 1)
     (2, 2, 9, 49, 1, 3, 5, 1, (1, 1, 2, 2), 1, 1),   # one output, 49 columns, 3x5
     (2, 2, 6, 5, 3, 3, 3, 1, 1, 1, 1),               # 5 columns (AVX-512 backward: GEMM)
+    # ... and its weight gradient (3x3, more than 4 input channels per group):
+    (2, 9, 13, 35, 3, 3, 3, 1, (1, 0, 2, 1), (1, 2), 1),  # 2-vector blocks + 3 columns
+    (3, 10, 7, 6, 5, 3, 3, 1, 1, 1, 1),              # 6 columns, 7 rows: one short block
+    (2, 12, 9, 20, 4, 3, 3, 1, 1, 1, 2),             # 2 groups of 6 -> 2
+    (1, 5, 40, 17, 1, 3, 3, 1, 0, 1, 1),             # unpadded, 38 rows, 15 columns
 ]
 # the row kernel's cases (above): bit-identical on 1 and 2 threads
-ROW_DIRECT = NAMED[-8:] + [NAMED[16]]
+ROW_DIRECT = NAMED[-12:] + [NAMED[16]]
 # cases of the direct weight gradient for few input channels (AVX-512, stride 1, C/groups <= 4)
 DIRECT_DW = [NAMED[16], NAMED[24], NAMED[-5], NAMED[-4], NAMED[-3]]
 
@@ -284,18 +290,26 @@ def test_direct_weight_gradient_thread_invariance(case):
     _close(one, ref[2], "backward_weight")
 
 
+@pytest.mark.parametrize("isa", [a for a in striate.available_archs() if a != "generic"])
 @pytest.mark.parametrize("case", ROW_DIRECT, ids=_ids)
-def test_row_kernel_thread_invariance(case, arch):
-    """Each output of the row kernel is summed by one thread in a fixed order."""
+def test_row_kernel_thread_invariance(case, isa):
+    """Each output of the row kernels (AVX-512, AVX2) is summed by one thread in a fixed
+    order."""
     x, wt, b, gy, ref = _data(case)
     s, p, d, g = case[7:]
 
     def run():
         return (K.conv2d(x, wt, b, s, p, d, g),
-                K.conv2d_backward_data(gy, wt, x.shape, s, p, d, g))
+                K.conv2d_backward_data(gy, wt, x.shape, s, p, d, g),
+                K.conv2d_backward_weight(gy, x, wt.shape, s, p, d, g))
 
-    one, two = per_thread_count(run, (1, 2))
-    for a, c, r, name in zip(one, two, ref, ("forward", "backward_data")):
+    saved = striate.get_arch()
+    striate.set_arch(isa)
+    try:
+        one, two = per_thread_count(run, (1, 2))
+    finally:
+        striate.set_arch(saved)
+    for a, c, r, name in zip(one, two, ref, ("forward", "backward_data", "backward_weight")):
         np.testing.assert_array_equal(a, c, err_msg=name)
         _close(a, r, name)
 
