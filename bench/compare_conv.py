@@ -1,7 +1,8 @@
 """Side-by-side timings of the conv workloads a..h of WORKLOADS.md (and i, a layer with few
 outputs): striate vs a NumPy im2col baseline (sliding_window_view + matmul, col2im by
-strided adds) vs PyTorch, in one process.  ``rows(threads, repeat)`` is discovered by bench/compare.py; run this file alone
-for a table:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/compare_conv.py
+strided adds) vs PyTorch, in one process.  ``rows(threads, repeat)`` is discovered by
+bench/compare.py; run this file alone for a table:
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/compare_conv.py
 """
 
 from __future__ import annotations
