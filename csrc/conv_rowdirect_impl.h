@@ -105,7 +105,7 @@ static inline __attribute__((always_inline)) void RD_ROWS(
     RD_MASK_T mk[RD_MAX_S * RD_MAX_VB], sm[RD_MAX_VB];
     /* `next` in pieces of pfl floats per plane, one piece per block */
     const int64_t blocks = (h1 - h0 + RB - 1) / RB * ((W + VB * RD_VL - 1) / (VB * RD_VL));
-    const int64_t pfl = next ? (next_len / blocks + 16) & ~(int64_t)15 : 0;
+    const int64_t pfl = next && blocks > 0 ? (next_len / blocks + 16) & ~(int64_t)15 : 0;
     int64_t done = 0; /* floats of each plane of `next` fetched */
     for (int64_t w0 = 0; w0 < W; w0 += VB * RD_VL) {
         for (int v = 0; v < VB; ++v) {
