@@ -1024,11 +1024,14 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
  * each output plane is summed straight from the input planes, a few rows at a time in
  * registers (conv_rowdirect_impl.h): the input gradient that saliency maps and the other
  * input attributions need, and layers that end in 1-4 channels (a generator's image, a
- * segmentation map).  Measured against the GEMM path in one process, 1 thread, Zen 4 (warm /
- * cold caches): grey first layer 64x1->32 28x28 backward-data 0.69 -> 0.52 / 1.01 -> 0.69 ms;
- * RGB 64x3->64 32x32 5.2 -> 3.6 ms; forward 32x64->3 32x32 8.6 -> 1.6 ms, 16x32->1 64x64
- * 4.6 -> 1.0 ms, 64x64->4 7x7 2.5 -> 0.7 ms.  Backward-data on planes narrower than half a
- * vector keeps the GEMM path (64x4->64 7x7: 0.38 against 0.48 ms). */
+ * segmentation map).  Against the GEMM path in one process, Zen 4, 1 / 2 threads, two runs:
+ * backward-data of a grey first layer 64x1->32 28x28 0.66-0.87 -> 0.67-0.77 / 0.33-0.42 ->
+ * 0.29-0.39 ms warm, 1.40-1.49 -> 1.26-1.27 ms (1 thread) with cold caches; of an RGB one
+ * 64x3->64 32x32 5.2-5.6 -> 4.4-4.5 / 2.6-3.0 -> 2.0-2.5 ms, at 224x224 (batch 8, 16
+ * outputs) 11.3-12.6 -> 10.3-10.6 / 8.4 -> 5.9-6.2 ms; forward 32x64->3 32x32 8.2-12.5 ->
+ * 2.0-2.2 / 6.0-6.2 -> 1.0-1.1 ms, 16x32->1 64x64 7.4 -> 1.2 / 3.9 -> 0.36 ms, 64x64->4 7x7
+ * 1.6 -> 0.40 / 0.87 -> 0.21 ms.  Backward-data on planes narrower than half a vector and
+ * kernels of other heights keep the GEMM path (64x4->64 7x7 and 5x5 measured no better). */
 typedef void (*rowdirect_fn)(const float *in, int64_t Hin, int64_t Win, int64_t cstride,
                              int64_t Cn, const float *wp, int64_t S, int64_t r0,
                              const int64_t *coff, float bias, float *out, int64_t W,
@@ -1128,7 +1131,9 @@ static int rowdirect_run(const st_conv_desc *d, const float *in, const float *w,
  * per group): the GEMM path's product has only Kg columns (3 of a 32-column tile for a layer
  * down to 3 channels).  Here each (output, input) channel pair is summed by one call of the
  * row kernel's weight gradient over the whole batch (conv_rowdirect_impl.h), so results do
- * not depend on the thread count. */
+ * not depend on the thread count (same runs: 32x64->3 32x32 10.3-10.8 -> 2.1-2.2 / 5.7-8.0
+ * -> 1.0-1.25 ms, 16x32->1 64x64 4.6 -> 1.0 / 3.8 -> 0.54 ms, 64x64->4 7x7 2.1 -> 0.57 /
+ * 1.5 -> 0.48 ms). */
 typedef void (*rowdirect_dw_fn)(const float *dy, int64_t dstride, int64_t Ho, int64_t Wo,
                                 const float *x, int64_t xstride, int64_t Hin, int64_t Win,
                                 int64_t N, int64_t r0, const int64_t *coff, float *dw);
