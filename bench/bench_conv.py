@@ -1,5 +1,5 @@
-"""pytest-benchmark suite for striate's convolution on the WORKLOADS.md conv rows a..h:
-forward and forward+backward (dX + dW), 1 and 2 threads.
+"""pytest-benchmark suite for striate's convolution on the WORKLOADS.md conv rows a..h (and i,
+a layer with few outputs): forward and forward+backward (dX + dW), 1 and 2 threads.
 
     PYTHONPATH=src python -m pytest bench/bench_conv.py --benchmark-only
 (side-by-side peers: bench/compare_conv.py)
