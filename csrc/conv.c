@@ -1033,15 +1033,15 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
  * 1.6 -> 0.40 / 0.87 -> 0.21 ms.  Backward-data on planes narrower than half a vector and
  * kernels of other heights keep the GEMM path (64x4->64 7x7 and 5x5 measured no better). */
 typedef void (*rowdirect_fn)(const float *in, int64_t Hin, int64_t Win, int64_t cstride,
-                             int64_t Cn, const float *wp, int64_t S, int64_t r0,
+                             int64_t Cn, const float *wp, int64_t R, int64_t S, int64_t r0,
                              const int64_t *coff, float bias, float *out, int64_t W,
                              int64_t h0, int64_t h1, const float *next, int64_t next_len);
 void st_conv_rowdirect_avx512(const float *in, int64_t Hin, int64_t Win, int64_t cstride,
-                              int64_t Cn, const float *wp, int64_t S, int64_t r0,
+                              int64_t Cn, const float *wp, int64_t R, int64_t S, int64_t r0,
                               const int64_t *coff, float bias, float *out, int64_t W,
                               int64_t h0, int64_t h1, const float *next, int64_t next_len);
 void st_conv_rowdirect_avx2(const float *in, int64_t Hin, int64_t Win, int64_t cstride,
-                            int64_t Cn, const float *wp, int64_t S, int64_t r0,
+                            int64_t Cn, const float *wp, int64_t R, int64_t S, int64_t r0,
                             const int64_t *coff, float bias, float *out, int64_t W, int64_t h0,
                             int64_t h1, const float *next, int64_t next_len);
 
@@ -1059,8 +1059,8 @@ static rowdirect_fn rowdirect_kernel(int64_t *lanes) {
 static int use_rowdirect(const st_conv_desc *d, int backward) {
     int64_t vl;
     if (!rowdirect_kernel(&vl)) return 0;
-    if (d->stride_h != 1 || d->stride_w != 1 || d->R != 3 || d->dil_h != 1 || d->S > 64)
-        return 0;
+    if (d->stride_h != 1 || d->stride_w != 1 || d->dil_h != 1 || d->S > 64) return 0;
+    if (d->R != 3 && d->R != 5 && d->R != 7) return 0;
     if (is_depthwise(d) && d->groups > 1) return 0;
     if ((backward ? d->C : d->K) / d->groups >= DIRECT_OB) return 0;
     /* backward-data's GEMM has 9 rows per input channel; the row kernel wastes the lanes
@@ -1073,7 +1073,8 @@ static int use_rowdirect(const st_conv_desc *d, int backward) {
  * fetch the input of their next unit meanwhile. */
 static int rowdirect_run(const st_conv_desc *d, const float *in, const float *w,
                          const float *bias, float *out, int backward) {
-    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, S = d->S, taps = 3 * S;
+    const int64_t G = d->groups, Cg = d->C / G, Kg = d->K / G, R = d->R, S = d->S;
+    const int64_t taps = R * S;
     const int64_t ins = backward ? Kg : Cg, in_ch = backward ? d->K : d->C;
     const int64_t out_ch = backward ? d->C : d->K, outs = out_ch / G;
     const int64_t Hin = backward ? d->P : d->H, Win = backward ? d->Q : d->W;
@@ -1082,7 +1083,7 @@ static int rowdirect_run(const st_conv_desc *d, const float *in, const float *w,
     for (int64_t j = 0; j < S; ++j)
         coff[j] = backward ? d->pad_l - j * d->dil_w : j * d->dil_w - d->pad_l;
     /* input row of output row h, kernel row r: h + r0 + r (backward: kernel rows flipped) */
-    const int64_t r0 = backward ? d->pad_t - 2 : -d->pad_t;
+    const int64_t r0 = backward ? d->pad_t - (R - 1) : -d->pad_t;
     /* weights of output channel o: wp + o * ins * taps, input channel by input channel; the
      * forward's are w itself, backward-data's w[g*Kg + k][c] per c, rows reversed */
     const float *wp = w;
@@ -1092,9 +1093,9 @@ static int rowdirect_run(const st_conv_desc *d, const float *in, const float *w,
         for (int64_t o = 0; o < d->C; ++o) {
             const int64_t g = o / Cg, c = o % Cg;
             for (int64_t k = 0; k < Kg; ++k)
-                for (int64_t r = 0; r < 3; ++r)
-                    memcpy(buf + ((o * Kg + k) * 3 + r) * S,
-                           w + (((g * Kg + k) * Cg + c) * 3 + 2 - r) * S,
+                for (int64_t r = 0; r < R; ++r)
+                    memcpy(buf + ((o * Kg + k) * R + r) * S,
+                           w + (((g * Kg + k) * Cg + c) * R + R - 1 - r) * S,
                            sizeof(float) * (size_t)S);
         }
         wp = buf;
@@ -1113,14 +1114,14 @@ static int rowdirect_run(const st_conv_desc *d, const float *in, const float *w,
         if (u + 1 < units) {
             const int64_t p2 = (u + 1) / chunks, o2 = p2 % out_ch, n2 = p2 / out_ch;
             const int64_t a = (u + 1) % chunks * RD_UNIT_ROWS + r0;
-            const int64_t b = a + RD_UNIT_ROWS + 2 < Hin ? a + RD_UNIT_ROWS + 2 : Hin;
+            const int64_t b = a + RD_UNIT_ROWS + R - 1 < Hin ? a + RD_UNIT_ROWS + R - 1 : Hin;
             const float *src2 = in + (n2 * in_ch + (o2 / outs) * ins) * Hin * Win;
             if (src2 != src || chunks > 1) {
                 next = src2 + (a > 0 ? a : 0) * Win;
                 next_len = (b - (a > 0 ? a : 0)) * Win;
             }
         }
-        fn(src, Hin, Win, Hin * Win, ins, wp + o * ins * taps, S, r0, coff,
+        fn(src, Hin, Win, Hin * Win, ins, wp + o * ins * taps, R, S, r0, coff,
            bias ? bias[o] : 0.f, out + plane * Ho * Wo, Wo, h0, h1,
            next_len > 0 ? next : NULL, next_len);
     }

@@ -86,7 +86,8 @@ void st_conv_direct_block_avx2(float *restrict y, int64_t ldy, const float *rest
 }
 
 /* ---- rows of one output plane for few outputs (conv_rowdirect_impl.h) -----------------
- * 12 ymm accumulators: 12 rows of 1 vector, 6 of 2, 4 of 3 or 3 of 4. */
+ * 3-row kernels: 12 ymm accumulators (12 rows of 1 vector, 6 of 2, 4 of 3 or 3 of 4); 5 and 7
+ * rows: column blocks of one vector, in as many rows as leave room for the R weights (9 / 7). */
 #define RD_NAME st_conv_rowdirect_avx2
 #define RD_VL 8
 #define RD_VEC __m256
@@ -96,10 +97,9 @@ void st_conv_direct_block_avx2(float *restrict y, int64_t ldy, const float *rest
 #define RD_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
 #define RD_SET1(x) _mm256_set1_ps(x)
 #define RD_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
-#define RD_RB1 12
-#define RD_RB2 6
-#define RD_RB3 4
-#define RD_RB4 3
+#define RD_RB(vb, r)                                                                       \
+    ((r) == 3 ? ((vb) == 1 ? 12 : (vb) == 2 ? 6 : (vb) == 3 ? 4 : 3) : (15 - (r) - (vb)) / (vb))
+#define RD_VB_CAP(r) ((r) == 3 ? 4 : 1)
 #define RD_WNAME st_conv_rowdirect_dw_avx2
 #define RD_STOREU(p, v) _mm256_storeu_ps((p), (v))
 #define RD_WVB 1

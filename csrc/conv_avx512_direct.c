@@ -126,7 +126,7 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
 #include "conv_direct_dw_impl.h"
 
 /* ---- rows of one output plane for few outputs (conv_rowdirect_impl.h) -----------------
- * 16 zmm accumulators: 16 rows of 1 vector, 8 of 2, 5 of 3 or 4 of 4. */
+ * 16 zmm accumulators (16 rows of 1 vector, 8 of 2, 5 of 3 or 4 of 4) beside the R weights. */
 #define RD_NAME st_conv_rowdirect_avx512
 #define RD_VL 16
 #define RD_VEC __m512
@@ -136,10 +136,8 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
 #define RD_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define RD_SET1(x) _mm512_set1_ps(x)
 #define RD_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define RD_RB1 16
-#define RD_RB2 8
-#define RD_RB3 5
-#define RD_RB4 4
+#define RD_RB(vb, r) ((vb) == 1 ? 16 : (vb) == 2 ? 8 : (vb) == 3 ? 5 : 4)
+#define RD_VB_CAP(r) 4
 #define RD_WNAME st_conv_rowdirect_dw_avx512
 #define RD_STOREU(p, v) _mm512_storeu_ps((p), (v))
 #define RD_WVB 2

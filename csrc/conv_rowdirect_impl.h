@@ -1,19 +1,20 @@
-/* Direct stride-1 convolution of one output plane for 3-row kernels, a few rows at a time
- * (conv.c, rowdirect_run), written once and compiled per ISA: csrc/conv_avx512_direct.c and
- * csrc/conv_avx2_direct.c define the macros below and include this file.
+/* Direct stride-1 convolution of one output plane for kernels of R = 3, 5 or 7 rows, a few
+ * rows at a time (conv.c, rowdirect_run), written once and compiled per ISA:
+ * csrc/conv_avx512_direct.c and csrc/conv_avx2_direct.c define the macros below and include
+ * this file.
  *
- *   out[h * W + w] = bias + sum_{c < Cn} sum_{s < S} sum_{r < 3} wp[(c * 3 + r) * S + s]
+ *   out[h * W + w] = bias + sum_{c < Cn} sum_{s < S} sum_{r < R} wp[(c * R + r) * S + s]
  *                                * in[c * cstride + (h + r0 + r) * Win + w + coff[s]]
  *
  * for rows h in [h0, h1) and columns w < W, the input read as zero outside its Hin x Win
  * plane, summed in that order.  The forward has r0 = -pad_t, coff[s] = s*dil_w - pad_l;
- * backward-data reads dy with the kernel rows flipped (r0 = pad_t - 2), coff[s] =
+ * backward-data reads dy with the kernel rows flipped (r0 = pad_t - (R - 1)), coff[s] =
  * pad_l - s*dil_w, and the weights transposed.
  *
  * For layers with few outputs per group (a first layer's input gradient, a 3-channel output):
  * RB rows x VB vectors of accumulators stay in registers while the sum runs over the input
  * channels and kernel columns; each input row vector is one masked load straight from the
- * plane (no im2col matrix, no shifted copies) feeding the 3 output rows it touches, its lanes
+ * plane (no im2col matrix, no shifted copies) feeding the R output rows it touches, its lanes
  * outside the plane read as zero and touch no memory.  Row blocks whose every input row lies
  * inside the plane run without row checks.  One output is summed in one order whatever the
  * blocking, so results do not depend on the thread count.
@@ -34,17 +35,20 @@
  * The includer defines: RD_NAME, RD_WNAME (functions), RD_VL (lanes), RD_VEC, RD_MASK_T,
  * RD_MASK(a, b) (lanes [a, b) set, clamped to [0, RD_VL)), RD_LOADM(p, m) (masked load, other
  * lanes 0), RD_STOREM(p, m, v), RD_SET1(x), RD_FMA(a, b, c) (a * b + c), RD_STOREU(p, v),
- * the block rows RD_RB1..RD_RB4 for 1..4 vectors, and for RD_WNAME RD_WVB (vectors per
+ * RD_RB(VB, R) (block rows for VB vectors and R kernel rows), RD_VB_CAP(R) (the most vectors
+ * per column block), and for RD_WNAME RD_WVB (vectors per
  * column block, 1 or 2) and RD_WRB1 / RD_WRB2 (rows of a block of 1 / 2 vectors). */
 #include <stdint.h>
 
 #define RD_MAX_S 64 /* conv.c sends no wider kernels */
 #define RD_MAX_VB 4
+#define RD_MAX_R 7
 #define RD_MAX_RB 16
 #define RD_CAT_(a, b) a##b
 #define RD_CAT(a, b) RD_CAT_(a, b)
 #define RD_BLOCK RD_CAT(RD_NAME, _block)
 #define RD_ROWS RD_CAT(RD_NAME, _rows)
+#define RD_HEIGHT RD_CAT(RD_NAME, _height)
 #define RD_WROWS RD_CAT(RD_WNAME, _rows)
 
 /* RB output rows x VB vectors from column w0, rows [h, h + nr) stored; check: rows may fall
@@ -55,7 +59,7 @@ static inline __attribute__((always_inline)) void RD_BLOCK(
     const float *restrict wp, int64_t S, int64_t r0, const int64_t *restrict coff,
     const RD_MASK_T *restrict mk, const RD_MASK_T *restrict sm, float bias,
     float *restrict out, int64_t W, int64_t h, int64_t w0, int64_t nr, const float *pf,
-    int64_t pfl, int64_t pfn, const int RB, const int VB, const int check) {
+    int64_t pfl, int64_t pfn, const int RB, const int VB, const int R, const int check) {
     RD_VEC acc[RD_MAX_RB][RD_MAX_VB];
 #pragma GCC unroll 32
     for (int i = 0; i < RB; ++i)
@@ -64,25 +68,26 @@ static inline __attribute__((always_inline)) void RD_BLOCK(
     const int64_t pend = pfl < pfn ? pfl : pfn;
     for (int64_t c = 0; c < Cn; ++c) {
         const float *ic = in + c * cstride + w0 + (h + r0) * Win;
-        const float *wc = wp + c * 3 * S;
+        const float *wc = wp + c * R * S;
         if (pf)
             for (int64_t o = 0; o < pend; o += 16)
                 _mm_prefetch((const char *)(pf + c * cstride + o), _MM_HINT_T0);
         for (int64_t s = 0; s < S; ++s) {
-            const RD_VEC w0v = RD_SET1(wc[s]), w1v = RD_SET1(wc[S + s]),
-                         w2v = RD_SET1(wc[2 * S + s]);
+            RD_VEC wr[RD_MAX_R];
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) wr[r] = RD_SET1(wc[r * S + s]);
             const RD_MASK_T *m = mk + s * VB;
             const float *ps = ic + coff[s];
-            /* input row j of the block feeds output rows j, j - 1 and j - 2 */
+            /* input row j of the block feeds output rows j - r, r < R */
 #pragma GCC unroll 32
-            for (int j = 0; j < RB + 2; ++j) {
-                if (check && (j >= nr + 2 || h + r0 + j < 0 || h + r0 + j >= Hin)) continue;
+            for (int j = 0; j < RB + R - 1; ++j) {
+                if (check && (j >= nr + R - 1 || h + r0 + j < 0 || h + r0 + j >= Hin)) continue;
 #pragma GCC unroll 4
                 for (int v = 0; v < VB; ++v) {
                     const RD_VEC x = RD_LOADM(ps + j * Win + v * RD_VL, m[v]);
-                    if (j < RB) acc[j][v] = RD_FMA(w0v, x, acc[j][v]);
-                    if (j >= 1 && j - 1 < RB) acc[j - 1][v] = RD_FMA(w1v, x, acc[j - 1][v]);
-                    if (j >= 2) acc[j - 2][v] = RD_FMA(w2v, x, acc[j - 2][v]);
+#pragma GCC unroll 8
+                    for (int r = 0; r < R; ++r)
+                        if (j - r >= 0 && j - r < RB) acc[j - r][v] = RD_FMA(wr[r], x, acc[j - r][v]);
                 }
             }
         }
@@ -101,7 +106,7 @@ static inline __attribute__((always_inline)) void RD_ROWS(
     const float *restrict in, int64_t Hin, int64_t Win, int64_t cstride, int64_t Cn,
     const float *restrict wp, int64_t S, int64_t r0, const int64_t *restrict coff, float bias,
     float *restrict out, int64_t W, int64_t h0, int64_t h1, const float *next,
-    int64_t next_len, const int RB, const int VB) {
+    int64_t next_len, const int RB, const int VB, const int R) {
     RD_MASK_T mk[RD_MAX_S * RD_MAX_VB], sm[RD_MAX_VB];
     /* `next` in pieces of pfl floats per plane, one piece per block */
     const int64_t blocks = (h1 - h0 + RB - 1) / RB * ((W + VB * RD_VL - 1) / (VB * RD_VL));
@@ -122,32 +127,51 @@ static inline __attribute__((always_inline)) void RD_ROWS(
             const float *pf = next ? next + done : NULL;
             const int64_t pfn = next_len - done;
             done += pfl;
-            if (nr == RB && h + r0 >= 0 && h + RB + 1 + r0 < Hin)
+            if (nr == RB && h + r0 >= 0 && h + RB + R - 2 + r0 < Hin)
                 RD_BLOCK(in, Hin, Win, cstride, Cn, wp, S, r0, coff, mk, sm, bias, out, W, h,
-                         w0, nr, pf, pfl, pfn, RB, VB, 0);
+                         w0, nr, pf, pfl, pfn, RB, VB, R, 0);
             else
                 RD_BLOCK(in, Hin, Win, cstride, Cn, wp, S, r0, coff, mk, sm, bias, out, W, h,
-                         w0, nr, pf, pfl, pfn, RB, VB, 1);
+                         w0, nr, pf, pfl, pfn, RB, VB, R, 1);
         }
     }
 }
 
-void RD_NAME(const float *restrict in, int64_t Hin, int64_t Win, int64_t cstride, int64_t Cn,
-             const float *restrict wp, int64_t S, int64_t r0, const int64_t *restrict coff,
-             float bias, float *restrict out, int64_t W, int64_t h0, int64_t h1,
-             const float *next, int64_t next_len) {
-    if (W <= RD_VL)
+/* One kernel height R (3, 5 or 7), its column blocks of 1-4 vectors. */
+static inline __attribute__((always_inline)) void RD_HEIGHT(
+    const float *restrict in, int64_t Hin, int64_t Win, int64_t cstride, int64_t Cn,
+    const float *restrict wp, int64_t S, int64_t r0, const int64_t *restrict coff, float bias,
+    float *restrict out, int64_t W, int64_t h0, int64_t h1, const float *next,
+    int64_t next_len, const int R) {
+    int64_t vb = (W + RD_VL - 1) / RD_VL; /* vectors per column block */
+    if (vb > RD_VB_CAP(R)) vb = RD_VB_CAP(R);
+    if (vb == 1)
         RD_ROWS(in, Hin, Win, cstride, Cn, wp, S, r0, coff, bias, out, W, h0, h1, next,
-                next_len, RD_RB1, 1);
-    else if (W <= 2 * RD_VL)
+                next_len, RD_RB(1, R), 1, R);
+    else if (vb == 2)
         RD_ROWS(in, Hin, Win, cstride, Cn, wp, S, r0, coff, bias, out, W, h0, h1, next,
-                next_len, RD_RB2, 2);
-    else if (W <= 3 * RD_VL)
+                next_len, RD_RB(2, R), 2, R);
+    else if (vb == 3)
         RD_ROWS(in, Hin, Win, cstride, Cn, wp, S, r0, coff, bias, out, W, h0, h1, next,
-                next_len, RD_RB3, 3);
+                next_len, RD_RB(3, R), 3, R);
     else
         RD_ROWS(in, Hin, Win, cstride, Cn, wp, S, r0, coff, bias, out, W, h0, h1, next,
-                next_len, RD_RB4, 4);
+                next_len, RD_RB(4, R), 4, R);
+}
+
+void RD_NAME(const float *restrict in, int64_t Hin, int64_t Win, int64_t cstride, int64_t Cn,
+             const float *restrict wp, int64_t R, int64_t S, int64_t r0,
+             const int64_t *restrict coff, float bias, float *restrict out, int64_t W,
+             int64_t h0, int64_t h1, const float *next, int64_t next_len) {
+    if (R == 3)
+        RD_HEIGHT(in, Hin, Win, cstride, Cn, wp, S, r0, coff, bias, out, W, h0, h1, next,
+                  next_len, 3);
+    else if (R == 5)
+        RD_HEIGHT(in, Hin, Win, cstride, Cn, wp, S, r0, coff, bias, out, W, h0, h1, next,
+                  next_len, 5);
+    else
+        RD_HEIGHT(in, Hin, Win, cstride, Cn, wp, S, r0, coff, bias, out, W, h0, h1, next,
+                  next_len, 7);
 }
 
 /* Rows of dy in blocks of RB, columns in blocks of VB vectors, into acc[(r * 3 + s) * VB + v];
@@ -232,6 +256,10 @@ void RD_WNAME(const float *restrict dy, int64_t dstride, int64_t Ho, int64_t Wo,
 #undef RD_NAME
 #undef RD_BLOCK
 #undef RD_ROWS
+#undef RD_HEIGHT
+#undef RD_RB
+#undef RD_VB_CAP
+#undef RD_MAX_R
 #undef RD_WNAME
 #undef RD_WROWS
 #undef RD_WVB
@@ -248,10 +276,6 @@ void RD_WNAME(const float *restrict dy, int64_t dstride, int64_t Ho, int64_t Wo,
 #undef RD_STOREM
 #undef RD_SET1
 #undef RD_FMA
-#undef RD_RB1
-#undef RD_RB2
-#undef RD_RB3
-#undef RD_RB4
 #undef RD_MAX_S
 #undef RD_MAX_VB
 #undef RD_MAX_RB

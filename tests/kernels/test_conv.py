@@ -53,14 +53,13 @@ NAMED = [
     # 5x3 dilated taps, uneven padding: 121 forward / 143 backward positions (AVX2 tails of 1
     # and 23, AVX-512 of 25 and 47)
     (3, 8, 11, 13, 16, 5, 3, 1, (2, 2, 1, 1), (1, 2), 1),
-    (9, 2, 6, 7, 5, 5, 5, 1, 2, 1, 1),               # direct dW: 25 taps, 9 images, odd Cout
-    (2, 4, 9, 10, 6, 3, 3, 1, 1, 1, 2),              # direct dW: 2 groups of 2 channels
-    (1, 3, 4, 37, 3, 1, 3, 1, (0, 0, 1, 1), (1, 2), 1),  # direct dW: 1x3 dilated, batch 1
     (2, 3, 34, 35, 5, 3, 3, 2, 1, 1, 1),             # stride 2, rows of >= 16 outputs (vectors)
     (1, 2, 50, 52, 3, 3, 3, 3, (1, 0, 2, 1), 1, 1),  # stride 3, >= 16 outputs: gather/scatter
-    (2, 3, 20, 33, 2, 5, 3, 1, (2, 1, 0, 3), (2, 1), 1),  # few outputs, 5 rows: GEMM path
-    # the row kernel (stride 1, 3 kernel rows, fewer than 8 outputs per group; forward and
-    # backward-data):
+    (2, 3, 20, 33, 2, 5, 3, 1, (2, 1, 0, 3), (2, 1), 1),  # few outputs, dilated rows: GEMM
+]
+# the row kernels (stride 1, 3, 5 or 7 kernel rows, fewer than 8 outputs per group; forward and
+# backward-data; the weight gradient for 3x3 with more than 4 input channels per group)
+ROW_DIRECT = [
     (1, 2, 19, 70, 3, 3, 3, 1, 1, 1, 1),             # 70 columns: blocks of 4 vectors + rest
     (2, 2, 17, 40, 4, 3, 3, 1, (1, 1, 2, 2), (1, 2), 1),  # 3 rows, columns dilated
     (2, 6, 14, 18, 4, 3, 3, 1, 1, 1, 2),             # 2 groups of 3 -> 2
@@ -69,16 +68,29 @@ NAMED = [
     (3, 3, 11, 25, 5, 3, 3, 1, (0, 2, 1, 0), 1, 1),  # 25 / 23 columns (AVX2: 3 vectors + 1)
     (2, 2, 9, 49, 1, 3, 5, 1, (1, 1, 2, 2), 1, 1),   # one output, 49 columns, 3x5
     (2, 2, 6, 5, 3, 3, 3, 1, 1, 1, 1),               # 5 columns (AVX-512 backward: GEMM)
-    # ... and its weight gradient (3x3, more than 4 input channels per group):
-    (2, 9, 13, 35, 3, 3, 3, 1, (1, 0, 2, 1), (1, 2), 1),  # 2-vector blocks + 3 columns
-    (3, 10, 7, 6, 5, 3, 3, 1, 1, 1, 1),              # 6 columns, 7 rows: one short block
-    (2, 12, 9, 20, 4, 3, 3, 1, 1, 1, 2),             # 2 groups of 6 -> 2
-    (1, 5, 40, 17, 1, 3, 3, 1, 0, 1, 1),             # unpadded, 38 rows, 15 columns
+    (2, 2, 13, 20, 1, 7, 7, 1, 3, 1, 1),             # 7x7 2 -> 1 (CBAM's spatial attention)
+    (2, 3, 9, 31, 4, 5, 3, 1, (2, 1, 1, 0), (1, 2), 1),  # 5x3, columns dilated
+    (1, 5, 6, 18, 2, 7, 5, 1, (3, 3, 2, 2), 1, 1),   # 7 rows over a 6-row input
+    (1, 2, 12, 70, 3, 5, 5, 1, 2, 1, 1),             # 5x5, 70 columns
+    (2, 9, 13, 35, 3, 3, 3, 1, (1, 0, 2, 1), (1, 2), 1),  # dW: 2-vector blocks + 3 columns
+    (3, 10, 7, 6, 5, 3, 3, 1, 1, 1, 1),              # dW: 6 columns, 7 rows, a short block
+    (2, 12, 9, 20, 4, 3, 3, 1, 1, 1, 2),             # dW: 2 groups of 6 -> 2
+    (1, 5, 40, 17, 1, 3, 3, 1, 0, 1, 1),             # dW: unpadded, 38 rows, 15 columns
 ]
-# the row kernel's cases (above): bit-identical on 1 and 2 threads
-ROW_DIRECT = NAMED[-12:] + [NAMED[16]]
-# cases of the direct weight gradient for few input channels (AVX-512, stride 1, C/groups <= 4)
-DIRECT_DW = [NAMED[16], NAMED[24], NAMED[-5], NAMED[-4], NAMED[-3]]
+# the direct weight gradient for few input channels (stride 1, C/groups <= 4)
+DIRECT_DW = [
+    (9, 2, 6, 7, 5, 5, 5, 1, 2, 1, 1),               # 25 taps, 9 images, odd Cout
+    (2, 4, 9, 10, 6, 3, 3, 1, 1, 1, 2),              # 2 groups of 2 channels
+    (1, 3, 4, 37, 3, 1, 3, 1, (0, 0, 1, 1), (1, 2), 1),  # 1x3 dilated, batch 1
+]
+NAMED += ROW_DIRECT + DIRECT_DW
+ROW_DIRECT = ROW_DIRECT + [NAMED[16]]
+DIRECT_DW = [NAMED[16], NAMED[24]] + DIRECT_DW
+# 1x1 whose dW sums the batch in 1 to 4 parts under the chunk budgets of the chunking test;
+# stride 3 through vector gathers and scatters
+CASE_1X1_PARTS = (4, 40, 6, 6, 70, 1, 1, 1, 0, 1, 1)
+CASE_STRIDE3 = (1, 2, 50, 52, 3, 3, 3, 3, (1, 0, 2, 1), 1, 1)
+assert CASE_1X1_PARTS in NAMED and CASE_STRIDE3 in NAMED
 
 
 def _random_cases(count: int, seed: int) -> list[tuple]:
@@ -251,7 +263,7 @@ def chunk_bytes():
 
 
 @pytest.mark.parametrize("case", [NAMED[1], NAMED[3], NAMED[6], NAMED[16], NAMED[17], NAMED[19],
-                                  NAMED[-1]], ids=_ids)  # last: 1x1, dW in 1 to 4 parts
+                                  CASE_1X1_PARTS, CASE_STRIDE3], ids=_ids)
 def test_chunking_invariance(case, chunk_bytes, threads):
     x, wt, b, gy, _ = _data(case)
     want = _all(case, x, wt, b, gy)
@@ -266,8 +278,8 @@ def test_chunking_invariance(case, chunk_bytes, threads):
     assert K.conv_chunk_bytes() == 8 << 20
 
 
-@pytest.mark.parametrize("case", [NAMED[1], NAMED[7], NAMED[10], NAMED[16], NAMED[-1]],
-                         ids=_ids)
+@pytest.mark.parametrize("case", [NAMED[1], NAMED[7], NAMED[10], NAMED[16], CASE_1X1_PARTS,
+                                  CASE_STRIDE3], ids=_ids)
 def test_thread_invariance(case):
     x, wt, b, gy, _ = _data(case)
     one, two, two_again = per_thread_count(lambda: _all(case, x, wt, b, gy), (1, 2, 2))
