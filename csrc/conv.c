@@ -1017,11 +1017,11 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
 }
 
 /* ---- direct rows for few outputs (AVX-512, AVX2) ----------------------------------------
- * Stride-1 kernels of 3, 5 or 7 rows (unit row dilation) with fewer than DIRECT_OB outputs per
- * group would leave the direct
- * block kernel's 8 output channels mostly empty, and on the GEMM path they are a product with
- * very few rows (3 for a layer down to 3 channels, 9 for the input gradient of a grey 3x3
- * first layer) behind im2col or a gather and a packing pass over dy and a col2im pass.  Here
+ * Stride-1 kernels of 3, 5 or 7 rows (unit row dilation) with fewer than DIRECT_OB outputs
+ * per group would leave the direct block kernel's 8 output channels mostly empty, and on the
+ * GEMM path they are a product with very few rows (3 for a layer down to 3 channels, 9 for
+ * the input gradient of a grey 3x3 first layer) behind im2col or a gather and a packing pass
+ * over dy and a col2im pass.  Here
  * each output plane is summed straight from the input planes, a few rows at a time in
  * registers (conv_rowdirect_impl.h): the input gradient that saliency maps and the other
  * input attributions need, and layers that end in 1-4 channels (a generator's image, a
