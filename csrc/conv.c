@@ -1021,19 +1021,18 @@ static int direct_run(const st_conv_desc *d, const float *in, const float *w, co
  * per group would leave the direct block kernel's 8 output channels mostly empty, and on the
  * GEMM path they are a product with very few rows (3 for a layer down to 3 channels, 9 for
  * the input gradient of a grey 3x3 first layer) behind im2col or a gather and a packing pass
- * over dy and a col2im pass.  Here
- * each output plane is summed straight from the input planes, a few rows at a time in
- * registers (conv_rowdirect_impl.h): the input gradient that saliency maps and the other
- * input attributions need, and layers that end in 1-4 channels (a generator's image, a
- * segmentation map).  Against the GEMM path in one process, Zen 4, 1 / 2 threads, two runs:
- * backward-data of a grey first layer 64x1->32 28x28 0.66-0.87 -> 0.67-0.77 / 0.33-0.42 ->
- * 0.29-0.39 ms warm, 1.40-1.49 -> 1.26-1.27 ms (1 thread) with cold caches; of an RGB one
- * 64x3->64 32x32 5.2-5.6 -> 4.4-4.5 / 2.6-3.0 -> 2.0-2.5 ms, at 224x224 (batch 8, 16
+ * over dy and a col2im pass. Here each output plane is summed straight from the input planes, a
+ * few rows at a time in registers (conv_rowdirect_impl.h): the input gradient that saliency
+ * maps and the other input attributions need, and layers that end in 1-4 channels (a
+ * generator's image, a segmentation map). Against the GEMM path in one process, Zen 4, 1 / 2
+ * threads, two runs: backward-data of a grey first layer 64x1->32 28x28 0.66-0.87 -> 0.67-0.77
+ * / 0.33-0.42 -> 0.29-0.39 ms warm, 1.40-1.49 -> 1.26-1.27 ms (1 thread) with cold caches; of
+ * an RGB one 64x3->64 32x32 5.2-5.6 -> 4.4-4.5 / 2.6-3.0 -> 2.0-2.5 ms, at 224x224 (batch 8, 16
  * outputs) 11.3-12.6 -> 10.3-10.6 / 8.4 -> 5.9-6.2 ms; forward 32x64->3 32x32 8.2-12.5 ->
- * 2.0-2.2 / 6.0-6.2 -> 1.0-1.1 ms, 16x32->1 64x64 7.4 -> 1.2 / 3.9 -> 0.36 ms, 64x64->4 7x7
- * 1.6 -> 0.40 / 0.87 -> 0.21 ms; 1 thread, AVX-512 / AVX2: CBAM's 7x7 2 -> 1 spatial
- * attention 64x2x32x32 forward 1.52 -> 0.13 / 1.61 -> 0.20 ms, backward-data 1.98 -> 0.14 /
- * 3.2 -> 0.25 ms; LeNet-5's 5x5 64x1->6 28x28 forward 0.47 -> 0.20 / 0.63 -> 0.41 ms.
+ * 2.0-2.2 / 6.0-6.2 -> 1.0-1.1 ms, 16x32->1 64x64 7.4 -> 1.2 / 3.9 -> 0.36 ms, 64x64->4 7x7 1.6
+ * -> 0.40 / 0.87 -> 0.21 ms; 1 thread, AVX-512 / AVX2: CBAM's 7x7 2 -> 1 spatial attention
+ * 64x2x32x32 forward 1.52 -> 0.13 / 1.61 -> 0.20 ms, backward-data 1.98 -> 0.14 / 3.2 -> 0.25
+ * ms; LeNet-5's 5x5 64x1->6 28x28 forward 0.47 -> 0.20 / 0.63 -> 0.41 ms.
  * Backward-data on planes narrower than half a vector keeps the GEMM path (64x4->64 7x7:
  * measured no better). */
 typedef void (*rowdirect_fn)(const float *in, int64_t Hin, int64_t Win, int64_t cstride,
