@@ -87,7 +87,8 @@ static inline __attribute__((always_inline)) void RD_BLOCK(
                     const RD_VEC x = RD_LOADM(ps + j * Win + v * RD_VL, m[v]);
 #pragma GCC unroll 8
                     for (int r = 0; r < R; ++r)
-                        if (j - r >= 0 && j - r < RB) acc[j - r][v] = RD_FMA(wr[r], x, acc[j - r][v]);
+                        if (j - r >= 0 && j - r < RB)
+                            acc[j - r][v] = RD_FMA(wr[r], x, acc[j - r][v]);
                 }
             }
         }
@@ -207,7 +208,8 @@ static inline __attribute__((always_inline)) void RD_WROWS(
                     const RD_VEC xv = RD_LOADM(xr + j * Win + coff[s] + v * RD_VL, mk[s * VB + v]);
                     /* input row j meets dy row j - r through kernel row r */
                     if (j < RB) acc[s][v] = RD_FMA(d[j][v], xv, acc[s][v]);
-                    if (j >= 1 && j - 1 < RB) acc[3 + s][v] = RD_FMA(d[j - 1][v], xv, acc[3 + s][v]);
+                    if (j >= 1 && j - 1 < RB)
+                        acc[3 + s][v] = RD_FMA(d[j - 1][v], xv, acc[3 + s][v]);
                     if (j >= 2) acc[6 + s][v] = RD_FMA(d[j - 2][v], xv, acc[6 + s][v]);
                 }
         }
