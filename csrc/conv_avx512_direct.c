@@ -11,12 +11,10 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "simd_avx512.h"
+
 #define DIRECT_OB 8
 
-static inline __mmask16 mask_of(int64_t len) {
-    if (len <= 0) return 0;
-    return len >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << len) - 1u);
-}
 
 #define DECL1(o) __m512 a##o##0 = _mm512_set1_ps(bias[o]);
 #define DECL2(o) DECL1(o) __m512 a##o##1 = a##o##0;
@@ -38,8 +36,8 @@ static inline __mmask16 mask_of(int64_t len) {
                           int64_t cstride, int64_t Cn, const int64_t *restrict off,  \
                           int64_t taps, const float *restrict wp,                    \
                           const float *restrict bias, int64_t i, int64_t n) {        \
-        const __mmask16 m0 = mask_of(n - i), m1 = mask_of(n - i - 16),               \
-                        m2 = mask_of(n - i - 32);                                    \
+        const __mmask16 m0 = st_avx512_lanes(n - i), m1 = st_avx512_lanes(n - i - 16),               \
+                        m2 = st_avx512_lanes(n - i - 32);                                    \
         (void)m1;                                                                    \
         (void)m2;                                                                    \
         ALL8(DECL##NV)                                                               \
@@ -118,7 +116,7 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
 #define DWD_ZERO() _mm512_setzero_ps()
 #define DWD_LOADU(p) _mm512_loadu_ps(p)
 #define DWD_MASK_T __mmask16
-#define DWD_MASK(r) mask_of(r)
+#define DWD_MASK(r) st_avx512_lanes(r)
 #define DWD_LOADM(p, m) _mm512_maskz_loadu_ps((m), (p))
 #define DWD_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define DWD_ADD(a, b) _mm512_add_ps((a), (b))
@@ -131,7 +129,7 @@ void st_conv_direct_block_avx512(float *restrict y, int64_t ldy, const float *re
 #define RD_VL 16
 #define RD_VEC __m512
 #define RD_MASK_T __mmask16
-#define RD_MASK(a, b) ((__mmask16)(mask_of(b) & ~mask_of(a)))
+#define RD_MASK(a, b) ((__mmask16)(st_avx512_lanes(b) & ~st_avx512_lanes(a)))
 #define RD_LOADM(p, m) _mm512_maskz_loadu_ps((m), (p))
 #define RD_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define RD_SET1(x) _mm512_set1_ps(x)
@@ -222,16 +220,16 @@ static inline __attribute__((always_inline)) void im2col_rows(
             t += q1 - q0;
             if (h < 0 || h >= H) {
                 for (int64_t q = q0; q < q1; q += 16)
-                    _mm512_mask_storeu_ps(o + q, mask_of(q1 - q), _mm512_setzero_ps());
+                    _mm512_mask_storeu_ps(o + q, st_avx512_lanes(q1 - q), _mm512_setzero_ps());
             } else {
                 const float *xr = xc + h * W + woff; /* xr[q * sw] is input (h, q*sw + woff) */
                 for (int64_t q = q0; q < q1; q += 16) {
-                    const __mmask16 st = mask_of(q1 - q);
+                    const __mmask16 st = st_avx512_lanes(q1 - q);
                     int64_t a = qlo - q, b = qhi - q; /* valid lanes [a, b) */
                     if (a < 0) a = 0;
                     if (b > 16) b = 16;
                     __mmask16 ld_mask = 0;
-                    if (b > a) ld_mask = (__mmask16)(mask_of(b) & ~mask_of(a)) & st;
+                    if (b > a) ld_mask = (__mmask16)(st_avx512_lanes(b) & ~st_avx512_lanes(a)) & st;
                     _mm512_mask_storeu_ps(o + q, st, strided_cols(xr, q, sw, ld_mask));
                 }
             }
@@ -296,7 +294,7 @@ static inline __attribute__((always_inline)) void col2im_chan(
                 float *xr = dxc + h * W + woff;
                 const int64_t a = qlo > q0 ? qlo : q0, b = qhi < q1 ? qhi : q1;
                 for (int64_t q = a; q < b; q += 16) {
-                    const __mmask16 m = mask_of(b - q);
+                    const __mmask16 m = st_avx512_lanes(b - q);
                     strided_add(xr, q, sw, m, _mm512_maskz_loadu_ps(m, i + q));
                 }
             }

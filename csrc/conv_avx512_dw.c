@@ -3,13 +3,12 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "simd_avx512.h"
+
 #define DW_NAME(f) f##_avx512_c
 #include "conv_dw_impl.h"
 #undef DW_NAME
 
-static inline __mmask16 tail_mask(int64_t len) {
-    return len >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << len) - 1u);
-}
 
 #define DWS_NAME(f) f##_avx512
 #define DWS_C(f) f##_avx512_c
@@ -20,7 +19,7 @@ static inline __mmask16 tail_mask(int64_t len) {
 #define DV_STOREU(p, v) _mm512_storeu_ps((p), (v))
 #define DV_FMADD(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define DV_MASK_T __mmask16
-#define DV_MASK(len) tail_mask(len)
+#define DV_MASK(len) st_avx512_lanes(len)
 #define DV_LOADM(m, p) _mm512_maskz_loadu_ps((m), (p))
 #define DV_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define DV_REDUCE(v) _mm512_reduce_add_ps(v)

@@ -7,13 +7,12 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "simd_avx512.h"
+
 #define WG_NAME(f) f##_avx512_c
 #include "conv_winograd_impl.h"
 #undef WG_NAME
 
-static inline __mmask16 wg_mask(int64_t nl) {
-    return nl >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nl) - 1u);
-}
 
 #define WV __m512
 #define WV_ADD _mm512_add_ps
@@ -80,7 +79,7 @@ static inline int64_t wg_rows_init(const wg_planes *g, int64_t b, int width, wg_
     __m512i off = _mm512_mullo_epi32(img, _mm512_set1_epi32((int32_t)g->img_stride));
     off = _mm512_add_epi32(off, _mm512_mullo_epi32(r0, _mm512_set1_epi32((int32_t)g->W)));
     _mm512_storeu_si512(R->off, _mm512_add_epi32(off, c0));
-    const __m512i rows = _mm512_maskz_mov_epi32(wg_mask(nl), wg_span(r0, g->H, width));
+    const __m512i rows = _mm512_maskz_mov_epi32(st_avx512_lanes(nl), wg_span(r0, g->H, width));
     const __m512i cm = wg_span(c0, g->W, width);
     for (int i = 0; i < width; ++i) {
         const __mmask16 in = _mm512_test_epi32_mask(rows, _mm512_set1_epi32(1 << i));
@@ -127,7 +126,7 @@ static inline void wg_load_row(const float *x, const wg_rows *R, int i, int64_t 
 }
 
 static inline void wg_store(float *p, int64_t nl, __m512 v) {
-    _mm512_mask_storeu_ps(p, wg_mask(nl), v);
+    _mm512_mask_storeu_ps(p, st_avx512_lanes(nl), v);
 }
 
 #define WG_SIMD_NAME(f) f##_avx512
@@ -173,7 +172,7 @@ void st_wino_output_avx512(const float *restrict src, int64_t ps, const wg_plane
     for (int64_t b = 0; b < nt; b += WG_L) {
         wg_rows R;
         const int64_t nl = wg_rows_init(g, b, 4, &R);
-        const __mmask16 m = wg_mask(nl);
+        const __mmask16 m = st_avx512_lanes(nl);
         const float *in = src + b;
         __m512 o[16]; /* o[4a + c]: output (a, c) of the 16 tiles */
 #define OUT_LOAD(xi) _mm512_maskz_loadu_ps(m, in + (xi) * ps)
@@ -205,7 +204,7 @@ void st_wino_weights_avx512(const float *restrict w, int64_t o, int64_t Co, int6
     const __m512i idx = _mm512_loadu_si512(lane);
     for (int64_t i0 = 0; i0 < Ci; i0 += WG_L) {
         const int64_t nl = Ci - i0 < WG_L ? Ci - i0 : WG_L;
-        const __mmask16 m = wg_mask(nl);
+        const __mmask16 m = st_avx512_lanes(nl);
         const float *base = flip ? w + (i0 * Co + o) * 9 : w + (o * Ci + i0) * 9;
         __m512 g[9], t[6][3];
         for (int k = 0; k < 9; ++k)

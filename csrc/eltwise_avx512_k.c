@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "eltwise_isa.h"
+#include "simd_avx512.h"
 
 #define ST_SFX avx512
 #define ST_DROPOUT_SIMD
@@ -11,9 +12,6 @@
 
 enum { VL = 16 };
 
-static inline __mmask16 lanes(int64_t n) {
-    return n >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
 
 /* exp(x): Cephes-style degree-6 polynomial on x - n*ln2, scaled by 2^n with vscalefps (which
  * gives 0 and inf at the ends of the range); NaN propagates. */
@@ -38,7 +36,7 @@ static float rowmax_avx512(const float *x, int64_t n) {
     int64_t i = 0;
     for (; i + VL <= n; i += VL) m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
     if (i < n) {
-        const __mmask16 k = lanes(n - i);
+        const __mmask16 k = st_avx512_lanes(n - i);
         m = _mm512_mask_max_ps(m, k, m, _mm512_maskz_loadu_ps(k, x + i));
     }
     return _mm512_reduce_max_ps(m);
@@ -48,7 +46,7 @@ static float expsum_avx512(const float *x, float shift, float *y, int64_t n) {
     const __m512 vs = _mm512_set1_ps(shift);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t i = 0; i < n; i += VL) {
-        const __mmask16 k = lanes(n - i);
+        const __mmask16 k = st_avx512_lanes(n - i);
         const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vs));
         acc = _mm512_mask_add_ps(acc, k, acc, e);
         if (y) _mm512_mask_storeu_ps(y + i, k, e);
@@ -59,7 +57,7 @@ static float expsum_avx512(const float *x, float shift, float *y, int64_t n) {
 /* Dropout of elements i .. i+nl-1 by the lanes of a Philox word (see philox_simd.h). */
 static inline void drop16(const float *x, float *y, uint8_t *keep, int64_t i, int64_t nl,
                           __m512i word, uint32_t t24, float scale) {
-    const __mmask16 m = lanes(nl);
+    const __mmask16 m = st_avx512_lanes(nl);
     const __mmask16 k = _mm512_cmpge_epu32_mask(_mm512_srli_epi32(word, 8),
                                                 _mm512_set1_epi32((int)t24)) & m;
     const __m512 s = _mm512_maskz_mov_ps(k, _mm512_set1_ps(scale));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "norm_isa.h"
+#include "simd_avx512.h"
 
 #define ST_SFX avx512
 #define ST_NORM_OWN_TABLE
@@ -13,14 +14,11 @@
 
 enum { VL = 16 };
 
-static inline __mmask16 lanes(int64_t n) {
-    return n >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
 
 #define V __m512
 #define GV 4
 #define VMASK __mmask16
-#define VLANES(r) lanes((r) > 0 ? (r) : 0)
+#define VLANES(r) st_avx512_lanes((r) > 0 ? (r) : 0)
 #define VLOADM(p, m) _mm512_maskz_loadu_ps((m), (p))
 #define VSTOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define VLOADU(p) _mm512_loadu_ps(p)

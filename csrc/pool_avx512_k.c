@@ -8,13 +8,11 @@
 #include <math.h>
 
 #include "pool_isa.h"
+#include "simd_avx512.h"
 
 /* VL: lanes; MAX_KW: widest window whose border masks are tabulated per block. */
 enum { VL = 16, MAX_KW = 32 };
 
-static inline __mmask16 lanes(int64_t n) {
-    return n >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
 
 /* Loads x[p + l*sw], l < n, for any stride; lo/hi masks are for the two stride-2 loads. */
 typedef struct {
@@ -27,9 +25,9 @@ typedef struct {
 static inline void loader_init(tap_loader *t, int sw, int64_t n, int64_t span) {
     t->sw = sw;
     t->end = 0;
-    t->m = lanes(n);
-    t->mlo = lanes(span);
-    t->mhi = lanes(span > VL ? span - VL : 0);
+    t->m = st_avx512_lanes(n);
+    t->mlo = st_avx512_lanes(span);
+    t->mhi = st_avx512_lanes(span > VL ? span - VL : 0);
     t->evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     t->odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     t->vstep = _mm512_mullo_epi32(
@@ -237,6 +235,6 @@ float st_pool_sum_avx512(const float *x, int64_t n) {
         a2 = _mm512_add_ps(a2, _mm512_loadu_ps(x + i + 2 * VL));
         a3 = _mm512_add_ps(a3, _mm512_loadu_ps(x + i + 3 * VL));
     }
-    for (; i < n; i += VL) a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(lanes(n - i), x + i));
+    for (; i < n; i += VL) a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(st_avx512_lanes(n - i), x + i));
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "sgemm_kernels.h"
+#include "simd_avx512.h"
 
 #define UKR_MR 12
 #define UKR_NV 1
@@ -95,7 +96,7 @@ void st_sgemm_ukr_avx512_12x16_rows(int64_t kc, const float *restrict a, int64_t
                                     const float *restrict b, float *restrict c, int64_t ldc,
                                     int n, float alpha, float beta) {
     __m512 acc[12];
-    const __mmask16 mask = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+    const __mmask16 mask = st_avx512_lanes(n);
     /* rows 3g + j are read at p[g] + j * lda (j < 3): four base pointers, two strides */
     const float *p0 = a, *p1 = a + 3 * lda, *p2 = a + 6 * lda, *p3 = a + 9 * lda;
     const int64_t l1 = lda, l2 = 2 * lda;

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "sgemm_kernels.h"
+#include "simd_avx512.h"
 
 #define ROWS_PF_AHEAD 64 /* floats ahead in each row of A, fetched once every 16 steps of k */
 
@@ -15,10 +16,7 @@ void st_sgemm_ukr_avx512_14x32_rows(int64_t kc, const float *restrict a, int64_t
                                     const float *restrict b, float *restrict c, int64_t ldc,
                                     int n, float alpha, float beta) {
     __m512 acc[14][2];
-    const int r0 = n, r1 = n - 16;
-    const __mmask16 mask[2] = {
-        r0 >= 16 ? (__mmask16)0xffff : r0 <= 0 ? (__mmask16)0 : (__mmask16)((1u << r0) - 1u),
-        r1 >= 16 ? (__mmask16)0xffff : r1 <= 0 ? (__mmask16)0 : (__mmask16)((1u << r1) - 1u)};
+    const __mmask16 mask[2] = {st_avx512_lanes(n), st_avx512_lanes(n - 16)};
     /* rows 3g + j are read at p[g] + j * lda (j < 3): five base pointers, two strides */
     const float *p0 = a, *p1 = a + 3 * lda, *p2 = a + 6 * lda, *p3 = a + 9 * lda,
                 *p4 = a + 12 * lda;

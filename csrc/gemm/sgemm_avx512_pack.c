@@ -7,13 +7,11 @@
 #include <immintrin.h>
 
 #include "sgemm_kernels.h"
+#include "simd_avx512.h"
 
 #define PF_AHEAD 64 /* floats ahead in each source row (row layout) */
 #define PF_ROWS 8   /* rows ahead (k-major layout) */
 
-static inline __mmask16 lanes(int64_t c) {
-    return c >= 16 ? (__mmask16)0xffff : c <= 0 ? (__mmask16)0 : (__mmask16)((1u << c) - 1u);
-}
 
 /* In-register transpose: on return w[j] holds column j of the 16 x 16 block r[0..15]. */
 static inline void transpose16(const __m512 r[16], __m512 w[16]) {
@@ -57,17 +55,17 @@ void st_sgemm_pack_avx512(int kmajor, int64_t kc, int n, int R, const float *src
                 _mm_prefetch((const char *)(s + PF_ROWS * ld + n - 1), _MM_HINT_T0);
             }
             for (int rb = 0; rb < R; rb += 16)
-                _mm512_mask_storeu_ps(d + rb, lanes(R - rb),
-                                      _mm512_maskz_loadu_ps(lanes(n - rb), s + rb));
+                _mm512_mask_storeu_ps(d + rb, st_avx512_lanes(R - rb),
+                                      _mm512_maskz_loadu_ps(st_avx512_lanes(n - rb), s + rb));
         }
         return;
     }
     for (int rb = 0; rb < R; rb += 16) {
         const int nv = n - rb; /* valid rows in this group of 16 */
-        const __mmask16 smask = lanes(R - rb);
+        const __mmask16 smask = st_avx512_lanes(R - rb);
         for (int64_t k0 = 0; k0 < kc; k0 += 16) {
             const int64_t kv = kc - k0 < 16 ? kc - k0 : 16;
-            const __mmask16 kmask = lanes(kv);
+            const __mmask16 kmask = st_avx512_lanes(kv);
             __m512 r[16], w[16];
 #pragma GCC unroll 16
             for (int i = 0; i < 16; ++i) {

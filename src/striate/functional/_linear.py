@@ -6,6 +6,7 @@ import numpy as np
 
 from striate.autograd import Function, _grad_enabled, get_array_module
 from striate.functional._util import kfn
+from striate.kernels._validate import drop_probability
 from striate.random import Generator, dropout_keep, get_generator
 from striate.tensor import Tensor, _ndarray, _sgemm
 
@@ -126,17 +127,10 @@ class DropoutKernel(Function):
 
     def backward(self, g):
         k = kfn(g, "dropout_backward")
-        if k is not None and g.shape == self.keep.shape:
+        if k is not None:
             return (k(g, self.keep, self.p),)
         scale = g.dtype.type(0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p))
         return (g * (self.keep * scale),)
-
-
-def _check_p(p: float, fn: str) -> float:
-    p = float(p)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{fn}: expected dropout probability p in [0, 1], got {p}")
-    return p
 
 
 def _stream(generator: Generator | None) -> int:
@@ -180,7 +174,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     Raises:
         ValueError: ``p`` outside ``[0, 1]``.
     """
-    p = _check_p(p, "dropout")
+    p = drop_probability(p, "dropout")
     if not training or p == 0.0:
         return input
     x = input.data
@@ -202,7 +196,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False, generator: Generator | None = None) -> Tensor:
     """Zero whole channels of an ``(N, C, H, W)`` (or ``(C, H, W)``) input with probability
     ``p``; the kept channels are scaled by ``1 / (1 - p)``."""
-    p = _check_p(p, "dropout2d")
+    p = drop_probability(p, "dropout2d")
     if not training or p == 0.0:
         return input
     x = input.data
@@ -217,7 +211,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False, generator: Generator | None = None) -> Tensor:
     """Dropout that keeps SELU's self-normalising mean and variance."""
-    p = _check_p(p, "alpha_dropout")
+    p = drop_probability(p, "alpha_dropout")
     if not training or p == 0.0:
         return input
     x = input.data

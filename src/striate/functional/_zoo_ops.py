@@ -172,7 +172,8 @@ def stochastic_depth(input: Any, p: float, mode: str, training: bool = True,
         return input
     shape = (input.shape[0],) + (1,) * (len(input.shape) - 1) if mode == "row" \
         else (1,) * len(input.shape)
-    mask = _keep_mask(shape, p, np.dtype(input.data.dtype), generator, np)
+    mask = _keep_mask(shape, p, np.dtype(input.data.dtype), generator,
+                      get_array_module(input.data))
     return _ScaleByMask.apply(input, mask=mask)
 
 

@@ -55,15 +55,15 @@ from striate.kernels._pool import (
 )
 
 __all__ = [
-    "adam_step", "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_eval_forward",
-    "batch_norm_train_forward", "bias_act", "cache_bytes", "conv2d", "conv2d_backward_bias",
-    "conv2d_backward_data", "conv2d_backward_weight", "conv2d_output_shape", "conv_chunk_bytes",
-    "conv_winograd", "set_conv_winograd",
-    "conv_transpose2d", "conv_transpose2d_backward_weight", "dropout", "dropout_backward",
-    "empty_cache", "gelu",
-    "fma_peak", "gelu_backward", "gemm", "global_avg_pool2d", "global_avg_pool2d_backward",
-    "layer_norm_backward", "layer_norm_forward", "log_softmax", "log_softmax_backward",
-    "max_pool2d", "max_pool2d_backward", "pool2d_output_shape", "relu_backward",
-    "set_conv_chunk_bytes", "sigmoid", "silu", "silu_backward", "softmax", "softmax_backward",
-    "softmax_cross_entropy", "softmax_cross_entropy_backward"
+    "adam_step", "avg_pool2d", "avg_pool2d_backward", "batch_norm_backward",
+    "batch_norm_eval_forward", "batch_norm_train_forward", "bias_act", "cache_bytes", "conv2d",
+    "conv2d_backward_bias", "conv2d_backward_data", "conv2d_backward_weight",
+    "conv2d_output_shape", "conv_chunk_bytes", "conv_transpose2d",
+    "conv_transpose2d_backward_weight", "conv_winograd", "dropout", "dropout_backward",
+    "empty_cache", "fma_peak", "gelu", "gelu_backward", "gemm", "global_avg_pool2d",
+    "global_avg_pool2d_backward", "layer_norm_backward", "layer_norm_forward", "log_softmax",
+    "log_softmax_backward", "max_pool2d", "max_pool2d_backward", "pool2d_output_shape",
+    "relu_backward", "set_conv_chunk_bytes", "set_conv_winograd", "sigmoid", "silu",
+    "silu_backward", "softmax", "softmax_backward", "softmax_cross_entropy",
+    "softmax_cross_entropy_backward",
 ]

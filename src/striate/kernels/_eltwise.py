@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, check_out, relu_activation
+from striate.kernels._validate import as_f32, check_out, drop_probability, relu_activation
 
 
 def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "none",
@@ -78,13 +78,6 @@ def relu_backward(grad_out: np.ndarray, out: np.ndarray) -> np.ndarray:
     return gx
 
 
-def _drop_p(p, fn: str) -> float:
-    p = float(p)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{fn}: expected p in [0, 1], got {p}")
-    return p
-
-
 def dropout(x: np.ndarray, p: float, seed: int,
             out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Dropout with a counter-based random stream: element ``i`` is kept when the ``i``-th
@@ -111,7 +104,7 @@ def dropout(x: np.ndarray, p: float, seed: int,
     """
     fn = "dropout"
     x = as_f32("x", x, fn)
-    p = _drop_p(p, fn)
+    p = drop_probability(p, fn)
     seed = _seed(seed, fn)
     if out is None:
         out = np.empty_like(x)
@@ -132,7 +125,7 @@ def dropout_backward(grad_out: np.ndarray, keep: np.ndarray, p: float) -> np.nda
     """
     fn = "dropout_backward"
     gy = as_f32("grad_out", grad_out, fn)
-    p = _drop_p(p, fn)
+    p = drop_probability(p, fn)
     k = np.asarray(keep)
     if k.dtype not in (np.uint8, np.bool_):
         raise TypeError(f"{fn}: expected keep with dtype uint8 or bool, got {k.dtype}")

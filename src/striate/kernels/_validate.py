@@ -27,6 +27,15 @@ def as_f32(name: str, x, fn: str, ndim: int | None = None) -> np.ndarray:
 ACTIVATIONS = ("none", "relu")
 
 
+def drop_probability(p, fn: str) -> float:
+    """``p`` as a float in ``[0, 1]`` (a dropout probability); ValueError otherwise, NaN
+    included."""
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: expected dropout probability p in [0, 1], got {p}")
+    return p
+
+
 def relu_activation(activation, fn: str) -> bool:
     """Whether ``activation`` (one of :data:`ACTIVATIONS`) is ``"relu"``; ValueError for any
     other name."""
