@@ -10,10 +10,7 @@
 
 import glob
 import os
-import shutil
 import subprocess
-import sys
-import sysconfig
 import tempfile
 import warnings
 

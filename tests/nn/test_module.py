@@ -142,6 +142,8 @@ def test_train_eval_return_self_and_recurse():
     assert all(m.training for m in net.modules())
     net.body.train(False)
     assert net.training and not net.body[0].training
+    with pytest.raises(TypeError, match="mode: expected a bool, got str"):
+        net.train("yes")
 
 
 def test_freezing_with_requires_grad_():
@@ -264,6 +266,8 @@ def test_sequential_container_ops():
     assert list(seq) == [b, c] and list(seq._modules) == ["0", "1"]
     seq.insert(0, a)
     assert list(seq) == [a, b, c]
+    with pytest.raises(TypeError, match="module: expected a striate.nn.Module, got int"):
+        seq.insert(0, 3)
     seq[1] = c
     assert seq[1] is c
     with pytest.raises(IndexError, match="out of range"):

@@ -371,7 +371,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set training mode on this module and its descendants; returns ``self``."""
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise TypeError(f"mode: expected a bool, got {type(mode).__name__}")
         for m in self.modules():
             m.__dict__["training"] = mode
         return self
