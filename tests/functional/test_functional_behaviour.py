@@ -217,7 +217,7 @@ def test_conv2d_errors_name_arguments():
         F.conv2d(striate.zeros(1, 1, 2, 2), striate.zeros(1, 1, 3, 3))
     with pytest.raises(ValueError, match=r"expected bias with shape \(4,\)"):
         F.conv2d(striate.zeros(1, 2, 5, 5), striate.zeros(4, 2, 3, 3), striate.zeros(3))
-    with pytest.raises(ValueError, match="expected stride >= 1"):
+    with pytest.raises(ValueError, match=r"expected stride in \[1, "):
         F.conv2d(striate.zeros(1, 2, 5, 5), striate.zeros(4, 2, 3, 3), stride=0)
     with pytest.raises(TypeError, match="same floating dtype"):
         F.conv2d(striate.zeros(1, 2, 5, 5), striate.zeros(4, 2, 3, 3, dtype=striate.float64))

@@ -362,6 +362,48 @@ def test_output_shape_helper():
     assert R.conv2d_output_shape((1, 1, 5, 7), (2, 1, 3, 3), 1, (0, 1, 2, 0), 2) == (1, 2, 2, 5)
 
 
+def _conv_by_taps(x, w, stride, pads, dil):
+    """float64 conv2d summing only the taps that land inside the input: for paddings far too
+    large for the reference, which pads the input explicitly."""
+    n, _, h, wd = x.shape
+    k, _, kh, kw = w.shape
+    pt, pb, pl, pr = pads
+    P = (h + pt + pb - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    Q = (wd + pl + pr - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    y = np.zeros((n, k, P, Q))
+    for p, q, r, s in np.ndindex(P, Q, kh, kw):
+        i, j = p * stride[0] - pt + r * dil[0], q * stride[1] - pl + s * dil[1]
+        if 0 <= i < h and 0 <= j < wd:
+            y[:, :, p, q] += x[:, :, i, j].astype(np.float64) @ w[:, :, r, s].T
+    return y
+
+
+@pytest.mark.parametrize("stride, pads, dil", [
+    ((1, 2**30 - 9), (0, 0, 2**30 - 8, 1), (1, 1)),
+    ((2**30 - 7, 2), (2**30 - 6, 1, 3, 0), (1, 1)),
+    ((1, 2**30 - 4), (0, 0, 2**30 - 6, 1), (1, 1)),
+    ((2**29, 1), (2**30 - 4, 0, 1, 1), (2**29 - 2, 1)),
+], ids=["left", "top", "wide", "dilated"])
+def test_paddings_at_the_extent_limit(arch, rng, stride, pads, dil):
+    """Padded planes of up to MAX_EXTENT (2**30) rows or columns: the vector code's 32-bit
+    lane arithmetic stays in range (past it the arguments are refused, see test_bad_input).
+    Forward against the taps, both gradients by the adjoint identity
+    <conv(x), g> = <x, dX(g)> = <w, dW(g, x)>."""
+    x = rng.standard_normal((1, 2, 4, 5)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 2, 2)).astype(np.float32)
+    kw = {"stride": stride, "padding": pads, "dilation": dil}
+    y = K.conv2d(x, w, **kw)
+    want = _conv_by_taps(x, w, stride, pads, dil)
+    assert abs(want).max() > 0.1  # some taps land inside
+    np.testing.assert_allclose(y, want, atol=1e-5)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    dx = K.conv2d_backward_data(g, w, x.shape, **kw)
+    dw = K.conv2d_backward_weight(g, x, w.shape, **kw)
+    inner = float((want * g).sum())
+    assert np.isclose(inner, float((x.astype(np.float64) * dx).sum()), atol=1e-4)
+    assert np.isclose(inner, float((w.astype(np.float64) * dw).sum()), atol=1e-4)
+
+
 def test_empty_batch():
     y = K.conv2d(np.zeros((0, 3, 5, 5), np.float32), np.ones((2, 3, 3, 3), np.float32))
     assert y.shape == (0, 2, 3, 3)
@@ -381,10 +423,32 @@ W = np.zeros((128, 64, 3, 3), np.float32)
     (lambda: K.conv2d(X[0], W), ValueError, "input with 4 dimensions"),
     (lambda: K.conv2d(X, W[:, :16], groups=3), ValueError, "divisible by groups=3"),
     (lambda: K.conv2d(X, W[:, :16], groups=0), ValueError, "groups"),
-    (lambda: K.conv2d(X, W[:, :32], padding=-1), ValueError, "padding >= 0"),
+    (lambda: K.conv2d(X, W[:, :32], padding=-1), ValueError, r"padding in \[0, 1073741824\]"),
     (lambda: K.conv2d(X, W[:, :32], padding=(1, 2, 3)), ValueError, "padding"),
-    (lambda: K.conv2d(X, W[:, :32], stride=0), ValueError, "stride >= 1"),
-    (lambda: K.conv2d(X, W[:, :32], dilation=(1, 0)), ValueError, "dilation >= 1"),
+    (lambda: K.conv2d(X, W[:, :32], stride=0), ValueError, r"stride in \[1, 1073741824\]"),
+    (lambda: K.conv2d(X, W[:, :32], dilation=(1, 0)), ValueError, r"dilation in \[1, "),
+    # past the 32-bit lanes of the vector code: refused, never a crash or a wrong answer
+    (lambda: K.conv2d(X, W[:, :32], padding=(0, 0, 2**31, 0)), ValueError,
+     r"padding in \[0, 1073741824\], got \(0, 0, 2147483648, 0\)"),
+    (lambda: K.conv2d(X, W[:, :32], stride=2**64), ValueError, "stride in"),
+    (lambda: K.conv2d(X, W[:, :32], dilation=2**63), ValueError, "dilation in"),
+    (lambda: K.conv2d(X, W[:, :32], padding=(0, 0, 2**30, 0)), ValueError,
+     r"padded input of at most 1073741824 rows and columns, got \(28, 1073741852\)"),
+    (lambda: K.conv_transpose2d(X[:, :, :2, :2], np.zeros((32, 4, 3, 3), np.float32),
+                                stride=2**30), ValueError, "padded output of at most"),
+    (lambda: K.conv2d_backward_weight(np.zeros((8, 128, 26, 26), np.float32), X,
+                                      (128, 32, 3, 3), stride=2**31), ValueError, "stride in"),
+    # ints only: int() would parse a str or truncate a float silently
+    (lambda: K.conv2d(X, W[:, :32], stride="12"), TypeError,
+     "expected stride to be an int or a pair of ints, got '12'"),
+    (lambda: K.conv2d(X, W[:, :32], stride=(1.7, 1.7)), TypeError, r"got \(1.7, 1.7\)"),
+    (lambda: K.conv2d(X, W[:, :32], dilation=True), TypeError, "dilation"),
+    (lambda: K.conv2d(X, W[:, :32], padding="same"), TypeError,
+     "expected padding to be an int, .* got 'same'"),
+    (lambda: K.conv2d_backward_data(np.zeros((8, 128, 26, 26), np.float32), W[:, :32],
+                                    (8, 32, 28.0, 28)), TypeError,
+     r"expected input_shape to be a sequence of 4 ints \(N, C, H, W\), got \(8, 32, 28.0"),
+    (lambda: K.conv2d_output_shape("abcd", (1, 1, 1, 1)), TypeError, "input_shape"),
     (lambda: K.conv2d(X[:, :, :2], W[:, :32]), ValueError,
      r"kernel size \(dilated\) \(3, 3\) is larger than the padded input \(2, 28\)"),
     (lambda: K.conv2d(X, W[:, :32], dilation=14), ValueError, "larger than the padded input"),

@@ -258,6 +258,8 @@ F32 = np.zeros((2, 3), np.float32)
      "same shape"),
     (lambda: K.dropout_backward(F32, np.zeros((2, 3), np.uint8), 2.0), ValueError,
      "expected dropout probability p in"),
+    (lambda: K.dropout(F32, None, 0), TypeError, "dropout: expected p to be a real number"),
+    (lambda: K.dropout(F32, "0.5", 0), TypeError, "expected p to be a real number, got '0.5'"),
     (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=0.1, beta1=0.9,
                          beta2=0.9, eps=1e-8, step=0), ValueError, "step >= 1, got 0"),
     (lambda: K.adam_step(F32.copy(), F32, np.zeros((3, 2), np.float32), F32.copy(), lr=0.1,
@@ -270,6 +272,24 @@ F32 = np.zeros((2, 3), np.float32)
      "param with dtype float32, got float64"),
     (lambda: K.adam_step(F32.copy(), F32, F32.copy(), np.zeros((3, 2), np.float32).T, lr=0.1,
                          beta1=0.9, beta2=0.9, eps=1e-8, step=1), ValueError, "C-contiguous"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=0.1, beta1=1.0,
+                         beta2=0.9, eps=1e-8, step=1), ValueError,
+     r"beta1 in \[0, 1\), got 1.0"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=0.1, beta1=0.9,
+                         beta2=1.5, eps=1e-8, step=1), ValueError, r"beta2 in \[0, 1\)"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=-0.1, beta1=0.9,
+                         beta2=0.9, eps=1e-8, step=1), ValueError, "lr finite and >= 0"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=None, beta1=0.9,
+                         beta2=0.9, eps=1e-8, step=1), TypeError,
+     "expected lr to be a real number, got None"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=0.1, beta1=0.9,
+                         beta2=0.9, eps="x", step=1), TypeError, "eps to be a real number"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=0.1, beta1=0.9,
+                         beta2=0.9, eps=1e-8, step=1.0), TypeError,
+     "expected step to be an int, got 1.0"),
+    (lambda: K.adam_step(F32.copy(), F32, F32.copy(), F32.copy(), lr=0.1, beta1=0.9,
+                         beta2=0.9, eps=1e-8, step=1, maximize="yes"), TypeError,
+     "maximize to be a bool"),
     (lambda: K.softmax(np.zeros(3, np.float32)), ValueError, "2 dimensions"),
     (lambda: K.log_softmax(np.zeros((2, 3), np.int64)), TypeError, "floating"),
     (lambda: K.softmax_backward(F32, np.zeros((2, 4), np.float32)), ValueError, "same shape"),
@@ -288,6 +308,57 @@ F32 = np.zeros((2, 3), np.float32)
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("pair", [("param", "exp_avg"), ("exp_avg", "exp_avg_sq"),
+                                  ("param", "grad"), ("exp_avg_sq", "max_exp_avg_sq")])
+def test_adam_step_refuses_arrays_sharing_memory(pair):
+    """Each array is read and written in one pass, so one laid (even partly) over another
+    would be read after being written: a ValueError naming both, nothing updated."""
+    buf = np.arange(40, dtype=np.float32)
+    arrays = {name: np.full(16, i + 1.0, np.float32) for i, name in
+              enumerate(("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"))}
+    arrays[pair[0]], arrays[pair[1]] = buf[:16], buf[8:24]
+    before = {k: v.copy() for k, v in arrays.items()}
+    with pytest.raises(ValueError, match=f"expected {pair[0]} and {pair[1]} in separate memory"):
+        K.adam_step(arrays["param"], arrays["grad"], arrays["exp_avg"], arrays["exp_avg_sq"],
+                    arrays["max_exp_avg_sq"], lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, step=1)
+    for k, v in arrays.items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_out_partly_over_the_input(arch, rng):
+    """out laid over x (or bias) shifted by some elements: the result of the inputs as they
+    were (through a temporary); exactly in place stays in place."""
+    buf = rng.standard_normal(4 * 6 * 5 + 3).astype(np.float32)
+    x, out = buf[:120].reshape(4, 6, 5), buf[3:123].reshape(4, 6, 5)
+    bias = rng.standard_normal(6).astype(np.float32)
+    want = R.bias_act(x.copy(), bias, "relu")
+    assert K.bias_act(x, bias, "relu", out=out) is out
+    np.testing.assert_allclose(out, want, rtol=1e-6)
+    both = rng.standard_normal(2 * 6 + 6).astype(np.float32)  # out over the bias
+    x2, bias2, out2 = both[:12].reshape(2, 6).copy(), both[12:], both[6:18].reshape(2, 6)
+    want2 = R.bias_act(x2, bias2.copy(), "none")
+    K.bias_act(x2, bias2, out=out2)
+    np.testing.assert_allclose(out2, want2, rtol=1e-6)
+    buf = rng.standard_normal(103).astype(np.float32)
+    y_ref, keep_ref = R.dropout(buf[:100].copy(), 0.5, 7)
+    y, keep = K.dropout(buf[:100], 0.5, 7, out=buf[3:])
+    assert y is not None and np.shares_memory(y, buf)
+    np.testing.assert_allclose(buf[3:], y_ref, rtol=1e-6)
+    np.testing.assert_array_equal(keep, keep_ref)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    want = R.bias_act(x.copy(), None, "relu")
+    assert K.bias_act(x, None, "relu", out=x) is x
+    np.testing.assert_array_equal(x, want)
+
+
+def test_zero_dimensional_arrays_keep_their_shape():
+    x, g = np.array(-0.5, np.float32), np.array(2.0, np.float32)
+    assert K.relu_backward(g, x).shape == ()
+    y, keep = K.dropout(x, 0.0, 1)
+    assert y.shape == () and keep.shape == () and y == x
+    assert K.dropout_backward(g, keep, 0.0).shape == ()
 
 
 def test_empty_and_unsigned_target():

@@ -187,6 +187,29 @@ def test_bad_inputs(rng):
         gemm(np.ones((4, 5), np.int64), b)
     with pytest.raises(TypeError, match="expected b to be a numpy.ndarray, got list"):
         gemm(a, b.tolist())
+    with pytest.raises(TypeError, match="expected alpha to be a real number, got 'x'"):
+        gemm(a, b, alpha="x")
+    with pytest.raises(TypeError, match="expected beta to be a real number, got None"):
+        gemm(a, b, out=np.zeros((4, 6), np.float32), beta=None)
+    with pytest.raises(ValueError, match=r"expected alpha finite in float32 .* got 1e\+40"):
+        gemm(a, b, alpha=1e40)
+    with pytest.raises(TypeError, match="expected trans_b to be a bool, got 'no'"):
+        gemm(a, b, trans_b="no")
+
+
+@pytest.mark.parametrize("which", ["a", "b", "window"])
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_out_sharing_memory_with_an_operand(arch, threads, rng, which, beta):
+    """out laid over a, over b, or over a window of b: the product of the operands as they
+    were before the call (the kernel reads them while writing out)."""
+    n = 67
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    buf = rng.standard_normal(n * n + n).astype(np.float32)
+    b = buf[:n * n].reshape(n, n)
+    out = {"a": a, "b": b, "window": buf[n:].reshape(n, n)}[which]
+    want = ref.gemm(a.copy(), b.copy(), out.copy(), trans_b=True, alpha=0.75, beta=beta)
+    gemm(a, b, out, trans_b=True, alpha=0.75, beta=beta)
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("m,n,k", [(13, 31, 9), (29, 33, 40), (517, 16, 300), (5, 7, 3)])

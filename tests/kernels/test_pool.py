@@ -223,10 +223,19 @@ X4 = np.zeros((1, 1, 4, 4), np.float32)
     (lambda: K.max_pool2d(np.zeros((4, 4), np.float32), 2), ValueError, "4 dimensions"),
     (lambda: K.max_pool2d(np.zeros((1, 1, 4, 4), np.int64), 2), TypeError, "floating"),
     (lambda: K.max_pool2d([[1.0]], 2), TypeError, "numpy.ndarray"),
-    (lambda: K.max_pool2d(X4, 0), ValueError, "kernel_size >= 1"),
-    (lambda: K.max_pool2d(X4, 2, stride=0), ValueError, "stride >= 1"),
-    (lambda: K.max_pool2d(X4, 2, padding=-1), ValueError, "padding >= 0"),
-    (lambda: K.max_pool2d(X4, 2, dilation=0), ValueError, "dilation >= 1"),
+    (lambda: K.max_pool2d(X4, 0), ValueError, r"kernel_size in \[1, 1073741824\]"),
+    (lambda: K.max_pool2d(X4, 2, stride=0), ValueError, r"stride in \[1, "),
+    (lambda: K.max_pool2d(X4, 2, padding=-1), ValueError, r"padding in \[0, "),
+    (lambda: K.max_pool2d(X4, 2, dilation=0), ValueError, r"dilation in \[1, "),
+    (lambda: K.max_pool2d(X4, 2, stride=2**31), ValueError, r"stride in \[1, 1073741824\]"),
+    (lambda: K.max_pool2d(X4, 1, dilation=2**31), ValueError, "dilation in"),
+    (lambda: K.avg_pool2d(X4, 2, stride=2**31), ValueError, "stride in"),
+    (lambda: K.max_pool2d(X4, (2**31, 1), padding=(2**30, 0)), ValueError, "kernel_size in"),
+    (lambda: K.avg_pool2d(X4, 2, divisor_override=2**63), ValueError,
+     r"divisor_override nonzero and within int32"),
+    (lambda: K.max_pool2d(X4, (2.9, 2.9)), TypeError,
+     r"expected kernel_size to be an int or a pair of ints, got \(2.9, 2.9\)"),
+    (lambda: K.max_pool2d(X4, "22"), TypeError, "kernel_size"),
     (lambda: K.max_pool2d(X4, (2, 2, 2)), ValueError, "pair of ints"),
     (lambda: K.max_pool2d(X4, 3, padding=2), ValueError, r"at most half.*\(2, 2\)"),
     (lambda: K.avg_pool2d(X4, (4, 2), padding=(1, 2)), ValueError, "at most half"),
@@ -255,6 +264,26 @@ X4 = np.zeros((1, 1, 4, 4), np.float32)
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64, np.int16])
+def test_max_backward_wide_indices_outside_the_plane_are_ignored(arch, rng, dtype):
+    """Indices of any integer dtype: those outside [0, H*W) add nothing, even when they would
+    wrap into the plane as int32 (5 + 2**32 is not 5)."""
+    x = rng.standard_normal((2, 3, 4, 6)).astype(np.float32)
+    _, idx = K.max_pool2d(x, 2)
+    g = rng.standard_normal(idx.shape).astype(np.float32)
+    wide = idx.astype(dtype)
+    if np.iinfo(dtype).max > 2**32:
+        wide[0, 0, 0, 0] += 2**32
+        wide[1, 2, 1, 2] += 2**63 if dtype == np.uint64 else 2**40
+    else:
+        wide[0, 0, 0, 0] = np.iinfo(dtype).max
+    want = K.max_pool2d_backward(g, idx, x.shape)
+    want[0, 0].flat[idx[0, 0, 0, 0]] -= g[0, 0, 0, 0]
+    if np.iinfo(dtype).max > 2**32:
+        want[1, 2].flat[idx[1, 2, 1, 2]] -= g[1, 2, 1, 2]
+    np.testing.assert_allclose(K.max_pool2d_backward(g, wide, x.shape), want, atol=1e-6)
 
 
 def test_empty_batch_and_float64_input():

@@ -52,6 +52,17 @@ def adam_step(float[::1] w, const float[::1] g, float[::1] m, float[::1] v, floa
               float shrink, bint maximize):
     cdef float *pvm = &vmax[0] if vmax is not None else NULL
     cdef int status
+    cdef Py_ssize_t n = w.shape[0], i, j
+    # every array is read and written in one pass: one sharing memory with another would be
+    # read after it was written (the wrapper has checked the lengths match)
+    cdef const float *ptr[5]
+    ptr[:] = [&w[0], &g[0], &m[0], &v[0], pvm]
+    names = ("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    for i in range(5 if pvm != NULL else 4):
+        for j in range(i):
+            if not (ptr[i] + n <= ptr[j] or ptr[j] + n <= ptr[i]):
+                raise ValueError(f"adam_step: expected {names[j]} and {names[i]} in separate "
+                                 f"memory, got arrays that overlap")
     with nogil:
         status = st_adam_step_f32(w.shape[0], &w[0], &g[0], &m[0], &v[0], pvm, c1, beta2, c2,
                                   eps_hat, step_size, wd, shrink, maximize)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, pair, shape4
+from striate.kernels._validate import MAX_EXTENT, as_f32, int_tuple, pair, shape4
 
 Pads = tuple[int, int, int, int]
 
@@ -94,23 +94,25 @@ _winograd_from_env()
 
 
 def _pads(padding, fn: str) -> Pads:
-    """Normalise padding to (top, bottom, left, right), each >= 0."""
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
-        t = (int(padding),) * 4
-    else:
-        try:
-            t = tuple(int(e) for e in padding)
-        except TypeError:
-            raise TypeError(f"{fn}: expected padding to be an int, (ph, pw) or "
-                            f"(top, bottom, left, right), got {padding!r}") from None
-        if len(t) == 2:
-            t = (t[0], t[0], t[1], t[1])
-        elif len(t) != 4:
-            raise ValueError(f"{fn}: expected padding to be an int, (ph, pw) or "
-                             f"(top, bottom, left, right), got {padding!r}")
-    if min(t) < 0:
-        raise ValueError(f"{fn}: expected padding >= 0, got {padding!r}")
+    """Normalise padding to (top, bottom, left, right), each in [0, MAX_EXTENT]."""
+    what = "an int, (ph, pw) or (top, bottom, left, right)"
+    t = int_tuple("padding", padding, fn, what)
+    if len(t) == 1 and isinstance(padding, (int, np.integer)):
+        t = t * 4
+    elif len(t) == 2:
+        t = (t[0], t[0], t[1], t[1])
+    elif len(t) != 4:
+        raise ValueError(f"{fn}: expected padding to be {what}, got {padding!r}")
+    if min(t) < 0 or max(t) > MAX_EXTENT:
+        raise ValueError(f"{fn}: expected padding in [0, {MAX_EXTENT}], got {padding!r}")
     return t  # type: ignore[return-value]
+
+
+def _check_extent(fn: str, hp: int, wp: int, what: str) -> None:
+    """Refuse a padded plane past MAX_EXTENT rows or columns (see _validate.MAX_EXTENT)."""
+    if hp > MAX_EXTENT or wp > MAX_EXTENT:
+        raise ValueError(f"{fn}: expected a padded {what} of at most {MAX_EXTENT} rows and "
+                         f"columns, got ({hp}, {wp})")
 
 
 def _groups(groups, fn: str) -> int:
@@ -141,6 +143,7 @@ def _geometry(fn: str, input_shape, weight_shape, stride, padding, dilation,
                          f"{tuple(weight_shape)}")
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     hp, wp = h + pt + pb, w + pl + pr
+    _check_extent(fn, hp, wp, "input")
     if eh > hp or ew > wp:
         raise ValueError(
             f"{fn}: kernel size (dilated) ({eh}, {ew}) is larger than the padded input "
@@ -354,6 +357,7 @@ def _transposed_geometry(fn: str, x_shape, weight_shape, stride, padding, output
         raise ValueError(f"{fn}: output size ({ho}, {wo}) is not positive (input shape "
                          f"{tuple(x_shape)}, weight shape {tuple(weight_shape)}, padding "
                          f"{(pt, pb, pl, pr)})")
+    _check_extent(fn, ho + pt + pb, wo + pl + pr, "output")
     return (n, cog * g, ho, wo, cin, kh, kw, h, w, sh, sw, pt, pl, dh, dw, g)
 
 

@@ -10,7 +10,16 @@ import operator
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, check_out, drop_probability, relu_activation
+from striate.kernels._validate import (
+    as_f32,
+    check_out,
+    drop_probability,
+    flag,
+    integer,
+    overlaps,
+    real,
+    relu_activation,
+)
 
 
 def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "none",
@@ -22,7 +31,7 @@ def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "n
         bias: optional ``(C,)`` floating array.
         activation: ``"none"`` or ``"relu"`` (``max(v, 0)``; NaN stays NaN as in PyTorch).
         out: optional C-contiguous float32 array of ``x``'s shape; may be ``x`` itself
-            (in place).
+            (in place) or overlap ``x`` or ``bias`` otherwise (through a temporary).
 
     Returns:
         ``out`` (a new array when not given).
@@ -56,6 +65,9 @@ def bias_act(x: np.ndarray, bias: np.ndarray | None = None, activation: str = "n
         out = np.empty_like(x)
     else:
         check_out("out", out, x.shape, fn)
+        if overlaps(out, x, b):  # in place on x is fine, any other overlap is not
+            out[...] = bias_act(x, b, activation)
+            return out
     if x.size:
         _C.bias_act(n, c, s, x.reshape(-1), b, relu, out.reshape(-1))
     return out
@@ -92,7 +104,8 @@ def dropout(x: np.ndarray, p: float, seed: int,
         x: floating array of any shape.
         p: drop probability in ``[0, 1]``.
         seed: the stream, an int in ``[0, 2**64)``.
-        out: optional C-contiguous float32 array of ``x``'s shape; may be ``x`` itself.
+        out: optional C-contiguous float32 array of ``x``'s shape; may be ``x`` itself (in
+            place) or overlap it otherwise (through a temporary).
 
     Returns:
         ``(y, keep)``: ``y`` (``out`` when given) and the ``uint8`` keep mask (1 kept, 0
@@ -110,6 +123,10 @@ def dropout(x: np.ndarray, p: float, seed: int,
         out = np.empty_like(x)
     else:
         check_out("out", out, x.shape, fn)
+        if overlaps(out, x):
+            y, keep = dropout(x, p, seed)
+            out[...] = y
+            return out, keep
     keep = np.empty(x.shape, np.uint8)
     if x.size:
         _C.dropout(x.reshape(-1), p, seed, out.reshape(-1), keep.reshape(-1))
@@ -157,8 +174,11 @@ def adam_step(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
         maximize: ascend instead of descend.
 
     Raises:
-        TypeError: arrays not numpy float32 (``grad``: not floating).  ValueError: shapes that
-            differ, arrays not C-contiguous or not writeable, ``step`` below 1.
+        TypeError: arrays not numpy float32 (``grad``: not floating), non-real
+            hyperparameters, non-int ``step``.
+        ValueError: shapes that differ, arrays not C-contiguous or not writeable, arrays that
+            share memory, ``step`` below 1, ``lr`` / ``eps`` / ``weight_decay`` negative or
+            infinite, ``beta1`` / ``beta2`` outside ``[0, 1)``.
     """
     fn = "adam_step"
     w = check_out("param", param, np.shape(param), fn)
@@ -168,18 +188,26 @@ def adam_step(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
     v = check_out("exp_avg_sq", exp_avg_sq, w.shape, fn)
     vm = (None if max_exp_avg_sq is None
           else check_out("max_exp_avg_sq", max_exp_avg_sq, w.shape, fn))
-    t = operator.index(step)
+    t = integer("step", step, fn)
     if t < 1:
         raise ValueError(f"{fn}: expected step >= 1, got {t}")
+    lr, eps, wd = real("lr", lr, fn), real("eps", eps, fn), real("weight_decay", weight_decay, fn)
+    beta1, beta2 = real("beta1", beta1, fn), real("beta2", beta2, fn)
+    for name, val in (("lr", lr), ("eps", eps), ("weight_decay", wd)):
+        if not 0.0 <= val < math.inf:
+            raise ValueError(f"{fn}: expected {name} finite and >= 0, got {val}")
+    for name, val in (("beta1", beta1), ("beta2", beta2)):
+        if not 0.0 <= val < 1.0:
+            raise ValueError(f"{fn}: expected {name} in [0, 1), got {val}")
+    decoupled, maximize = flag("decoupled", decoupled, fn), flag("maximize", maximize, fn)
     bc1 = 1.0 - beta1 ** t
     bc2_sqrt = math.sqrt(1.0 - beta2 ** t)
-    wd = float(weight_decay)
     shrink = 1.0 - lr * wd if decoupled and wd != 0 else 1.0
     if w.size:
         _C.adam_step(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                      None if vm is None else vm.reshape(-1), 1.0 - beta1, beta2, 1.0 - beta2,
                      eps * bc2_sqrt, lr * bc2_sqrt / bc1, 0.0 if decoupled else wd, shrink,
-                     bool(maximize))
+                     maximize)
 
 
 def _seed(seed, fn: str) -> int:

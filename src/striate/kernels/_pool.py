@@ -171,7 +171,11 @@ def max_pool2d_backward(grad_out: np.ndarray, indices: np.ndarray,
                          f"{shape} in (N, C)")
     if shape[2] * shape[3] > _INT32_MAX:
         raise ValueError(f"{fn}: input plane of {shape[2]} x {shape[3]} elements is too large")
-    idx = np.ascontiguousarray(indices, dtype=np.int32)
+    if indices.dtype == np.int32:
+        idx = np.ascontiguousarray(indices)
+    else:  # out-of-plane indices become -1 (ignored) instead of wrapping into int32
+        wide = indices.astype(np.int64)  # uint64 past 2**63 turns negative: outside either way
+        idx = np.where((wide >= 0) & (wide < shape[2] * shape[3]), wide, -1).astype(np.int32)
     gx = np.empty(shape, dtype=np.float32)
     if gx.size == 0:
         return gx
@@ -191,8 +195,9 @@ def _divisor(fn: str, divisor_override) -> int:
                                                             (int, np.integer)):
         raise TypeError(f"{fn}: expected divisor_override to be None or an int, "
                         f"got {divisor_override!r}")
-    if divisor_override == 0:
-        raise ValueError(f"{fn}: divisor_override must be nonzero, got 0")
+    if divisor_override == 0 or abs(divisor_override) > _INT32_MAX:
+        raise ValueError(f"{fn}: expected divisor_override nonzero and within int32 "
+                         f"(|d| <= {_INT32_MAX}), got {divisor_override}")
     return int(divisor_override)
 
 
