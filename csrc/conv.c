@@ -27,7 +27,7 @@
     void st_dw_bwd_data_line_##sfx(float *, const float *, const int64_t *, const float *,  \
                                    int64_t, int64_t, int64_t);                               \
     void st_dw_bwd_weight_line_##sfx(float *, const float *, const float *, const int64_t *, \
-                                     int64_t, int64_t, int64_t);
+                                     int64_t, int64_t, int64_t, int64_t, int64_t);
 DW_DECLARE(avx2)
 DW_DECLARE(avx512)
 
@@ -37,7 +37,7 @@ typedef struct {
     void (*bwd_data)(float *, const float *, const int64_t *, const float *, int64_t, int64_t,
                      int64_t);
     void (*bwd_weight)(float *, const float *, const float *, const int64_t *, int64_t,
-                       int64_t, int64_t);
+                       int64_t, int64_t, int64_t, int64_t);
 } dw_kernels;
 
 static const dw_kernels DW_TABLE[ST_ARCH_COUNT] = {
@@ -811,7 +811,7 @@ static int dw_backward_weight(const st_conv_desc *d, const float *dy, const floa
                         dyk = dyb;
                     }
                     kern->bwd_weight(dw + k * g.taps, dyk, xp, g.off, g.taps, g.n,
-                                     d->stride_w);
+                                     d->stride_w, d->Q, g.Qp);
                 }
             }
         }

@@ -53,10 +53,24 @@ void DW_NAME(st_dw_bwd_data_line)(float *restrict dxp, const float *restrict dy,
     }
 }
 
-/* dw[t] += sum_i dy[i] * xp[i * sw + off[t]] for every tap t. */
+/* sum_i dy[i] * src[i * sw] over the outputs i whose column i % pitch is below q: a tap's
+ * weight gradient summed again when the long loop below gave NaN.  That loop also multiplies
+ * the zeros of dy's pitch columns (>= q) by input elements, harmless unless one is NaN or
+ * infinite; summing again makes a non-finite input reach exactly the taps that read it. */
+float DW_NAME(st_dw_tap_valid)(const float *restrict dy, const float *restrict src, int64_t n,
+                               int64_t sw, int64_t q, int64_t pitch) {
+    float s = 0.f;
+    for (int64_t r = 0; r < n; r += pitch)
+        for (int64_t i = r; i < r + q && i < n; ++i) s += dy[i] * src[i * sw];
+    return s;
+}
+
+/* dw[t] += sum_i dy[i] * xp[i * sw + off[t]] for every tap t, over the outputs i whose column
+ * i % pitch is below q (the rest of the pitch is zero in dy; see st_dw_tap_valid). */
 void DW_NAME(st_dw_bwd_weight_line)(float *restrict dw, const float *restrict dy,
                                     const float *restrict xp, const int64_t *restrict off,
-                                    int64_t taps, int64_t n, int64_t sw) {
+                                    int64_t taps, int64_t n, int64_t sw, int64_t q,
+                                    int64_t pitch) {
     for (int64_t t = 0; t < taps; ++t) {
         const float *restrict src = xp + off[t];
         float part[16] = {0};
@@ -71,6 +85,7 @@ void DW_NAME(st_dw_bwd_weight_line)(float *restrict dw, const float *restrict dy
         float s = 0.f;
         for (; i < n; ++i) s += dy[i] * src[i * sw];
         for (int j = 0; j < 16; ++j) s += part[j];
+        if (s != s && q < pitch) s = DW_NAME(st_dw_tap_valid)(dy, src, n, sw, q, pitch);
         dw[t] += s;
     }
 }

@@ -55,7 +55,7 @@ void DWS_NAME(st_dw_bwd_data_line)(float *restrict dxp, const float *restrict dy
 
 static void DWS_NAME(dots)(float *restrict dw, const float *restrict dy,
                            const float *restrict xp, const int64_t *restrict off, int64_t taps,
-                           int64_t n) {
+                           int64_t n, int64_t q, int64_t pitch) {
     DV acc[DWS_DOT_MAX];
     const float *src[DWS_DOT_MAX];
     for (int j = 0; j < DWS_DOT_MAX; ++j) {
@@ -85,23 +85,29 @@ static void DWS_NAME(dots)(float *restrict dw, const float *restrict dy,
 #define LX_MASK(p) DV_LOADM(m, (p) + i)
         DOT_BODY(DV_LOADM(m, dy + i), LX_MASK)
     }
-    for (int64_t j = 0; j < taps; ++j) dw[j] += DV_REDUCE(acc[j]);
+    for (int64_t j = 0; j < taps; ++j) {
+        float s = DV_REDUCE(acc[j]);
+        if (s != s && q < pitch) s = DWS_C(st_dw_tap_valid)(dy, xp + off[j], n, 1, q, pitch);
+        dw[j] += s;
+    }
 #undef DOT_BODY
 #undef LX_FULL
 #undef LX_MASK
 }
 
-/* dw[t] += sum_i dy[i] * xp[i*sw + off[t]] for every tap t. */
+/* dw[t] += sum_i dy[i] * xp[i*sw + off[t]] for every tap t, over the columns i % pitch < q
+ * (as conv_dw_impl.h's). */
 void DWS_NAME(st_dw_bwd_weight_line)(float *restrict dw, const float *restrict dy,
                                      const float *restrict xp, const int64_t *restrict off,
-                                     int64_t taps, int64_t n, int64_t sw) {
+                                     int64_t taps, int64_t n, int64_t sw, int64_t q,
+                                     int64_t pitch) {
     if (sw != 1) {
-        DWS_C(st_dw_bwd_weight_line)(dw, dy, xp, off, taps, n, sw);
+        DWS_C(st_dw_bwd_weight_line)(dw, dy, xp, off, taps, n, sw, q, pitch);
         return;
     }
     for (int64_t t0 = 0; t0 < taps; t0 += DWS_DOT_MAX) {
         const int64_t tg = taps - t0 < DWS_DOT_MAX ? taps - t0 : DWS_DOT_MAX;
-        DWS_NAME(dots)(dw + t0, dy, xp, off + t0, tg, n);
+        DWS_NAME(dots)(dw + t0, dy, xp, off + t0, tg, n, q, pitch);
     }
 }
 

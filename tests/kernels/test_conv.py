@@ -404,6 +404,25 @@ def test_paddings_at_the_extent_limit(arch, rng, stride, pads, dil):
     assert np.isclose(inner, float((w.astype(np.float64) * dw).sum()), atol=1e-4)
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_depthwise_weight_gradient_non_finite_input(arch, rng, value):
+    """A NaN or infinite input element reaches exactly the taps that read it: the depthwise
+    kernel's long loops also multiply the zero pitch columns of dy by input elements."""
+    cases = [(1, 2, 5, 5, 1, 3, 2, 0, 1), (2, 3, 7, 6, 3, 2, 1, 1, 2), (1, 2, 9, 8, 2, 3, 1, 1, 1),
+             (2, 4, 6, 7, 1, 4, 3, 2, 1)]
+    for n, c, h, w, mult, k, s, p, d in cases:
+        x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+        for pos in rng.choice(x.size, 3, replace=False):
+            xv = x.copy()
+            xv.flat[pos] = value
+            y_shape = K.conv2d_output_shape(x.shape, (c * mult, 1, k, k), s, p, d, c)
+            g = rng.standard_normal(y_shape).astype(np.float32)
+            got = K.conv2d_backward_weight(g, xv, (c * mult, 1, k, k), s, p, d, c)
+            want = R.conv2d_backward_weight(g, xv, (c * mult, 1, k, k), s, p, d, c)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
 def test_empty_batch():
     y = K.conv2d(np.zeros((0, 3, 5, 5), np.float32), np.ones((2, 3, 3, 3), np.float32))
     assert y.shape == (0, 2, 3, 3)

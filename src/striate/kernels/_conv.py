@@ -62,6 +62,12 @@ def set_conv_winograd(mode: str) -> str:
     and backward-weight) use Winograd F(4x4, 3x3): 2.25 multiplies per output and tap
     instead of 9, with float32 rounding a few times larger (relative error ~1e-5).
 
+    A NaN or infinite input (or output gradient) element makes its whole Winograd tile
+    non-finite: every output of the 4x4 tile (6x6 input positions) that holds it becomes NaN
+    or infinite, where the direct sum leaves finite the outputs whose 3x3 window misses it.
+    Finite inputs are unaffected; choose ``"never"`` where exact propagation of non-finite
+    values matters.
+
     Args:
         mode: ``"auto"`` (default: where a cost model says it is faster: roughly
             C*K/(C+K) >= 12 (>= 8 for the weight gradient) and at least 16 4x4 output
