@@ -197,6 +197,16 @@ def test_bad_inputs(rng):
         gemm(a, b, trans_b="no")
 
 
+def test_alpha_and_beta_zero_do_not_read_their_operands(arch):
+    a = np.full((3, 4), np.nan, np.float32)
+    b = np.full((4, 5), np.inf, np.float32)
+    out = np.full((3, 5), np.nan, np.float32)
+    for fn in (gemm, ref.gemm):
+        np.testing.assert_array_equal(fn(a, b, out.copy(), alpha=0.0, beta=0.0), 0.0)
+        np.testing.assert_array_equal(fn(a, b, np.ones((3, 5), np.float32), alpha=0.0,
+                                         beta=2.0), 2.0)
+
+
 @pytest.mark.parametrize("which", ["a", "b", "window"])
 @pytest.mark.parametrize("beta", [0.0, 0.5])
 def test_out_sharing_memory_with_an_operand(arch, threads, rng, which, beta):

@@ -19,7 +19,9 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, trans_a: b
             are read only when ``beta != 0``.  It may share memory with ``a`` or ``b``
             (the product then goes through a temporary).
         trans_a, trans_b: use the transpose of ``a`` / ``b`` (bools).
-        alpha, beta: real scalars within float32's range.
+        alpha, beta: real scalars within float32's range.  As in BLAS, ``alpha == 0``
+            does not read ``a`` and ``b``, and ``beta == 0`` does not read ``out`` (NaN or
+            infinity there does not propagate).
 
     Returns:
         ``out`` (a new array when not given).
