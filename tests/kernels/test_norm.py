@@ -357,6 +357,152 @@ def test_bad_input(call, exc, match):
         call()
 
 
+X4 = np.ones((2, 3, 4, 4), np.float32)
+X2 = np.ones((2, 3), np.float32)
+V2 = np.ones(2, np.float32)
+
+
+@pytest.mark.parametrize("call, match", [
+    # the fuzzing reproducers: a None statistic reached the C kernel as a NULL pointer
+    # (SIGSEGV), or failed in NumPy with an AttributeError (var)
+    (lambda: K.batch_norm_eval_forward(X4, None, V3),
+     r"^batch_norm_eval_forward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_eval_forward(X4, V3, None),
+     r"^batch_norm_eval_forward: expected var to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, None, None, None),
+     r"^batch_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, None, None, V3),
+     r"^batch_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, None, V3, None),
+     r"^batch_norm_backward: expected invstd to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, V3, V3, None, bias=V3, activation="relu"),
+     r"^batch_norm_backward: expected invstd to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.layer_norm_backward(X2, X2, None, None, None),
+     r"^layer_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.layer_norm_backward(X2, X2, None, None, V2),
+     r"^layer_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.layer_norm_backward(X2, X2, V3, V2, None),
+     r"^layer_norm_backward: expected invstd to be a numpy\.ndarray, got NoneType$"),
+    # the others required arrays: x and grad_out
+    (lambda: K.batch_norm_train_forward(None), "expected x to be a numpy.ndarray, got NoneType"),
+    (lambda: K.batch_norm_eval_forward(None, V3, V3), "expected x to be a numpy.ndarray"),
+    (lambda: K.batch_norm_backward(None, X4, None, V3, V3),
+     "expected grad_out to be a numpy.ndarray, got NoneType"),
+    (lambda: K.layer_norm_forward(None), "expected x to be a numpy.ndarray, got NoneType"),
+    (lambda: K.layer_norm_backward(X2, None, None, V2, V2), "expected x to be a numpy.ndarray"),
+    (lambda: K.gelu_backward(X2, None), "expected grad_out to be a numpy.ndarray"),
+    (lambda: K.silu_backward(None, X2), "expected x to be a numpy.ndarray"),
+    (lambda: K.sigmoid(None), "expected x to be a numpy.ndarray, got NoneType"),
+])
+def test_required_arrays_none(arch, call, match):
+    """A required array given as None is a TypeError naming it, before any C code runs."""
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+def test_optional_arrays_none(arch, rng):
+    # weight and bias stay optional (None: 1 and 0), and match the reference
+    x, g = _data(rng, (3, 4, 5)), _data(rng, (3, 4, 5))
+    y, m, s = K.batch_norm_train_forward(x, None, None)
+    _close((y, m, s), R.batch_norm_train_forward(x.astype(np.float64)), 2e-6, 2e-6)
+    want = R.batch_norm_backward(*_f64(g, x, None, m, s))
+    _close(K.batch_norm_backward(g, x, None, m, s, bias=None), want, 1e-5, 1e-5)
+    rv = np.abs(_data(rng, 4)) + 0.5
+    np.testing.assert_allclose(K.batch_norm_eval_forward(x, m, rv, None, None),
+                               R.batch_norm_eval_forward(*_f64(x, m, rv)), rtol=2e-6,
+                               atol=2e-6)
+    x2, g2 = x[0], g[0]
+    y, m, s = K.layer_norm_forward(x2, None, None)
+    _close((y, m, s), R.layer_norm_forward(x2.astype(np.float64)), 2e-6, 2e-6)
+    _close(K.layer_norm_backward(g2, x2, None, m, s),
+           R.layer_norm_backward(*_f64(g2, x2, None, m, s)), 1e-5, 1e-5)
+
+
+_EPS_CALLS = {
+    "batch_norm_train_forward": lambda eps: K.batch_norm_train_forward(F4, eps=eps),
+    "batch_norm_eval_forward": lambda eps: K.batch_norm_eval_forward(F4, V3, V3, eps=eps),
+    "layer_norm_forward": lambda eps: K.layer_norm_forward(F4[0], eps=eps),
+}
+
+
+@pytest.mark.parametrize("fn", sorted(_EPS_CALLS))
+@pytest.mark.parametrize("eps, exc, match", [
+    ("1e-5", TypeError, r"expected eps to be a real number, got '1e-5' \(str\)"),
+    (None, TypeError, r"expected eps to be a real number, got None \(NoneType\)"),
+    (np.array([0.5]), TypeError,
+     r"expected eps to be a real number, got array\(\[0\.5\]\) \(ndarray\)"),
+    (np.array(0.5), TypeError, r"expected eps to be a real number, got array\(0\.5\)"),
+    (True, TypeError, r"expected eps to be a real number, got True \(bool\)"),
+    (1e-5j, TypeError, r"expected eps to be a real number, got 1e-05j \(complex\)"),
+    (-1e-5, ValueError, r"expected eps >= 0, got -1e-05$"),
+    (np.float32(-1.0), ValueError, r"expected eps >= 0, got .*-1\.0"),
+    (float("nan"), ValueError, r"expected eps >= 0, got nan$"),
+    (-math.inf, ValueError, r"expected eps >= 0, got -inf$"),
+])
+def test_bad_eps(fn, eps, exc, match):
+    with pytest.raises(exc, match=f"^{fn}: {match}"):
+        _EPS_CALLS[fn](eps)
+
+
+@pytest.mark.parametrize("eps", [0, 1e-3, np.float32(1e-3), np.float64(0.5), np.int64(2),
+                                 1e300, math.inf])
+def test_eps_accepted(arch, rng, eps):
+    # any real eps >= 0 (ints and NumPy scalars, inf and values past float32 included) is
+    # accepted as before and matches the reference (1e300 and inf: invstd 0)
+    x = _data(rng, (4, 3, 5), loc=1.0)
+    _close(K.batch_norm_train_forward(x, eps=eps, return_var=True),
+           R.batch_norm_train_forward(x.astype(np.float64), eps=float(eps), return_var=True),
+           2e-6, 2e-6)
+    m, v = _data(rng, 3), np.abs(_data(rng, 3))
+    np.testing.assert_allclose(K.batch_norm_eval_forward(x, m, v, eps=eps),
+                               R.batch_norm_eval_forward(*_f64(x, m, v), eps=float(eps)),
+                               rtol=2e-6, atol=2e-6)
+    _close(K.layer_norm_forward(x[0], eps=eps),
+           R.layer_norm_forward(x[0].astype(np.float64), eps=float(eps)), 2e-6, 2e-6)
+
+
+@pytest.mark.parametrize("grads, exc", [
+    ("abc", TypeError), ("ttt", TypeError), (b"abc", TypeError), (1, TypeError),
+    (None, TypeError), ((1, 0, 1), TypeError), ((True, False, "yes"), TypeError),
+    ((True, None, False), TypeError), ((True, False), ValueError),
+    ([True, False, True, False], ValueError),
+])
+def test_bad_grads(grads, exc):
+    for call in (lambda: K.batch_norm_backward(F4, F4, None, V3, V3, grads=grads),
+                 lambda: K.layer_norm_backward(F4[0], F4[0], None, V3, V3, grads=grads)):
+        with pytest.raises(exc, match=r"_norm_backward: expected grads to be three booleans"):
+            call()
+
+
+def test_grads_accepted(arch, rng):
+    # tuples and lists of bools, NumPy bools and a bool array are accepted
+    x, g = _data(rng, (3, 4, 5)), _data(rng, (3, 4, 5))
+    _, m, s = K.batch_norm_train_forward(x)
+    full = K.batch_norm_backward(g, x, None, m, s)
+    for grads in ([True, False, True], (np.True_, np.False_, np.True_),
+                  np.array([True, False, True])):
+        _close(K.batch_norm_backward(g, x, None, m, s, grads=grads),
+               (full[0], None, full[2]), 0, 0)
+    _, m, s = K.layer_norm_forward(x[0])
+    full = K.layer_norm_backward(g[0], x[0], None, m, s)
+    _close(K.layer_norm_backward(g[0], x[0], None, m, s, grads=[False, True, False]),
+           (None, full[1], None), 0, 0)
+
+
+@pytest.mark.parametrize("approximate, exc, match", [
+    (None, TypeError,
+     r"expected approximate to be a string in \('none', 'tanh'\), got None \(NoneType\)"),
+    (np.array(["tanh"]), TypeError, r"expected approximate to be a string in .*\(ndarray\)"),
+    (True, TypeError, r"expected approximate to be a string in .*got True \(bool\)"),
+    ("Tanh", ValueError, r"expected approximate in \('none', 'tanh'\), got 'Tanh'"),
+])
+def test_bad_approximate(approximate, exc, match):
+    with pytest.raises(exc, match="^gelu: " + match):
+        K.gelu(F4, approximate)
+    with pytest.raises(exc, match="^gelu_backward: " + match):
+        K.gelu_backward(F4, F4, approximate)
+
+
 def test_empty_inputs():
     x = np.zeros((0, 5), np.float32)
     y, m, s = K.layer_norm_forward(x)
