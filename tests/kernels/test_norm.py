@@ -503,6 +503,107 @@ def test_bad_approximate(approximate, exc, match):
         K.gelu_backward(F4, F4, approximate)
 
 
+# the elementwise maps with an ``out``: (kernel, reference), both called as f(x, out=...)
+ELTWISE_OUT = {
+    "sigmoid": (K.sigmoid, R.sigmoid),
+    "silu": (K.silu, R.silu),
+    "gelu": (K.gelu, R.gelu),
+    "gelu_tanh": (lambda x, out=None: K.gelu(x, "tanh", out=out),
+                  lambda x, out=None: R.gelu(x, "tanh", out=out)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELTWISE_OUT))
+def test_out_overlapping_x(arch, threads, rng, name):
+    """``out`` that overlaps ``x`` other than exactly (the fuzzing reproducer:
+    ``K.sigmoid(buf[:-1], out=buf[1:])``) gives the result of a separate ``out``."""
+    f, ref = ELTWISE_OUT[name]
+    for n in (1001, 70001):  # one task; several tasks on 2 threads
+        buf0 = _data(rng, n + 3, scale=3.0)
+        cases = [(slice(0, n), slice(1, n + 1)), (slice(1, n + 1), slice(0, n)),
+                 (slice(0, n), slice(3, n + 3)), (slice(3, n + 3), slice(0, n))]
+        for xs, os_ in cases:
+            buf = buf0.copy()
+            x = buf[xs].copy()
+            want = f(x)
+            np.testing.assert_allclose(want, ref(x.astype(np.float64)), rtol=2e-5, atol=1e-30)
+            assert f(buf[xs], out=buf[os_]) is not None
+            np.testing.assert_array_equal(buf[os_], want)
+        # 2-D views of one buffer, rows shifted by one
+        buf = buf0[: n - n % 7].copy().reshape(-1, 7)
+        x = buf[:-1].copy()
+        f(buf[:-1], out=buf[1:])
+        np.testing.assert_array_equal(buf[1:], f(x))
+        # an input that must be converted (reversed, float64) is a copy: no overlap left
+        buf = buf0.copy()
+        f(buf[::-1], out=buf)
+        np.testing.assert_array_equal(buf, f(buf0[::-1].copy()))
+        buf = buf0.astype(np.float64)
+        out = buf.view(np.float32)[: n + 3]
+        f(buf, out=out)
+        np.testing.assert_array_equal(out, f(buf0))
+
+
+@pytest.mark.parametrize("name", sorted(ELTWISE_OUT))
+def test_out_exactly_in_place_is_not_copied(arch, rng, name):
+    import tracemalloc
+
+    f, _ = ELTWISE_OUT[name]
+    x = _data(rng, 1 << 20, scale=3.0)  # 4 MiB
+    want = f(x)
+    tracemalloc.start()
+    try:
+        assert f(x, out=x) is x
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(x, want)
+    assert peak < (1 << 20), peak  # no 4 MiB temporary
+
+
+def test_zero_dim(arch, threads):
+    """0-d input gives a 0-d result (it came back of shape (1,)); a 0-d ``out`` is accepted,
+    in place too."""
+    v64 = np.array([-3.5, 0.25, 2.0, -20.0, 0.0])
+    g64 = np.array([0.5, -1.0, 2.0, 1.0, 3.0])
+    for name, (f, ref) in sorted(ELTWISE_OUT.items()):
+        for v in v64:
+            x, want = np.array(v, np.float32), ref(np.array(v))
+            y = f(x)
+            assert y.shape == () and y.dtype == np.float32
+            np.testing.assert_allclose(y, want, rtol=2e-5, atol=1e-30)
+            np.testing.assert_allclose(f(np.array(v)), want, rtol=2e-5, atol=1e-30)  # float64
+            out = np.array(7.0, np.float32)
+            assert f(x, out=out) is out
+            np.testing.assert_array_equal(out, y)
+            assert f(x, out=x) is x
+            np.testing.assert_array_equal(x, y)
+            with pytest.raises(ValueError, match=r"expected out with shape \(\), got \(1,\)"):
+                f(np.array(v, np.float32), out=np.zeros(1, np.float32))
+    for v, gv in zip(v64, g64):
+        x, g = np.array(v, np.float32), np.array(gv, np.float32)
+        for got, want in (
+                (K.gelu_backward(x, g), R.gelu_backward(np.array(v), np.array(gv))),
+                (K.gelu_backward(x, g, "tanh"),
+                 R.gelu_backward(np.array(v), np.array(gv), "tanh")),
+                (K.silu_backward(x, g), R.silu_backward(np.array(v), np.array(gv)))):
+            assert got.shape == () and got.dtype == np.float32
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-30)
+    # a 0-d gradient is not a (1,) one, nor the other way round
+    with pytest.raises(ValueError, match=r"expected grad_out with x's shape \(\), got \(1,\)"):
+        K.silu_backward(np.array(1.0, np.float32), np.ones(1, np.float32))
+    with pytest.raises(ValueError, match=r"expected grad_out with x's shape \(1,\), got \(\)"):
+        K.gelu_backward(np.ones(1, np.float32), np.array(1.0, np.float32))
+    # the normalisations name the real shape of a 0-d x or parameter
+    with pytest.raises(ValueError, match=r"at least 2 dimensions \(N, C, \*\), got shape \(\)"):
+        K.batch_norm_train_forward(np.array(1.0, np.float32))
+    with pytest.raises(ValueError, match=r"expected weight with shape \(1,\) .* got \(\)"):
+        K.batch_norm_train_forward(np.ones((2, 1), np.float32), np.array(1.0, np.float32))
+    with pytest.raises(ValueError, match=r"expected mean with shape \(1,\) .* got \(\)"):
+        K.layer_norm_backward(np.ones((1, 2), np.float32), np.ones((1, 2), np.float32), None,
+                              np.array(0.0, np.float32), np.ones(1, np.float32))
+
+
 def test_empty_inputs():
     x = np.zeros((0, 5), np.float32)
     y, m, s = K.layer_norm_forward(x)

@@ -15,6 +15,14 @@ from striate.kernels._validate import as_f32, check_out, relu_activation
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
+def _f32(name: str, v, fn: str) -> np.ndarray:
+    """``v`` as a C-contiguous float32 array by :func:`as_f32`, a 0-d array kept 0-d
+    (``np.ascontiguousarray`` inside ``as_f32`` makes it ``(1,)``: an elementwise result
+    came back ``(1,)``, and a 0-d parameter passed for a ``(1,)`` one)."""
+    a = as_f32(name, v, fn)
+    return a.reshape(()) if v.ndim == 0 else a
+
+
 def _vec(name: str, v, n: int, fn: str, x_shape: tuple, optional: bool = False
          ) -> np.ndarray | None:
     """A ``(n,)`` float32 per-channel (or per-row) array; ``None`` passes only when
@@ -26,7 +34,7 @@ def _vec(name: str, v, n: int, fn: str, x_shape: tuple, optional: bool = False
     """
     if v is None and optional:
         return None
-    a = as_f32(name, v, fn)
+    a = _f32(name, v, fn)
     if a.shape != (n,):
         raise ValueError(f"{fn}: expected {name} with shape ({n},) for x of shape {x_shape}, "
                          f"got {a.shape}")
@@ -34,7 +42,7 @@ def _vec(name: str, v, n: int, fn: str, x_shape: tuple, optional: bool = False
 
 
 def _nchw(x, fn: str) -> tuple[np.ndarray, int, int, int]:
-    x = x if _images_in_place(x) else as_f32("x", x, fn)
+    x = x if _images_in_place(x) else _f32("x", x, fn)
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, *), got shape "
                          f"{x.shape}")
@@ -227,7 +235,7 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     """
     fn = "batch_norm_backward"
     x, n, c, s = _nchw(x, fn)
-    gy = as_f32("grad_out", grad_out, fn)
+    gy = _f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
     w = _vec("weight", weight, c, fn, x.shape, optional=True)
@@ -316,7 +324,7 @@ def layer_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     fn = "layer_norm_backward"
     x = _rows(x, fn)
     r, m = x.shape
-    gy = as_f32("grad_out", grad_out, fn)
+    gy = _f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
     w = _vec("weight", weight, m, fn, x.shape, optional=True)
@@ -349,16 +357,26 @@ def _approx(approximate: str, fn: str) -> bool:
     return approximate == "tanh"
 
 
-def _out(out, x: np.ndarray, fn: str) -> np.ndarray:
+def _x_and_out(x, out, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` as a float32 array and the output of an elementwise map of it: ``out`` checked
+    (or a new array).  ``out`` exactly in ``x``'s place is computed in place; an ``out``
+    that overlaps ``x`` otherwise (``buf[1:]`` for ``buf[:-1]``) would have its input
+    overwritten before it is read, so ``x`` is copied first, as NumPy's ufuncs do."""
+    x = _f32("x", x, fn)
     if out is None:
-        return np.empty_like(x)
-    return check_out("out", out, x.shape, fn)
+        return x, np.empty_like(x)
+    y = check_out("out", out, x.shape, fn)
+    # both C-contiguous of one shape: they overlap exactly when their memory ranges do, and
+    # are the same memory when they start at the same address
+    if y.ctypes.data != x.ctypes.data and np.may_share_memory(x, y):
+        x = x.copy()
+    return x, y
 
 
 def _x_and_grad(x, grad_out, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """``x`` and ``grad_out`` as float32 arrays, checked to have the same shape."""
-    x = as_f32("x", x, fn)
-    gy = as_f32("grad_out", grad_out, fn)
+    x = _f32("x", x, fn)
+    gy = _f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
     return x, gy
@@ -371,9 +389,10 @@ def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
     ``approximate="tanh"`` ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
 
     Args:
-        x: floating array of any shape.
+        x: floating array of any shape (0-d included).
         approximate: ``"none"`` or ``"tanh"``.
-        out: optional C-contiguous float32 output of ``x``'s shape (may be ``x``).
+        out: optional C-contiguous float32 output of ``x``'s shape: ``x`` itself (computed
+            in place) or memory that overlaps ``x`` otherwise (``x`` is then copied first).
 
     Returns:
         ``out`` (a new array when not given).
@@ -388,8 +407,7 @@ def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
     """
     fn = "gelu"
     tanh = _approx(approximate, fn)
-    x = as_f32("x", x, fn)
-    y = _out(out, x, fn)
+    x, y = _x_and_out(x, out, fn)
     if x.size:
         _C.gelu(x.reshape(-1), tanh, y.reshape(-1))
     return y
@@ -413,13 +431,12 @@ def gelu_backward(x: np.ndarray, grad_out: np.ndarray, approximate: str = "none"
 
 
 def silu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``x * sigmoid(x)`` elementwise (``out`` may be ``x``).
+    """``x * sigmoid(x)`` elementwise, of ``x``'s shape; ``out`` as in :func:`gelu`.
 
     Raises:
         TypeError: non-floating ``x``.  ValueError: bad ``out``.
     """
-    x = as_f32("x", x, "silu")
-    y = _out(out, x, "silu")
+    x, y = _x_and_out(x, out, "silu")
     if x.size:
         _C.silu(x.reshape(-1), y.reshape(-1))
     return y
@@ -440,13 +457,12 @@ def silu_backward(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``1 / (1 + exp(-x))`` elementwise (``out`` may be ``x``).
+    """``1 / (1 + exp(-x))`` elementwise, of ``x``'s shape; ``out`` as in :func:`gelu`.
 
     Raises:
         TypeError: non-floating ``x``.  ValueError: bad ``out``.
     """
-    x = as_f32("x", x, "sigmoid")
-    y = _out(out, x, "sigmoid")
+    x, y = _x_and_out(x, out, "sigmoid")
     if x.size:
         _C.sigmoid(x.reshape(-1), y.reshape(-1))
     return y
