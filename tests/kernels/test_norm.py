@@ -256,6 +256,88 @@ def test_gelu_special_values(arch):
     assert np.isnan(d[0]) and d[1] == 1.0 and d[2] == 0.0
 
 
+# NaN, the infinities, huge finite values (x^3 and x^2 overflow float from 7e12 and 1.8e19),
+# the edges of exp's range (overflow at 88.7, flushed or denormal below -87.3, 0 below -104)
+# and of the tanh form's saturation (|x| = 10 to 16), tiny and signed zero inputs
+SIG_SPECIAL = [np.nan, np.inf, -np.inf, 3.4e38, -3.4e38, 3e38, -3e38, 1e30, -1e30, 2e19, -2e19,
+               1e13, -1e13, 1e11, -1e11, 1e6, -1e6, 200.0, -200.0, 104.5, -104.5, 100.0,
+               -100.0, 90.0, -90.0, 88.8, -88.8, 88.4, -88.4, 88.0, -88.0, 87.5, -87.5, 87.3,
+               -87.3, 50.0, -50.0, 44.0, -44.0, 20.0, -20.0, 16.0, -16.0, 11.0, -11.0, 10.1,
+               -10.1, 10.0, -10.0, 5.0, -5.0, 1.0, -1.0, 1e-30, -1e-30, 1e-40, -1e-40, 0.0, -0.0]
+
+
+def _sig_special(rng, n):
+    """The special values spread over n (> 4 times their count) random ones, at random places
+    and at the end, so that each meets full vectors, masked tails and, for a large n, several
+    tasks; and a mask of where they are."""
+    x = _data(rng, n, scale=4.0)
+    k = len(SIG_SPECIAL)
+    idx = np.concatenate([rng.permutation(n - k)[: 3 * k], np.arange(n - k, n)])
+    x[idx] = np.tile(np.array(SIG_SPECIAL, np.float32), 4)
+    special = np.zeros(n, bool)
+    special[idx] = True
+    return x, special
+
+
+@pytest.mark.parametrize("n", [59, 1000, 70001])
+def test_sigmoid_family_special_values(arch, threads, rng, n):
+    """NaN propagates and huge |x| gives the reference's values (the fuzzing reports:
+    sigmoid(NaN) was 1, sigmoid(-inf) 4.5e-39 so silu(-3e38) was -1.35 and silu(-inf) -inf,
+    the tanh GELU's gradient -inf at -1e30 and NaN at +-1e30 with a zero gradient).  Below
+    FLT_MIN the kernels may flush to 0 where the reference has a denormal: atol covers
+    |x| FLT_MIN there.  Infinities give what x sigmoid(x) gives: NaN for inf * 0.  The random
+    values around them are held to the accuracy test's tolerances."""
+    if n == 59:
+        x, special = np.array(SIG_SPECIAL, np.float32), np.ones(len(SIG_SPECIAL), bool)
+    else:
+        x, special = _sig_special(rng, n)
+    x64 = x.astype(np.float64)
+    g = _data(rng, x.size)
+    g[::7] = 0.0
+    g64 = g.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for got, want, rtol, atol, atol_rest in (
+                (K.sigmoid(x), R.sigmoid(x64), 3e-6, 2e-38, 1e-30),
+                (K.silu(x), R.silu(x64), 3e-6, 2e-36, 1e-30),
+                (K.gelu(x), R.gelu(x64), 1e-5, 2e-36, 1e-30),
+                (K.gelu(x, "tanh"), R.gelu(x64, "tanh"), 2e-5, 2e-36, 1e-30),
+                (K.silu_backward(x, g), R.silu_backward(x64, g64), 1e-5, 1e-35, 5e-7),
+                (K.gelu_backward(x, g), R.gelu_backward(x64, g64), 1e-5, 1e-35, 5e-7),
+                (K.gelu_backward(x, g, "tanh"), R.gelu_backward(x64, g64, "tanh"), 1e-5, 1e-35,
+                 5e-7)):
+            assert got.dtype == np.float32 and got.shape == x.shape
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_allclose(got[special], want[special], rtol=rtol, atol=atol)
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol_rest)
+
+
+def test_sigmoid_family_fuzz_reproducers(arch, threads):
+    # /tmp/fuzz/repro/r03_sigmoid_nan.py, exactly
+    x = np.array([np.nan, -np.inf, -3e38], np.float32)
+    nan = np.nan
+    np.testing.assert_array_equal(K.sigmoid(x), [nan, 0.0, 0.0])
+    np.testing.assert_array_equal(K.silu(x), [nan, nan, -0.0])
+    assert np.signbit(K.silu(x)[2])
+    np.testing.assert_array_equal(K.gelu(x, "tanh"), [nan, nan, -0.0])
+    np.testing.assert_array_equal(K.silu_backward(x, np.ones(3, np.float32)), [nan, nan, 0.0])
+    v = np.array([-1e30, 1e30], np.float32)
+    np.testing.assert_array_equal(K.gelu_backward(v, np.ones(2, np.float32), "tanh"), [0, 1])
+    np.testing.assert_array_equal(K.gelu_backward(v, np.zeros(2, np.float32), "tanh"), [0, 0])
+    np.testing.assert_array_equal(K.gelu_backward(v, np.ones(2, np.float32)), [0, 1])
+    np.testing.assert_array_equal(K.silu_backward(v, np.ones(2, np.float32)), [0, 1])
+    # and the reference agrees
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(R.sigmoid(x), [nan, 0.0, 0.0])
+        np.testing.assert_array_equal(R.silu(x), [nan, nan, -0.0])
+        np.testing.assert_array_equal(R.gelu_backward(v, np.ones(2, np.float32), "tanh"), [0, 1])
+    # sigmoid reaches 0 and 1 exactly
+    big = np.array([-1e30, -200.0, 200.0, 1e30], np.float32)
+    np.testing.assert_array_equal(K.sigmoid(big), [0.0, 0.0, 1.0, 1.0])
+    want = np.array([-0.0, -0.0, 200.0, 1e30], np.float32)
+    np.testing.assert_array_equal(K.silu(big), want)
+    np.testing.assert_array_equal(K.gelu(big, "tanh"), want)
+
+
 def test_reference_backward_finite_differences(rng):
     x = rng.standard_normal((3, 4, 2, 3)) * 2 + 1
     w, b = rng.standard_normal(4), rng.standard_normal(4)
