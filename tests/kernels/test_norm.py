@@ -191,6 +191,103 @@ def test_statistics_are_stable(arch):
     np.testing.assert_allclose(invstd, 1.0 / math.sqrt(1e-5), rtol=1e-6)
 
 
+def _same_as_reference(got, want, rtol=2e-6, atol=2e-6):
+    """Each array: NaN exactly where the reference has NaN (an infinity where it has that
+    infinity), close elsewhere."""
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        np.testing.assert_array_equal(np.isposinf(g), np.isposinf(w))
+        np.testing.assert_array_equal(np.isneginf(g), np.isneginf(w))
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+# (N, C) columns, planes shorter and longer than a statistics block (4096)
+STAT_SHAPES = [(6, 3), (3, 2, 3, 5), (2, 3, 4099), (5, 2, 70, 67)]
+
+
+@pytest.mark.parametrize("shape", STAT_SHAPES)
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf", "inf-inf", "nan-inf"])
+def test_statistics_propagate_nan_and_inf(arch, threads, rng, shape, bad):
+    """A NaN or an infinity in a channel (a row) gives the reference's statistics: the mean
+    NaN or that infinity (NaN for both infinities), var and invstd NaN, the output NaN; the
+    other channels are untouched.  Before, var came back 0 and invstd 1 / sqrt(eps) (so the
+    running variance hid the NaN) and the mean of +inf NaN."""
+    x = _data(rng, shape, loc=1.0)
+    vals = {"nan": [np.nan], "inf": [np.inf], "-inf": [-np.inf], "inf-inf": [np.inf, -np.inf],
+            "nan-inf": [np.nan, np.inf]}[bad]
+    c = shape[1] - 1  # the last channel; in the last image, the last block of its plane
+    for k, v in enumerate(vals):
+        plane = x[-1 if k == 0 else 0, c, ...].reshape(-1)  # a view, 0-d planes too
+        plane[-1 - min(3 * k, plane.size - 1)] = v
+    with np.errstate(invalid="ignore"):
+        want = R.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        got = K.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        _same_as_reference(got, want, atol=2e-5)
+        assert np.isnan(got[2][c]) and np.isnan(got[3][c]) and np.isnan(got[0][:, c]).all()
+        assert not np.isnan(got[2][:c]).any()
+        if bad in ("inf", "-inf"):
+            assert got[1][c] == float(bad)
+        w, b = _data(rng, shape[1]), _data(rng, shape[1])
+        _same_as_reference(K.batch_norm_train_forward(x, w, b, 1e-5, activation="relu"),
+                           R.batch_norm_train_forward(x, w, b, 1e-5, activation="relu"),
+                           atol=2e-5)
+        # layer norm: each image a row (the rows of 12285 and 9380 values span several blocks)
+        x2 = x.reshape(shape[0], -1)
+        got = K.layer_norm_forward(x2)
+        _same_as_reference(got, R.layer_norm_forward(x2), atol=2e-5)
+        bad_rows = np.isnan(x2).any(1) | np.isinf(x2).any(1)
+        assert np.isnan(got[2][bad_rows]).all() and not np.isnan(got[2][~bad_rows]).any()
+
+
+def test_statistics_overflow_fuzz_reproducer(arch, threads):
+    # /tmp/fuzz/repro/r04_bn_overflow_nan.py: one 1e20 among unit values overflowed the float
+    # sum of squares (var inf, invstd 0, the output all zeros); the reference's statistics
+    # are representable
+    x = np.random.default_rng(1).standard_normal((3, 1, 3, 5)).astype(np.float32)
+    x[0, 0, 0, 0] = 1e20
+    got = K.batch_norm_train_forward(x, return_var=True)
+    want = R.batch_norm_train_forward(x, return_var=True)
+    _same_as_reference(got, want)
+    np.testing.assert_allclose(got[0].ravel()[:3], [6.6332498, -0.15075567, -0.15075567],
+                               rtol=1e-6)
+    assert np.isfinite(got[3]).all() and got[2][0] > 0
+    y, m, s = K.layer_norm_forward(x.reshape(1, -1))
+    _same_as_reference((y, m, s), R.layer_norm_forward(x.reshape(1, -1)))
+    np.testing.assert_allclose(s, [6.784005e-20], rtol=1e-6)
+    x[0, 0, 0, 0] = np.nan
+    with np.errstate(invalid="ignore"):
+        _, _, invstd, var = K.batch_norm_train_forward(x, return_var=True)
+    assert np.isnan(invstd[0]) and np.isnan(var[0])
+
+
+@pytest.mark.parametrize("shape", STAT_SHAPES)
+def test_statistics_of_huge_values(arch, threads, rng, shape):
+    """Finite inputs whose statistics are representable get them, where the float sums of
+    a block overflow: a single huge value (sum of squares past FLT_MAX), or a channel of
+    values near 1e36 (sum past FLT_MAX; the variance 0, or large: inf in float32 as in the
+    reference, invstd finite)."""
+    for big, scale in ((1e20, 1.0), (-3e19, 1.0), (1e36, 0.0), (-2e36, 0.0), (3e35, 3e34)):
+        x = _data(rng, shape)
+        c = shape[1] - 1
+        if scale:
+            x[:, c] = _data(rng, x[:, c].shape, loc=big, scale=scale) if big > 1e30 else x[:, c]
+            x[-1, c, ...].reshape(-1)[-1] = big
+        else:
+            x[:, c] = big
+        with np.errstate(over="ignore"):  # the reference's var past float32: inf
+            want = R.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        got = K.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        # the mean is float32 (so is x - mean for huge values): y to within that rounding
+        _same_as_reference(got[1:], want[1:], rtol=1e-5, atol=2e-6)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-4 if big > 1e30 else 2e-6)
+        x2 = x.reshape(shape[0], -1)
+        got = K.layer_norm_forward(x2)
+        want = R.layer_norm_forward(x2)
+        _same_as_reference(got[1:], want[1:], rtol=1e-5, atol=2e-6)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-4)
+
+
 def test_thread_invariance(arch, rng):
     """Same bits on 1, 2 and 8 threads (batch norm with planes shorter and longer than a
     statistics block, the (N, C) column path, layer norm with its gradient groups, GELU)."""
