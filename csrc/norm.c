@@ -5,7 +5,9 @@
  * between planes C * S apart and ran several times slower).  Each block's mean and M2 come
  * from two passes over the block (in L1) into a workspace; a serial pass merges each
  * channel's blocks in double by Chan's formula, always in (n, block) order, so the statistics
- * do not depend on the thread count; a second parallel pass writes the output.  The backward
+ * do not depend on the thread count; a second parallel pass writes the output.  A channel
+ * (or a layer-norm row) whose merged moments are not finite is summed again in double (see
+ * moments_f64): rare, and free for the others, the blocks' passes unchanged.  The backward
  * works the same way with the sums of gy and gy * (x - mean).  An (N, C) input (S = 1) runs
  * on column chunks with double accumulators.  x may have a wider image stride than C x S (a
  * channel slice read in place, see bn_xoff); every other array is dense.
@@ -59,6 +61,43 @@ static void moments_add(st_moments *a, double nb, double mb, double m2b) {
     a->n = n;
 }
 
+/* Mean and M2 in double of `planes` runs of len floats, stride apart (a batch-norm channel, a
+ * layer-norm row), by two plain passes: the fallback for values whose float block sums
+ * cannot hold them (see moments_fix).  A NaN or an infinity in x gives the mean float64
+ * gives (NaN, or the infinity, NaN for both), and M2 NaN. */
+__attribute__((cold, noinline)) static void moments_f64(const float *x, int64_t planes,
+                                                       int64_t len, int64_t stride,
+                                                       st_moments *mo) {
+    double s = 0.0, q = 0.0;
+    for (int64_t p = 0; p < planes; ++p)
+        for (int64_t i = 0; i < len; ++i) s += x[p * stride + i];
+    const double n = (double)planes * (double)len, m = s / n;
+    if (isfinite(m)) {
+        for (int64_t p = 0; p < planes; ++p)
+            for (int64_t i = 0; i < len; ++i) {
+                const double d = (double)x[p * stride + i] - m;
+                q += d * d;
+            }
+    } else {
+        q = NAN;
+    }
+    mo->n = n;
+    mo->mean = m;
+    mo->m2 = q;
+}
+
+/* Moments merged from the float block sums, checked once: a NaN or an infinity in the
+ * values, a float sum of finite values past FLT_MAX or a sum of squares past it (|x - m|
+ * above 1.8e19 somewhere) leave the mean or M2 not finite (inf, or NaN from inf - inf), and
+ * the values are then summed again in double.  The float sums gave var 0 and invstd
+ * 1 / sqrt(eps) for a NaN (hiding it from the running statistics), a NaN mean for +inf, and
+ * var inf, invstd 0 for one 1e20 among unit values, where the reference's are finite. */
+static inline void moments_fix(st_moments *mo, const float *x, int64_t planes, int64_t len,
+                               int64_t stride) {
+    if (__builtin_expect(!(isfinite(mo->mean) && isfinite(mo->m2)), 0))
+        moments_f64(x, planes, len, stride, mo);
+}
+
 /* Mean and M2 of one block by the corrected two-pass algorithm: a float sum gives a first
  * mean m, then the deviations from m (small, so summed accurately) give the residual
  * r = sum (x - m) and q = sum (x - m)^2: mean = m + r / len, M2 = q - r^2 / len. */
@@ -74,17 +113,19 @@ static void block_moments(const st_norm_ops *o, const float *x, int64_t len, dou
 
 static void row_moments(const st_norm_ops *o, const float *x, int64_t M, double *mean,
                         double *m2) {
-    if (M <= ST_NORM_BLOCK) {
-        block_moments(o, x, M, mean, m2);
-        return;
-    }
     st_moments mo = {0.0, 0.0, 0.0};
-    for (int64_t i = 0; i < M; i += ST_NORM_BLOCK) {
-        const int64_t len = M - i < ST_NORM_BLOCK ? M - i : ST_NORM_BLOCK;
-        double mb, m2b;
-        block_moments(o, x + i, len, &mb, &m2b);
-        moments_add(&mo, (double)len, mb, m2b);
+    if (M <= ST_NORM_BLOCK) {
+        mo.n = (double)M;
+        block_moments(o, x, M, &mo.mean, &mo.m2);
+    } else {
+        for (int64_t i = 0; i < M; i += ST_NORM_BLOCK) {
+            const int64_t len = M - i < ST_NORM_BLOCK ? M - i : ST_NORM_BLOCK;
+            double mb, m2b;
+            block_moments(o, x + i, len, &mb, &m2b);
+            moments_add(&mo, (double)len, mb, m2b);
+        }
     }
+    moments_fix(&mo, x, 1, M, M);
     *mean = mo.mean;
     *m2 = mo.m2;
 }
@@ -129,7 +170,7 @@ static float bn_scale(const float *invstd, const float *weight, int64_t c) {
 static void bn_finish(const st_moments *mo, int64_t c, const float *weight, const float *bias,
                       float eps, float *mean, float *invstd, float *var, float *a, float *b) {
     double v = mo->m2 / mo->n;
-    v = v > 0.0 ? v : 0.0;
+    v = v < 0.0 ? 0.0 : v; /* a NaN stays NaN (and so invstd) */
     const double is = 1.0 / sqrt(v + (double)eps);
     mean[c] = (float)mo->mean;
     invstd[c] = (float)is;
@@ -203,6 +244,7 @@ int st_batch_norm_train_f32(int64_t N, int64_t C, int64_t S, const float *x, int
             bn_mblock(&g, t, &cc, &len);
             moments_add(&mo, (double)len, part[2 * t], part[2 * t + 1]);
         }
+        moments_fix(&mo, x + c * S, N, S, xs); /* channel c of each image */
         bn_finish(&mo, c, weight, bias, eps, mean, invstd, var, &ab[2 * c], &ab[2 * c + 1]);
     }
 #pragma omp parallel for schedule(dynamic, bc) if (total > ST_NORM_PAR_MIN)
@@ -356,7 +398,7 @@ int st_layer_norm_f32(int64_t R, int64_t M, const float *x, const float *weight,
         double m, m2;
         row_moments(o, x + r * M, M, &m, &m2);
         double v = m2 / (double)M;
-        v = v > 0.0 ? v : 0.0;
+        v = v < 0.0 ? 0.0 : v; /* a NaN stays NaN (and so invstd) */
         mean[r] = (float)m;
         invstd[r] = (float)(1.0 / sqrt(v + (double)eps));
         o->ln_apply(x + r * M, weight, bias, M, mean[r], invstd[r], y + r * M);

@@ -1,6 +1,6 @@
 /* AVX-512 primitives of the normalisation family: the plain loops of norm_body.inc, which the
- * compiler vectorises with this file's flags, and the exact (erf) GELU of norm_gelu_simd.h
- * (2^n by vscalefps). */
+ * compiler vectorises with this file's flags, and the exact (erf) GELU and the sigmoid family
+ * of norm_gelu_simd.h (2^n by vscalefps). */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -41,9 +41,10 @@ enum { VL = 16 };
 #define VEXP_FLUSH(r, xin) ((void)(xin), (r)) /* vscalefps underflows to 0 itself */
 #define VSEL_NONNEG(x, a, b) \
     _mm512_mask_mov_ps((b), _mm512_cmp_ps_mask((x), _mm512_setzero_ps(), _CMP_NLT_UQ), (a))
+#define VNABS(x) _mm512_or_ps((x), _mm512_set1_ps(-0.f))
 #include "norm_gelu_simd.h"
 
 const st_norm_ops st_norm_ops_avx512 = {
     sum_avx512,     sqdev_avx512,   dot_avx512, affine_avx512, lincomb_avx512,
     ln_apply_avx512, ln_sums_avx512, ln_bwd_avx512, gelu_fast,  gelu_bwd_fast,
-    silu_avx512,    silu_bwd_avx512, sigmoid_avx512};
+    silu_fast,    silu_bwd_fast, sigmoid_fast};

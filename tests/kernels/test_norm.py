@@ -191,6 +191,103 @@ def test_statistics_are_stable(arch):
     np.testing.assert_allclose(invstd, 1.0 / math.sqrt(1e-5), rtol=1e-6)
 
 
+def _same_as_reference(got, want, rtol=2e-6, atol=2e-6):
+    """Each array: NaN exactly where the reference has NaN (an infinity where it has that
+    infinity), close elsewhere."""
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        np.testing.assert_array_equal(np.isposinf(g), np.isposinf(w))
+        np.testing.assert_array_equal(np.isneginf(g), np.isneginf(w))
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+# (N, C) columns, planes shorter and longer than a statistics block (4096)
+STAT_SHAPES = [(6, 3), (3, 2, 3, 5), (2, 3, 4099), (5, 2, 70, 67)]
+
+
+@pytest.mark.parametrize("shape", STAT_SHAPES)
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf", "inf-inf", "nan-inf"])
+def test_statistics_propagate_nan_and_inf(arch, threads, rng, shape, bad):
+    """A NaN or an infinity in a channel (a row) gives the reference's statistics: the mean
+    NaN or that infinity (NaN for both infinities), var and invstd NaN, the output NaN; the
+    other channels are untouched.  Before, var came back 0 and invstd 1 / sqrt(eps) (so the
+    running variance hid the NaN) and the mean of +inf NaN."""
+    x = _data(rng, shape, loc=1.0)
+    vals = {"nan": [np.nan], "inf": [np.inf], "-inf": [-np.inf], "inf-inf": [np.inf, -np.inf],
+            "nan-inf": [np.nan, np.inf]}[bad]
+    c = shape[1] - 1  # the last channel; in the last image, the last block of its plane
+    for k, v in enumerate(vals):
+        plane = x[-1 if k == 0 else 0, c, ...].reshape(-1)  # a view, 0-d planes too
+        plane[-1 - min(3 * k, plane.size - 1)] = v
+    with np.errstate(invalid="ignore"):
+        want = R.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        got = K.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        _same_as_reference(got, want, atol=2e-5)
+        assert np.isnan(got[2][c]) and np.isnan(got[3][c]) and np.isnan(got[0][:, c]).all()
+        assert not np.isnan(got[2][:c]).any()
+        if bad in ("inf", "-inf"):
+            assert got[1][c] == float(bad)
+        w, b = _data(rng, shape[1]), _data(rng, shape[1])
+        _same_as_reference(K.batch_norm_train_forward(x, w, b, 1e-5, activation="relu"),
+                           R.batch_norm_train_forward(x, w, b, 1e-5, activation="relu"),
+                           atol=2e-5)
+        # layer norm: each image a row (the rows of 12285 and 9380 values span several blocks)
+        x2 = x.reshape(shape[0], -1)
+        got = K.layer_norm_forward(x2)
+        _same_as_reference(got, R.layer_norm_forward(x2), atol=2e-5)
+        bad_rows = np.isnan(x2).any(1) | np.isinf(x2).any(1)
+        assert np.isnan(got[2][bad_rows]).all() and not np.isnan(got[2][~bad_rows]).any()
+
+
+def test_statistics_overflow_fuzz_reproducer(arch, threads):
+    # /tmp/fuzz/repro/r04_bn_overflow_nan.py: one 1e20 among unit values overflowed the float
+    # sum of squares (var inf, invstd 0, the output all zeros); the reference's statistics
+    # are representable
+    x = np.random.default_rng(1).standard_normal((3, 1, 3, 5)).astype(np.float32)
+    x[0, 0, 0, 0] = 1e20
+    got = K.batch_norm_train_forward(x, return_var=True)
+    want = R.batch_norm_train_forward(x, return_var=True)
+    _same_as_reference(got, want)
+    np.testing.assert_allclose(got[0].ravel()[:3], [6.6332498, -0.15075567, -0.15075567],
+                               rtol=1e-6)
+    assert np.isfinite(got[3]).all() and got[2][0] > 0
+    y, m, s = K.layer_norm_forward(x.reshape(1, -1))
+    _same_as_reference((y, m, s), R.layer_norm_forward(x.reshape(1, -1)))
+    np.testing.assert_allclose(s, [6.784005e-20], rtol=1e-6)
+    x[0, 0, 0, 0] = np.nan
+    with np.errstate(invalid="ignore"):
+        _, _, invstd, var = K.batch_norm_train_forward(x, return_var=True)
+    assert np.isnan(invstd[0]) and np.isnan(var[0])
+
+
+@pytest.mark.parametrize("shape", STAT_SHAPES)
+def test_statistics_of_huge_values(arch, threads, rng, shape):
+    """Finite inputs whose statistics are representable get them, where the float sums of
+    a block overflow: a single huge value (sum of squares past FLT_MAX), or a channel of
+    values near 1e36 (sum past FLT_MAX; the variance 0, or large: inf in float32 as in the
+    reference, invstd finite)."""
+    for big, scale in ((1e20, 1.0), (-3e19, 1.0), (1e36, 0.0), (-2e36, 0.0), (3e35, 3e34)):
+        x = _data(rng, shape)
+        c = shape[1] - 1
+        if scale:
+            x[:, c] = _data(rng, x[:, c].shape, loc=big, scale=scale) if big > 1e30 else x[:, c]
+            x[-1, c, ...].reshape(-1)[-1] = big
+        else:
+            x[:, c] = big
+        with np.errstate(over="ignore"):  # the reference's var past float32: inf
+            want = R.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        got = K.batch_norm_train_forward(x, None, None, 1e-5, return_var=True)
+        # the mean is float32 (so is x - mean for huge values): y to within that rounding
+        _same_as_reference(got[1:], want[1:], rtol=1e-5, atol=2e-6)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-4 if big > 1e30 else 2e-6)
+        x2 = x.reshape(shape[0], -1)
+        got = K.layer_norm_forward(x2)
+        want = R.layer_norm_forward(x2)
+        _same_as_reference(got[1:], want[1:], rtol=1e-5, atol=2e-6)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-4)
+
+
 def test_thread_invariance(arch, rng):
     """Same bits on 1, 2 and 8 threads (batch norm with planes shorter and longer than a
     statistics block, the (N, C) column path, layer norm with its gradient groups, GELU)."""
@@ -254,6 +351,88 @@ def test_gelu_special_values(arch):
     assert yt[0] == np.inf and np.isnan(yt[2]) and yt[3] == 20.0 and abs(yt[4]) < 1e-36
     d = K.gelu_backward(x[2:], np.ones(5, np.float32))
     assert np.isnan(d[0]) and d[1] == 1.0 and d[2] == 0.0
+
+
+# NaN, the infinities, huge finite values (x^3 and x^2 overflow float from 7e12 and 1.8e19),
+# the edges of exp's range (overflow at 88.7, flushed or denormal below -87.3, 0 below -104)
+# and of the tanh form's saturation (|x| = 10 to 16), tiny and signed zero inputs
+SIG_SPECIAL = [np.nan, np.inf, -np.inf, 3.4e38, -3.4e38, 3e38, -3e38, 1e30, -1e30, 2e19, -2e19,
+               1e13, -1e13, 1e11, -1e11, 1e6, -1e6, 200.0, -200.0, 104.5, -104.5, 100.0,
+               -100.0, 90.0, -90.0, 88.8, -88.8, 88.4, -88.4, 88.0, -88.0, 87.5, -87.5, 87.3,
+               -87.3, 50.0, -50.0, 44.0, -44.0, 20.0, -20.0, 16.0, -16.0, 11.0, -11.0, 10.1,
+               -10.1, 10.0, -10.0, 5.0, -5.0, 1.0, -1.0, 1e-30, -1e-30, 1e-40, -1e-40, 0.0, -0.0]
+
+
+def _sig_special(rng, n):
+    """The special values spread over n (> 4 times their count) random ones, at random places
+    and at the end, so that each meets full vectors, masked tails and, for a large n, several
+    tasks; and a mask of where they are."""
+    x = _data(rng, n, scale=4.0)
+    k = len(SIG_SPECIAL)
+    idx = np.concatenate([rng.permutation(n - k)[: 3 * k], np.arange(n - k, n)])
+    x[idx] = np.tile(np.array(SIG_SPECIAL, np.float32), 4)
+    special = np.zeros(n, bool)
+    special[idx] = True
+    return x, special
+
+
+@pytest.mark.parametrize("n", [59, 1000, 70001])
+def test_sigmoid_family_special_values(arch, threads, rng, n):
+    """NaN propagates and huge |x| gives the reference's values (the fuzzing reports:
+    sigmoid(NaN) was 1, sigmoid(-inf) 4.5e-39 so silu(-3e38) was -1.35 and silu(-inf) -inf,
+    the tanh GELU's gradient -inf at -1e30 and NaN at +-1e30 with a zero gradient).  Below
+    FLT_MIN the kernels may flush to 0 where the reference has a denormal: atol covers
+    |x| FLT_MIN there.  Infinities give what x sigmoid(x) gives: NaN for inf * 0.  The random
+    values around them are held to the accuracy test's tolerances."""
+    if n == 59:
+        x, special = np.array(SIG_SPECIAL, np.float32), np.ones(len(SIG_SPECIAL), bool)
+    else:
+        x, special = _sig_special(rng, n)
+    x64 = x.astype(np.float64)
+    g = _data(rng, x.size)
+    g[::7] = 0.0
+    g64 = g.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for got, want, rtol, atol, atol_rest in (
+                (K.sigmoid(x), R.sigmoid(x64), 3e-6, 2e-38, 1e-30),
+                (K.silu(x), R.silu(x64), 3e-6, 2e-36, 1e-30),
+                (K.gelu(x), R.gelu(x64), 1e-5, 2e-36, 1e-30),
+                (K.gelu(x, "tanh"), R.gelu(x64, "tanh"), 2e-5, 2e-36, 1e-30),
+                (K.silu_backward(x, g), R.silu_backward(x64, g64), 1e-5, 1e-35, 5e-7),
+                (K.gelu_backward(x, g), R.gelu_backward(x64, g64), 1e-5, 1e-35, 5e-7),
+                (K.gelu_backward(x, g, "tanh"), R.gelu_backward(x64, g64, "tanh"), 1e-5, 1e-35,
+                 5e-7)):
+            assert got.dtype == np.float32 and got.shape == x.shape
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_allclose(got[special], want[special], rtol=rtol, atol=atol)
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol_rest)
+
+
+def test_sigmoid_family_fuzz_reproducers(arch, threads):
+    # /tmp/fuzz/repro/r03_sigmoid_nan.py, exactly
+    x = np.array([np.nan, -np.inf, -3e38], np.float32)
+    nan = np.nan
+    np.testing.assert_array_equal(K.sigmoid(x), [nan, 0.0, 0.0])
+    np.testing.assert_array_equal(K.silu(x), [nan, nan, -0.0])
+    assert np.signbit(K.silu(x)[2])
+    np.testing.assert_array_equal(K.gelu(x, "tanh"), [nan, nan, -0.0])
+    np.testing.assert_array_equal(K.silu_backward(x, np.ones(3, np.float32)), [nan, nan, 0.0])
+    v = np.array([-1e30, 1e30], np.float32)
+    np.testing.assert_array_equal(K.gelu_backward(v, np.ones(2, np.float32), "tanh"), [0, 1])
+    np.testing.assert_array_equal(K.gelu_backward(v, np.zeros(2, np.float32), "tanh"), [0, 0])
+    np.testing.assert_array_equal(K.gelu_backward(v, np.ones(2, np.float32)), [0, 1])
+    np.testing.assert_array_equal(K.silu_backward(v, np.ones(2, np.float32)), [0, 1])
+    # and the reference agrees
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(R.sigmoid(x), [nan, 0.0, 0.0])
+        np.testing.assert_array_equal(R.silu(x), [nan, nan, -0.0])
+        np.testing.assert_array_equal(R.gelu_backward(v, np.ones(2, np.float32), "tanh"), [0, 1])
+    # sigmoid reaches 0 and 1 exactly
+    big = np.array([-1e30, -200.0, 200.0, 1e30], np.float32)
+    np.testing.assert_array_equal(K.sigmoid(big), [0.0, 0.0, 1.0, 1.0])
+    want = np.array([-0.0, -0.0, 200.0, 1e30], np.float32)
+    np.testing.assert_array_equal(K.silu(big), want)
+    np.testing.assert_array_equal(K.gelu(big, "tanh"), want)
 
 
 def test_reference_backward_finite_differences(rng):
@@ -355,6 +534,253 @@ V3 = np.ones(3, np.float32)
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+X4 = np.ones((2, 3, 4, 4), np.float32)
+X2 = np.ones((2, 3), np.float32)
+V2 = np.ones(2, np.float32)
+
+
+@pytest.mark.parametrize("call, match", [
+    # the fuzzing reproducers: a None statistic reached the C kernel as a NULL pointer
+    # (SIGSEGV), or failed in NumPy with an AttributeError (var)
+    (lambda: K.batch_norm_eval_forward(X4, None, V3),
+     r"^batch_norm_eval_forward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_eval_forward(X4, V3, None),
+     r"^batch_norm_eval_forward: expected var to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, None, None, None),
+     r"^batch_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, None, None, V3),
+     r"^batch_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, None, V3, None),
+     r"^batch_norm_backward: expected invstd to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.batch_norm_backward(X4, X4, V3, V3, None, bias=V3, activation="relu"),
+     r"^batch_norm_backward: expected invstd to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.layer_norm_backward(X2, X2, None, None, None),
+     r"^layer_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.layer_norm_backward(X2, X2, None, None, V2),
+     r"^layer_norm_backward: expected mean to be a numpy\.ndarray, got NoneType$"),
+    (lambda: K.layer_norm_backward(X2, X2, V3, V2, None),
+     r"^layer_norm_backward: expected invstd to be a numpy\.ndarray, got NoneType$"),
+    # the others required arrays: x and grad_out
+    (lambda: K.batch_norm_train_forward(None), "expected x to be a numpy.ndarray, got NoneType"),
+    (lambda: K.batch_norm_eval_forward(None, V3, V3), "expected x to be a numpy.ndarray"),
+    (lambda: K.batch_norm_backward(None, X4, None, V3, V3),
+     "expected grad_out to be a numpy.ndarray, got NoneType"),
+    (lambda: K.layer_norm_forward(None), "expected x to be a numpy.ndarray, got NoneType"),
+    (lambda: K.layer_norm_backward(X2, None, None, V2, V2), "expected x to be a numpy.ndarray"),
+    (lambda: K.gelu_backward(X2, None), "expected grad_out to be a numpy.ndarray"),
+    (lambda: K.silu_backward(None, X2), "expected x to be a numpy.ndarray"),
+    (lambda: K.sigmoid(None), "expected x to be a numpy.ndarray, got NoneType"),
+])
+def test_required_arrays_none(arch, call, match):
+    """A required array given as None is a TypeError naming it, before any C code runs."""
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+def test_optional_arrays_none(arch, rng):
+    # weight and bias stay optional (None: 1 and 0), and match the reference
+    x, g = _data(rng, (3, 4, 5)), _data(rng, (3, 4, 5))
+    y, m, s = K.batch_norm_train_forward(x, None, None)
+    _close((y, m, s), R.batch_norm_train_forward(x.astype(np.float64)), 2e-6, 2e-6)
+    want = R.batch_norm_backward(*_f64(g, x, None, m, s))
+    _close(K.batch_norm_backward(g, x, None, m, s, bias=None), want, 1e-5, 1e-5)
+    rv = np.abs(_data(rng, 4)) + 0.5
+    np.testing.assert_allclose(K.batch_norm_eval_forward(x, m, rv, None, None),
+                               R.batch_norm_eval_forward(*_f64(x, m, rv)), rtol=2e-6,
+                               atol=2e-6)
+    x2, g2 = x[0], g[0]
+    y, m, s = K.layer_norm_forward(x2, None, None)
+    _close((y, m, s), R.layer_norm_forward(x2.astype(np.float64)), 2e-6, 2e-6)
+    _close(K.layer_norm_backward(g2, x2, None, m, s),
+           R.layer_norm_backward(*_f64(g2, x2, None, m, s)), 1e-5, 1e-5)
+
+
+_EPS_CALLS = {
+    "batch_norm_train_forward": lambda eps: K.batch_norm_train_forward(F4, eps=eps),
+    "batch_norm_eval_forward": lambda eps: K.batch_norm_eval_forward(F4, V3, V3, eps=eps),
+    "layer_norm_forward": lambda eps: K.layer_norm_forward(F4[0], eps=eps),
+}
+
+
+@pytest.mark.parametrize("fn", sorted(_EPS_CALLS))
+@pytest.mark.parametrize("eps, exc, match", [
+    ("1e-5", TypeError, r"expected eps to be a real number, got '1e-5' \(str\)"),
+    (None, TypeError, r"expected eps to be a real number, got None \(NoneType\)"),
+    (np.array([0.5]), TypeError,
+     r"expected eps to be a real number, got array\(\[0\.5\]\) \(ndarray\)"),
+    (np.array(0.5), TypeError, r"expected eps to be a real number, got array\(0\.5\)"),
+    (True, TypeError, r"expected eps to be a real number, got True \(bool\)"),
+    (1e-5j, TypeError, r"expected eps to be a real number, got 1e-05j \(complex\)"),
+    (-1e-5, ValueError, r"expected eps >= 0, got -1e-05$"),
+    (np.float32(-1.0), ValueError, r"expected eps >= 0, got .*-1\.0"),
+    (float("nan"), ValueError, r"expected eps >= 0, got nan$"),
+    (-math.inf, ValueError, r"expected eps >= 0, got -inf$"),
+])
+def test_bad_eps(fn, eps, exc, match):
+    with pytest.raises(exc, match=f"^{fn}: {match}"):
+        _EPS_CALLS[fn](eps)
+
+
+@pytest.mark.parametrize("eps", [0, 1e-3, np.float32(1e-3), np.float64(0.5), np.int64(2),
+                                 1e300, math.inf])
+def test_eps_accepted(arch, rng, eps):
+    # any real eps >= 0 (ints and NumPy scalars, inf and values past float32 included) is
+    # accepted as before and matches the reference (1e300 and inf: invstd 0)
+    x = _data(rng, (4, 3, 5), loc=1.0)
+    _close(K.batch_norm_train_forward(x, eps=eps, return_var=True),
+           R.batch_norm_train_forward(x.astype(np.float64), eps=float(eps), return_var=True),
+           2e-6, 2e-6)
+    m, v = _data(rng, 3), np.abs(_data(rng, 3))
+    np.testing.assert_allclose(K.batch_norm_eval_forward(x, m, v, eps=eps),
+                               R.batch_norm_eval_forward(*_f64(x, m, v), eps=float(eps)),
+                               rtol=2e-6, atol=2e-6)
+    _close(K.layer_norm_forward(x[0], eps=eps),
+           R.layer_norm_forward(x[0].astype(np.float64), eps=float(eps)), 2e-6, 2e-6)
+
+
+@pytest.mark.parametrize("grads, exc", [
+    ("abc", TypeError), ("ttt", TypeError), (b"abc", TypeError), (1, TypeError),
+    (None, TypeError), ((1, 0, 1), TypeError), ((True, False, "yes"), TypeError),
+    ((True, None, False), TypeError), ((True, False), ValueError),
+    ([True, False, True, False], ValueError),
+])
+def test_bad_grads(grads, exc):
+    for call in (lambda: K.batch_norm_backward(F4, F4, None, V3, V3, grads=grads),
+                 lambda: K.layer_norm_backward(F4[0], F4[0], None, V3, V3, grads=grads)):
+        with pytest.raises(exc, match=r"_norm_backward: expected grads to be three booleans"):
+            call()
+
+
+def test_grads_accepted(arch, rng):
+    # tuples and lists of bools, NumPy bools and a bool array are accepted
+    x, g = _data(rng, (3, 4, 5)), _data(rng, (3, 4, 5))
+    _, m, s = K.batch_norm_train_forward(x)
+    full = K.batch_norm_backward(g, x, None, m, s)
+    for grads in ([True, False, True], (np.True_, np.False_, np.True_),
+                  np.array([True, False, True])):
+        _close(K.batch_norm_backward(g, x, None, m, s, grads=grads),
+               (full[0], None, full[2]), 0, 0)
+    _, m, s = K.layer_norm_forward(x[0])
+    full = K.layer_norm_backward(g[0], x[0], None, m, s)
+    _close(K.layer_norm_backward(g[0], x[0], None, m, s, grads=[False, True, False]),
+           (None, full[1], None), 0, 0)
+
+
+@pytest.mark.parametrize("approximate, exc, match", [
+    (None, TypeError,
+     r"expected approximate to be a string in \('none', 'tanh'\), got None \(NoneType\)"),
+    (np.array(["tanh"]), TypeError, r"expected approximate to be a string in .*\(ndarray\)"),
+    (True, TypeError, r"expected approximate to be a string in .*got True \(bool\)"),
+    ("Tanh", ValueError, r"expected approximate in \('none', 'tanh'\), got 'Tanh'"),
+])
+def test_bad_approximate(approximate, exc, match):
+    with pytest.raises(exc, match="^gelu: " + match):
+        K.gelu(F4, approximate)
+    with pytest.raises(exc, match="^gelu_backward: " + match):
+        K.gelu_backward(F4, F4, approximate)
+
+
+# the elementwise maps with an ``out``: (kernel, reference), both called as f(x, out=...)
+ELTWISE_OUT = {
+    "sigmoid": (K.sigmoid, R.sigmoid),
+    "silu": (K.silu, R.silu),
+    "gelu": (K.gelu, R.gelu),
+    "gelu_tanh": (lambda x, out=None: K.gelu(x, "tanh", out=out),
+                  lambda x, out=None: R.gelu(x, "tanh", out=out)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELTWISE_OUT))
+def test_out_overlapping_x(arch, threads, rng, name):
+    """``out`` that overlaps ``x`` other than exactly (the fuzzing reproducer:
+    ``K.sigmoid(buf[:-1], out=buf[1:])``) gives the result of a separate ``out``."""
+    f, ref = ELTWISE_OUT[name]
+    for n in (1001, 70001):  # one task; several tasks on 2 threads
+        buf0 = _data(rng, n + 3, scale=3.0)
+        cases = [(slice(0, n), slice(1, n + 1)), (slice(1, n + 1), slice(0, n)),
+                 (slice(0, n), slice(3, n + 3)), (slice(3, n + 3), slice(0, n))]
+        for xs, os_ in cases:
+            buf = buf0.copy()
+            x = buf[xs].copy()
+            want = f(x)
+            np.testing.assert_allclose(want, ref(x.astype(np.float64)), rtol=2e-5, atol=1e-30)
+            assert f(buf[xs], out=buf[os_]) is not None
+            np.testing.assert_array_equal(buf[os_], want)
+        # 2-D views of one buffer, rows shifted by one
+        buf = buf0[: n - n % 7].copy().reshape(-1, 7)
+        x = buf[:-1].copy()
+        f(buf[:-1], out=buf[1:])
+        np.testing.assert_array_equal(buf[1:], f(x))
+        # an input that must be converted (reversed, float64) is a copy: no overlap left
+        buf = buf0.copy()
+        f(buf[::-1], out=buf)
+        np.testing.assert_array_equal(buf, f(buf0[::-1].copy()))
+        buf = buf0.astype(np.float64)
+        out = buf.view(np.float32)[: n + 3]
+        f(buf, out=out)
+        np.testing.assert_array_equal(out, f(buf0))
+
+
+@pytest.mark.parametrize("name", sorted(ELTWISE_OUT))
+def test_out_exactly_in_place_is_not_copied(arch, rng, name):
+    import tracemalloc
+
+    f, _ = ELTWISE_OUT[name]
+    x = _data(rng, 1 << 20, scale=3.0)  # 4 MiB
+    want = f(x)
+    tracemalloc.start()
+    try:
+        assert f(x, out=x) is x
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(x, want)
+    assert peak < (1 << 20), peak  # no 4 MiB temporary
+
+
+def test_zero_dim(arch, threads):
+    """0-d input gives a 0-d result (it came back of shape (1,)); a 0-d ``out`` is accepted,
+    in place too."""
+    v64 = np.array([-3.5, 0.25, 2.0, -20.0, 0.0])
+    g64 = np.array([0.5, -1.0, 2.0, 1.0, 3.0])
+    for name, (f, ref) in sorted(ELTWISE_OUT.items()):
+        for v in v64:
+            x, want = np.array(v, np.float32), ref(np.array(v))
+            y = f(x)
+            assert y.shape == () and y.dtype == np.float32
+            np.testing.assert_allclose(y, want, rtol=2e-5, atol=1e-30)
+            np.testing.assert_allclose(f(np.array(v)), want, rtol=2e-5, atol=1e-30)  # float64
+            out = np.array(7.0, np.float32)
+            assert f(x, out=out) is out
+            np.testing.assert_array_equal(out, y)
+            assert f(x, out=x) is x
+            np.testing.assert_array_equal(x, y)
+            with pytest.raises(ValueError, match=r"expected out with shape \(\), got \(1,\)"):
+                f(np.array(v, np.float32), out=np.zeros(1, np.float32))
+    for v, gv in zip(v64, g64):
+        x, g = np.array(v, np.float32), np.array(gv, np.float32)
+        for got, want in (
+                (K.gelu_backward(x, g), R.gelu_backward(np.array(v), np.array(gv))),
+                (K.gelu_backward(x, g, "tanh"),
+                 R.gelu_backward(np.array(v), np.array(gv), "tanh")),
+                (K.silu_backward(x, g), R.silu_backward(np.array(v), np.array(gv)))):
+            assert got.shape == () and got.dtype == np.float32
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-30)
+    # a 0-d gradient is not a (1,) one, nor the other way round
+    with pytest.raises(ValueError, match=r"expected grad_out with x's shape \(\), got \(1,\)"):
+        K.silu_backward(np.array(1.0, np.float32), np.ones(1, np.float32))
+    with pytest.raises(ValueError, match=r"expected grad_out with x's shape \(1,\), got \(\)"):
+        K.gelu_backward(np.ones(1, np.float32), np.array(1.0, np.float32))
+    # the normalisations name the real shape of a 0-d x or parameter
+    with pytest.raises(ValueError, match=r"at least 2 dimensions \(N, C, \*\), got shape \(\)"):
+        K.batch_norm_train_forward(np.array(1.0, np.float32))
+    with pytest.raises(ValueError, match=r"expected weight with shape \(1,\) .* got \(\)"):
+        K.batch_norm_train_forward(np.ones((2, 1), np.float32), np.array(1.0, np.float32))
+    with pytest.raises(ValueError, match=r"expected mean with shape \(1,\) .* got \(\)"):
+        K.layer_norm_backward(np.ones((1, 2), np.float32), np.ones((1, 2), np.float32), None,
+                              np.array(0.0, np.float32), np.ones(1, np.float32))
 
 
 def test_empty_inputs():

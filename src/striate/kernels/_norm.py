@@ -5,6 +5,7 @@ GELU (exact and tanh forms), SiLU and sigmoid, float32."""
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -14,10 +15,26 @@ from striate.kernels._validate import as_f32, check_out, relu_activation
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
-def _vec(name: str, v, n: int, fn: str, x_shape: tuple) -> np.ndarray | None:
-    if v is None:
-        return None
+def _f32(name: str, v, fn: str) -> np.ndarray:
+    """``v`` as a C-contiguous float32 array by :func:`as_f32`, a 0-d array kept 0-d
+    (``np.ascontiguousarray`` inside ``as_f32`` makes it ``(1,)``: an elementwise result
+    came back ``(1,)``, and a 0-d parameter passed for a ``(1,)`` one)."""
     a = as_f32(name, v, fn)
+    return a.reshape(()) if v.ndim == 0 else a
+
+
+def _vec(name: str, v, n: int, fn: str, x_shape: tuple, optional: bool = False
+         ) -> np.ndarray | None:
+    """A ``(n,)`` float32 per-channel (or per-row) array; ``None`` passes only when
+    ``optional`` (a required one reached the C kernel as a NULL pointer and crashed).
+
+    Raises:
+        TypeError: ``v`` not a floating ndarray (``None`` included, unless ``optional``).
+        ValueError: ``v`` not of shape ``(n,)``.
+    """
+    if v is None and optional:
+        return None
+    a = _f32(name, v, fn)
     if a.shape != (n,):
         raise ValueError(f"{fn}: expected {name} with shape ({n},) for x of shape {x_shape}, "
                          f"got {a.shape}")
@@ -25,7 +42,7 @@ def _vec(name: str, v, n: int, fn: str, x_shape: tuple) -> np.ndarray | None:
 
 
 def _nchw(x, fn: str) -> tuple[np.ndarray, int, int, int]:
-    x = x if _images_in_place(x) else as_f32("x", x, fn)
+    x = x if _images_in_place(x) else _f32("x", x, fn)
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, *), got shape "
                          f"{x.shape}")
@@ -58,14 +75,40 @@ def _flat_images(x: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _grads(grads, fn: str) -> tuple[bool, bool, bool]:
+    """``grads`` as three Python bools (input, weight, bias).
+
+    Raises:
+        TypeError: not a sequence, or an element not a bool (``numpy.bool_`` accepted): a
+            string such as ``'abc'`` or numbers passed before as truthy flags.
+        ValueError: a sequence of bools of another length.
+    """
     try:
-        t = tuple(bool(g) for g in grads)
+        t = tuple(grads)
     except TypeError:
         raise TypeError(f"{fn}: expected grads to be three booleans, got {grads!r}") from None
+    if isinstance(grads, (str, bytes)) or not all(isinstance(g, (bool, np.bool_)) for g in t):
+        raise TypeError(f"{fn}: expected grads to be three booleans (input, weight, bias), "
+                        f"got {grads!r}")
     if len(t) != 3:
         raise ValueError(f"{fn}: expected grads to be three booleans (input, weight, bias), "
                          f"got {grads!r}")
-    return t
+    return tuple(bool(g) for g in t)  # type: ignore[return-value]
+
+
+def _eps(eps, fn: str) -> float:
+    """``eps`` as a float: a real number (a Python or NumPy scalar, not a bool) >= 0, inf
+    included (the variance is then ignored: invstd 0), NaN not.
+
+    Raises:
+        TypeError: not a real number (a string, ``None``, an array, a bool).
+        ValueError: negative or NaN.
+    """
+    if not isinstance(eps, numbers.Real) or isinstance(eps, (bool, np.bool_)):
+        raise TypeError(f"{fn}: expected eps to be a real number, got {eps!r} "
+                        f"({type(eps).__name__})")
+    if not eps >= 0:
+        raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
+    return float(eps)
 
 
 def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
@@ -93,9 +136,9 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
         ``(y, mean, invstd)``, or ``(y, mean, invstd, var)`` with ``return_var``.
 
     Raises:
-        TypeError: non-floating inputs.
+        TypeError: non-floating inputs, ``eps`` not a real number.
         ValueError: ``x`` with fewer than 2 dimensions or no value per channel, parameters
-            not ``(C,)``, negative ``eps``.
+            not ``(C,)``, negative or NaN ``eps``.
 
     Example:
         >>> y, m, s = batch_norm_train_forward(np.array([[1.0], [3.0]], np.float32))
@@ -107,17 +150,16 @@ def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,
     if n * s < 1:
         raise ValueError(f"{fn}: expected at least one value per channel, got x of shape "
                          f"{x.shape}")
-    if not eps >= 0:
-        raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
-    w = _vec("weight", weight, c, fn, x.shape)
-    b = _vec("bias", bias, c, fn, x.shape)
+    eps = _eps(eps, fn)
+    w = _vec("weight", weight, c, fn, x.shape, optional=True)
+    b = _vec("bias", bias, c, fn, x.shape, optional=True)
     relu = relu_activation(activation, fn)
     y = np.empty(x.shape, np.float32)
     mean = np.empty(c, np.float32)
     invstd = np.empty(c, np.float32)
     var = np.empty(c, np.float32) if return_var else None
     if c:
-        _C.batch_norm_train(n, c, s, *_flat_images(x), w, b, float(eps), relu, y.reshape(-1),
+        _C.batch_norm_train(n, c, s, *_flat_images(x), w, b, eps, relu, y.reshape(-1),
                             mean, invstd, var)
     return (y, mean, invstd, var) if return_var else (y, mean, invstd)
 
@@ -139,16 +181,17 @@ def batch_norm_eval_forward(x: np.ndarray, mean: np.ndarray, var: np.ndarray,
         ``y`` of ``x``'s shape.
 
     Raises:
-        TypeError: non-floating inputs.  ValueError: shapes that do not match, negative eps.
+        TypeError: non-floating inputs (``None`` for ``mean`` or ``var`` included), ``eps``
+            not a real number.
+        ValueError: shapes that do not match, negative or NaN ``eps``.
     """
     fn = "batch_norm_eval_forward"
     x, n, c, s = _nchw(x, fn)
-    if not eps >= 0:
-        raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
+    eps = _eps(eps, fn)
     m = _vec("mean", mean, c, fn, x.shape)
     v = _vec("var", var, c, fn, x.shape)
-    w = _vec("weight", weight, c, fn, x.shape)
-    b = _vec("bias", bias, c, fn, x.shape)
+    w = _vec("weight", weight, c, fn, x.shape, optional=True)
+    b = _vec("bias", bias, c, fn, x.shape, optional=True)
     relu = relu_activation(activation, fn)
     scale = 1.0 / np.sqrt(v.astype(np.float64) + eps)
     if w is not None:
@@ -186,17 +229,19 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
         ``(dx, dweight, dbias)``.
 
     Raises:
-        TypeError: non-floating inputs.  ValueError: shapes that do not match.
+        TypeError: non-floating inputs (``None`` for ``mean`` or ``invstd`` included),
+            ``grads`` not three bools.
+        ValueError: shapes that do not match, ``grads`` not of length 3.
     """
     fn = "batch_norm_backward"
     x, n, c, s = _nchw(x, fn)
-    gy = as_f32("grad_out", grad_out, fn)
+    gy = _f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
-    w = _vec("weight", weight, c, fn, x.shape)
+    w = _vec("weight", weight, c, fn, x.shape, optional=True)
     m = _vec("mean", mean, c, fn, x.shape)
     i = _vec("invstd", invstd, c, fn, x.shape)
-    b = _vec("bias", bias, c, fn, x.shape)
+    b = _vec("bias", bias, c, fn, x.shape, optional=True)
     relu = relu_activation(activation, fn)
     want = _grads(grads, fn)
     gx = np.empty(x.shape, np.float32) if want[0] else None
@@ -230,8 +275,9 @@ def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None = None,
         ``(y, mean, invstd)``, ``y`` of shape ``(R, M)``, the others ``(R,)``.
 
     Raises:
-        TypeError: non-floating inputs.  ValueError: ``x`` not 2-D or without columns,
-            parameters not ``(M,)``, negative eps.
+        TypeError: non-floating inputs, ``eps`` not a real number.
+        ValueError: ``x`` not 2-D or without columns, parameters not ``(M,)``, negative or
+            NaN ``eps``.
 
     Example:
         >>> y, m, s = layer_norm_forward(np.array([[1.0, 3.0]], np.float32), eps=0.0)
@@ -240,16 +286,15 @@ def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None = None,
     """
     fn = "layer_norm_forward"
     x = _rows(x, fn)
-    if not eps >= 0:
-        raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
+    eps = _eps(eps, fn)
     r, m = x.shape
-    w = _vec("weight", weight, m, fn, x.shape)
-    b = _vec("bias", bias, m, fn, x.shape)
+    w = _vec("weight", weight, m, fn, x.shape, optional=True)
+    b = _vec("bias", bias, m, fn, x.shape, optional=True)
     y = np.empty_like(x)
     mean = np.empty(r, np.float32)
     invstd = np.empty(r, np.float32)
     if r:
-        _C.layer_norm(r, m, x.reshape(-1), w, b, float(eps), y.reshape(-1), mean, invstd)
+        _C.layer_norm(r, m, x.reshape(-1), w, b, eps, y.reshape(-1), mean, invstd)
     return y, mean, invstd
 
 
@@ -272,15 +317,17 @@ def layer_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
         ``(dx, dweight, dbias)``.
 
     Raises:
-        TypeError: non-floating inputs.  ValueError: shapes that do not match.
+        TypeError: non-floating inputs (``None`` for ``mean`` or ``invstd`` included),
+            ``grads`` not three bools.
+        ValueError: shapes that do not match, ``grads`` not of length 3.
     """
     fn = "layer_norm_backward"
     x = _rows(x, fn)
     r, m = x.shape
-    gy = as_f32("grad_out", grad_out, fn)
+    gy = _f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
-    w = _vec("weight", weight, m, fn, x.shape)
+    w = _vec("weight", weight, m, fn, x.shape, optional=True)
     mu = _vec("mean", mean, r, fn, x.shape)
     i = _vec("invstd", invstd, r, fn, x.shape)
     want = _grads(grads, fn)
@@ -294,22 +341,42 @@ def layer_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
 
 
 def _approx(approximate: str, fn: str) -> bool:
+    """Whether ``approximate`` (one of :data:`GELU_APPROXIMATIONS`) is ``"tanh"``.
+
+    Raises:
+        TypeError: not a string (an array made the ``in`` test itself raise).
+        ValueError: another name.
+    """
+    if not isinstance(approximate, str):
+        raise TypeError(f"{fn}: expected approximate to be a string in "
+                        f"{GELU_APPROXIMATIONS}, got {approximate!r} "
+                        f"({type(approximate).__name__})")
     if approximate not in GELU_APPROXIMATIONS:
         raise ValueError(f"{fn}: expected approximate in {GELU_APPROXIMATIONS}, got "
                          f"{approximate!r}")
     return approximate == "tanh"
 
 
-def _out(out, x: np.ndarray, fn: str) -> np.ndarray:
+def _x_and_out(x, out, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` as a float32 array and the output of an elementwise map of it: ``out`` checked
+    (or a new array).  ``out`` exactly in ``x``'s place is computed in place; an ``out``
+    that overlaps ``x`` otherwise (``buf[1:]`` for ``buf[:-1]``) would have its input
+    overwritten before it is read, so ``x`` is copied first, as NumPy's ufuncs do."""
+    x = _f32("x", x, fn)
     if out is None:
-        return np.empty_like(x)
-    return check_out("out", out, x.shape, fn)
+        return x, np.empty_like(x)
+    y = check_out("out", out, x.shape, fn)
+    # both C-contiguous of one shape: they overlap exactly when their memory ranges do, and
+    # are the same memory when they start at the same address
+    if y.ctypes.data != x.ctypes.data and np.may_share_memory(x, y):
+        x = x.copy()
+    return x, y
 
 
 def _x_and_grad(x, grad_out, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """``x`` and ``grad_out`` as float32 arrays, checked to have the same shape."""
-    x = as_f32("x", x, fn)
-    gy = as_f32("grad_out", grad_out, fn)
+    x = _f32("x", x, fn)
+    gy = _f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
     return x, gy
@@ -322,15 +389,17 @@ def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
     ``approximate="tanh"`` ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
 
     Args:
-        x: floating array of any shape.
+        x: floating array of any shape (0-d included).
         approximate: ``"none"`` or ``"tanh"``.
-        out: optional C-contiguous float32 output of ``x``'s shape (may be ``x``).
+        out: optional C-contiguous float32 output of ``x``'s shape: ``x`` itself (computed
+            in place) or memory that overlaps ``x`` otherwise (``x`` is then copied first).
 
     Returns:
         ``out`` (a new array when not given).
 
     Raises:
-        TypeError: non-floating ``x``.  ValueError: unknown approximation, bad ``out``.
+        TypeError: non-floating ``x``, ``approximate`` not a string.
+        ValueError: unknown approximation, bad ``out``.
 
     Example:
         >>> [round(float(v), 4) for v in gelu(np.array([0.0, 1.0], np.float32))]
@@ -338,8 +407,7 @@ def gelu(x: np.ndarray, approximate: str = "none", out: np.ndarray | None = None
     """
     fn = "gelu"
     tanh = _approx(approximate, fn)
-    x = as_f32("x", x, fn)
-    y = _out(out, x, fn)
+    x, y = _x_and_out(x, out, fn)
     if x.size:
         _C.gelu(x.reshape(-1), tanh, y.reshape(-1))
     return y
@@ -350,8 +418,8 @@ def gelu_backward(x: np.ndarray, grad_out: np.ndarray, approximate: str = "none"
     """``grad_out * gelu'(x)`` for the form named by ``approximate``.
 
     Raises:
-        TypeError: non-floating inputs.  ValueError: shapes that differ, unknown
-            approximation.
+        TypeError: non-floating inputs, ``approximate`` not a string.
+        ValueError: shapes that differ, unknown approximation.
     """
     fn = "gelu_backward"
     tanh = _approx(approximate, fn)
@@ -363,13 +431,12 @@ def gelu_backward(x: np.ndarray, grad_out: np.ndarray, approximate: str = "none"
 
 
 def silu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``x * sigmoid(x)`` elementwise (``out`` may be ``x``).
+    """``x * sigmoid(x)`` elementwise, of ``x``'s shape; ``out`` as in :func:`gelu`.
 
     Raises:
         TypeError: non-floating ``x``.  ValueError: bad ``out``.
     """
-    x = as_f32("x", x, "silu")
-    y = _out(out, x, "silu")
+    x, y = _x_and_out(x, out, "silu")
     if x.size:
         _C.silu(x.reshape(-1), y.reshape(-1))
     return y
@@ -390,13 +457,12 @@ def silu_backward(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``1 / (1 + exp(-x))`` elementwise (``out`` may be ``x``).
+    """``1 / (1 + exp(-x))`` elementwise, of ``x``'s shape; ``out`` as in :func:`gelu`.
 
     Raises:
         TypeError: non-floating ``x``.  ValueError: bad ``out``.
     """
-    x = as_f32("x", x, "sigmoid")
-    y = _out(out, x, "sigmoid")
+    x, y = _x_and_out(x, out, "sigmoid")
     if x.size:
         _C.sigmoid(x.reshape(-1), y.reshape(-1))
     return y
