@@ -163,6 +163,49 @@ def test_load_never_unpickles(tmp_path):
 
     path = str(tmp_path / "evil.safetensors")
     structure = {"t": "dict", "items": [["x", {"t": "pickle", "v": "cos\nsystem\n"}]]}
-    save_file({}, path, metadata={"striate.structure": json.dumps(structure)})
+    save_file({}, path, metadata={"striate.format": "1",
+                                  "striate.structure": json.dumps(structure)})
     with pytest.raises(ValueError, match="malformed striate structure"):
         striate.load(path)
+
+
+def _rewrite_header(src, dst, edit):
+    """Copy the safetensors file ``src`` to ``dst`` with ``edit(header_dict)`` applied."""
+    import struct
+
+    raw = open(src, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    edit(header)
+    hb = json.dumps(header).encode()
+    hb += b" " * ((8 - len(hb) % 8) % 8)
+    with open(dst, "wb") as f:
+        f.write(struct.pack("<Q", len(hb)) + hb + raw[8 + n:])
+    return dst
+
+
+@pytest.mark.parametrize("found, needle", [
+    ("99", "has striate format '99', this version reads '1'; it was written by a newer "
+           "striate (9.9), upgrade"),
+    ("banana", "has striate format 'banana', this version reads '1'"),
+    ("0", "has striate format '0', this version reads '1'"),
+    (None, "has a striate structure but no striate.format entry (supported: '1')"),
+])
+def test_load_checks_the_format_version(tmp_path, found, needle):
+    good = tmp_path / "good.safetensors"
+    striate.save({"w": np.ones(3, np.float32)}, good, metadata={"arch": "x"})
+
+    def edit(h):
+        h["__metadata__"]["striate.version"] = "9.9"
+        if found is None:
+            del h["__metadata__"]["striate.format"]
+        else:
+            h["__metadata__"]["striate.format"] = found
+
+    bad = str(_rewrite_header(good, tmp_path / "bad.safetensors", edit))
+    for fn, who in ((striate.load, "striate.load"),
+                    (striate.load_metadata, "striate.load_metadata")):
+        with pytest.raises(ValueError) as e:
+            fn(bad)
+        assert str(e.value).startswith(f"{who}: '{bad}' ") and needle in str(e.value)
+    assert striate.load(good)["w"].shape == (3,)   # the current format loads

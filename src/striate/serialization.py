@@ -32,6 +32,8 @@ __all__ = ["load", "load_metadata", "save"]
 
 _FORMAT_KEY = "striate.format"
 _FORMAT_VERSION = "1"
+#: ``striate.format`` values this version reads (the current one and every older one).
+_READABLE_FORMATS = ("1",)
 _STRUCTURE_KEY = "striate.structure"
 _VERSION_KEY = "striate.version"
 _USER_KEY = "striate.metadata"
@@ -219,6 +221,27 @@ def _read_header(path: str | os.PathLike) -> dict[str, str]:
         return dict(f.metadata() or {})
 
 
+def _check_format(header: dict[str, str], path: str, who: str) -> None:
+    """Refuse a striate file whose ``striate.format`` this version cannot read (a foreign
+    safetensors file, with neither a format nor a structure entry, is fine)."""
+    if _FORMAT_KEY not in header and _STRUCTURE_KEY not in header:
+        return
+    found = header.get(_FORMAT_KEY)
+    if found in _READABLE_FORMATS:
+        return
+    supported = ", ".join(repr(v) for v in _READABLE_FORMATS)
+    if found is None:
+        raise ValueError(f"{who}: '{path}' has a striate structure but no {_FORMAT_KEY} "
+                         f"entry (supported: {supported})")
+    hint = ""
+    if found.isdigit() and int(found) > int(_READABLE_FORMATS[-1]):
+        writer = header.get(_VERSION_KEY)
+        hint = (f"; it was written by a newer striate{f' ({writer})' if writer else ''}, "
+                "upgrade striate to read it")
+    raise ValueError(f"{who}: '{path}' has striate format {found!r}, this version reads "
+                     f"{supported}{hint}")
+
+
 def load(path: str | os.PathLike) -> Any:
     """Load a checkpoint written by :func:`save` (or any safetensors file).
 
@@ -232,8 +255,9 @@ def load(path: str | os.PathLike) -> Any:
 
     Raises:
         FileNotFoundError: when ``path`` does not exist.
-        ValueError: when the striate structure in the header is malformed or names a tensor
-            the file lacks.
+        ValueError: when the file has a ``striate.format`` this version cannot read (newer,
+            unknown or missing), or its striate structure is malformed or names a tensor the
+            file lacks.
         ImportError: when safetensors is not installed.
     """
     stnp = _safetensors()
@@ -241,6 +265,7 @@ def load(path: str | os.PathLike) -> Any:
     if not os.path.exists(path):
         raise FileNotFoundError(f"striate.load: no such file: '{path}'")
     header = _read_header(path)
+    _check_format(header, path, "striate.load")
     tensors = stnp.load_file(path)
     for k, v in tensors.items():
         if not v.flags.writeable:
@@ -264,6 +289,7 @@ def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
         a safetensors file from another tool, its raw string metadata.
     """
     header = _read_header(path)
+    _check_format(header, os.fspath(path), "striate.load_metadata")
     if _STRUCTURE_KEY not in header:
         return header
     out: dict[str, Any] = {}
