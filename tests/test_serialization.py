@@ -209,3 +209,60 @@ def test_load_checks_the_format_version(tmp_path, found, needle):
             fn(bad)
         assert str(e.value).startswith(f"{who}: '{bad}' ") and needle in str(e.value)
     assert striate.load(good)["w"].shape == (3,)   # the current format loads
+
+
+def test_unreadable_files_raise_value_or_os_errors_naming_the_file(tmp_path):
+    """Truncated, corrupt and non-safetensors files: ValueError (not safetensors' own error
+    type, which is a plain Exception) naming the file; a directory: IsADirectoryError."""
+    good = tmp_path / "good.safetensors"
+    striate.save({"w": np.ones(3, np.float32)}, good, metadata={"arch": "x"})
+    raw = good.read_bytes()
+    cases = {"truncated": raw[:-5], "garbage": b"not a safetensors file at all",
+             "empty": b"", "huge_header_length": b"\xff" * 8 + raw[8:]}
+    for name, data in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        for fn, who in ((striate.load, "striate.load"),
+                        (striate.load_metadata, "striate.load_metadata")):
+            with pytest.raises(ValueError, match="is not a valid safetensors file") as e:
+                fn(p)
+            assert str(e.value).startswith(f"{who}: '{p}' "), (name, e.value)
+    for fn in (striate.load, striate.load_metadata):
+        with pytest.raises(IsADirectoryError, match=f"'{tmp_path}' is a directory"):
+            fn(tmp_path)
+        with pytest.raises(FileNotFoundError, match="no such file"):
+            fn(tmp_path / "missing")
+
+
+def test_malformed_headers_raise_value_errors(tmp_path):
+    good = tmp_path / "good.safetensors"
+    striate.save({"w": np.ones(3, np.float32)}, good, metadata={"arch": "x"})
+
+    def set_meta(key, value):
+        def edit(h):
+            h["__metadata__"][key] = value
+        return edit
+
+    deep = str(_rewrite_header(good, tmp_path / "deep.safetensors",
+                               set_meta("striate.structure", "[" * 100000 + "]" * 100000)))
+    with pytest.raises(ValueError, match=r"malformed striate structure header \(nested too"):
+        striate.load(deep)
+    meta = str(_rewrite_header(good, tmp_path / "meta.safetensors",
+                               set_meta("striate.metadata", "{not json")))
+    with pytest.raises(ValueError, match=f"striate.load_metadata: '{meta}' has malformed "
+                                         r"metadata \(striate.metadata: Expecting"):
+        striate.load_metadata(meta)
+    assert striate.load(meta)["w"].shape == (3,)   # load() does not read the user metadata
+
+
+def test_dtype_numpy_lacks_is_a_value_error_naming_tensor(tmp_path):
+    import struct
+
+    header = json.dumps({"x": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}).encode()
+    header += b" " * ((8 - len(header) % 8) % 8)
+    p = tmp_path / "bf16.safetensors"
+    p.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
+    with pytest.raises(ValueError, match=f"striate.load: '{p}': tensor 'x' has dtype BF16, "
+                                         "which NumPy cannot represent"):
+        striate.load(p)
+    assert striate.load_metadata(p) == {}

@@ -213,12 +213,41 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike,
     _atomic_write(tensors, os.fspath(path), header)
 
 
-def _read_header(path: str | os.PathLike) -> dict[str, str]:
-    _safetensors()
-    from safetensors import safe_open
+def _read(path: str, who: str, arrays: bool = True) -> tuple[dict[str, str],
+                                                              dict[str, np.ndarray]]:
+    """The header metadata of the safetensors file ``path`` and, when ``arrays``, its tensors.
 
-    with safe_open(os.fspath(path), framework="np") as f:
-        return dict(f.metadata() or {})
+    Raises:
+        FileNotFoundError, IsADirectoryError, OSError: the file cannot be read (the message
+            names it).
+        ValueError: not a valid safetensors file (truncated, corrupt, not safetensors at all),
+            a ``striate.format`` this version cannot read, or a tensor whose dtype NumPy
+            cannot represent (e.g. bfloat16).
+    """
+    _safetensors()
+    from safetensors import SafetensorError, safe_open
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{who}: no such file: '{path}'")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{who}: '{path}' is a directory, not a file")
+    tensors: dict[str, np.ndarray] = {}
+    try:
+        with safe_open(path, framework="np") as f:
+            header = dict(f.metadata() or {})
+            _check_format(header, path, who)
+            for name in f.keys() if arrays else ():
+                try:
+                    tensors[name] = f.get_tensor(name)
+                except TypeError as exc:  # a dtype NumPy lacks (bfloat16, float8...)
+                    raise ValueError(f"{who}: '{path}': tensor '{name}' has dtype "
+                                     f"{f.get_slice(name).get_dtype()}, which NumPy cannot "
+                                     f"represent ({exc})") from None
+    except SafetensorError as exc:
+        raise ValueError(f"{who}: '{path}' is not a valid safetensors file ({exc})") from None
+    except OSError as exc:  # safetensors' own OSErrors name no file
+        raise type(exc)(f"{who}: cannot read '{path}' ({exc})") from None
+    return header, tensors
 
 
 def _check_format(header: dict[str, str], path: str, who: str) -> None:
@@ -255,18 +284,15 @@ def load(path: str | os.PathLike) -> Any:
 
     Raises:
         FileNotFoundError: when ``path`` does not exist.
-        ValueError: when the file has a ``striate.format`` this version cannot read (newer,
-            unknown or missing), or its striate structure is malformed or names a tensor the
-            file lacks.
+        IsADirectoryError, OSError: when ``path`` is a directory or cannot be read.
+        ValueError: when the file is not a valid safetensors file (truncated, corrupt), holds
+            a dtype NumPy lacks (bfloat16), has a ``striate.format`` this version cannot read
+            (newer, unknown or missing), or its striate structure is malformed or names a
+            tensor the file lacks. Every message names the file.
         ImportError: when safetensors is not installed.
     """
-    stnp = _safetensors()
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"striate.load: no such file: '{path}'")
-    header = _read_header(path)
-    _check_format(header, path, "striate.load")
-    tensors = stnp.load_file(path)
+    header, tensors = _read(path, "striate.load")
     for k, v in tensors.items():
         if not v.flags.writeable:
             tensors[k] = v.copy()
@@ -276,9 +302,12 @@ def load(path: str | os.PathLike) -> Any:
     try:
         structure = json.loads(raw)
         return _unflatten(structure, tensors)
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise ValueError(f"striate.load: '{path}' has a malformed striate structure "
                          f"header ({type(exc).__name__}: {exc})") from None
+    except RecursionError:
+        raise ValueError(f"striate.load: '{path}' has a malformed striate structure "
+                         "header (nested too deeply)") from None
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
@@ -287,14 +316,25 @@ def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
     Returns:
         The ``metadata`` given to :func:`save` (JSON-decoded) plus ``"striate_version"``; for
         a safetensors file from another tool, its raw string metadata.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError, OSError: the file cannot be read.
+        ValueError: not a valid safetensors file, a ``striate.format`` this version cannot
+            read, or metadata that is not valid JSON (messages name the file).
+        ImportError: when safetensors is not installed.
     """
-    header = _read_header(path)
-    _check_format(header, os.fspath(path), "striate.load_metadata")
+    path = os.fspath(path)
+    header, _ = _read(path, "striate.load_metadata", arrays=False)
     if _STRUCTURE_KEY not in header:
         return header
     out: dict[str, Any] = {}
     if _USER_KEY in header:
-        user = json.loads(header[_USER_KEY])
+        try:
+            user = json.loads(header[_USER_KEY])
+        except (ValueError, RecursionError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise ValueError(f"striate.load_metadata: '{path}' has malformed metadata "
+                             f"({_USER_KEY}: {why})") from None
         out.update(user if isinstance(user, dict) else {"metadata": user})
     out.setdefault("striate_version", header.get(_VERSION_KEY))
     return out
