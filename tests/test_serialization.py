@@ -173,7 +173,8 @@ def _rewrite_header(src, dst, edit):
     """Copy the safetensors file ``src`` to ``dst`` with ``edit(header_dict)`` applied."""
     import struct
 
-    raw = open(src, "rb").read()
+    with open(src, "rb") as f:
+        raw = f.read()
     n = struct.unpack("<Q", raw[:8])[0]
     header = json.loads(raw[8:8 + n])
     edit(header)
@@ -185,8 +186,8 @@ def _rewrite_header(src, dst, edit):
 
 
 @pytest.mark.parametrize("found, needle", [
-    ("99", "has striate format '99', this version reads '1'; it was written by a newer "
-           "striate (9.9), upgrade"),
+    ("99", ("has striate format '99', this version reads '1'; it was written by a newer "
+            "striate (9.9), upgrade")),
     ("banana", "has striate format 'banana', this version reads '1'"),
     ("0", "has striate format '0', this version reads '1'"),
     (None, "has a striate structure but no striate.format entry (supported: '1')"),
@@ -266,3 +267,73 @@ def test_dtype_numpy_lacks_is_a_value_error_naming_tensor(tmp_path):
                                          "which NumPy cannot represent"):
         striate.load(p)
     assert striate.load_metadata(p) == {}
+
+
+@pytest.mark.parametrize("arr", [
+    np.array([1j]), np.array(["a"]), np.array([b"a"]), np.array(["2020-01-01"], "M8[D]"),
+    np.zeros(2, [("a", "f4"), ("b", "i4")]), np.array([None, None]),
+    np.zeros(2, np.longdouble) if np.dtype(np.longdouble).itemsize > 8 else np.array([1j]),
+])
+def test_save_refuses_unstorable_dtypes_with_type_error_naming_the_entry(tmp_path, arr):
+    path = tmp_path / "x.safetensors"
+    import re
+
+    with pytest.raises(TypeError, match=re.escape(f"striate.save: array at 'model.w' has dtype "
+                                                  f"{arr.dtype}, which cannot be stored")):
+        striate.save({"model": {"w": _TensorLike(arr)}}, path)
+    assert not os.listdir(tmp_path)
+
+
+def test_save_big_endian_arrays_round_trip(tmp_path):
+    path = tmp_path / "x.safetensors"
+    striate.save({"w": np.arange(3, dtype=">f4"), "i": np.arange(2, dtype=">i8")}, path)
+    out = striate.load(path)
+    np.testing.assert_array_equal(out["w"], [0, 1, 2])
+    np.testing.assert_array_equal(out["i"], [0, 1])
+
+
+def test_save_self_reference_and_depth_are_value_errors(tmp_path):
+    path = tmp_path / "x.safetensors"
+    loop = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="contains itself at 'l.0'"):
+        striate.save({"l": loop}, path)
+    d = {"a": {}}
+    d["a"]["b"] = d
+    with pytest.raises(ValueError, match="contains itself at 'x.a.b'"):
+        striate.save({"x": d}, path)
+    deep = [1]
+    for _ in range(100000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested too deeply"):
+        striate.save({"deep": deep}, path)
+    m = {}
+    m["m"] = m
+    with pytest.raises(ValueError, match="metadata cannot be stored as JSON"):
+        striate.save({"w": np.ones(1)}, path, metadata=m)
+    assert not os.listdir(tmp_path)
+    shared = [1, 2]   # the same object twice is not a cycle
+    striate.save({"a": shared, "b": (shared, shared)}, path)
+    assert striate.load(path) == {"a": [1, 2], "b": ([1, 2], [1, 2])}
+
+
+def test_save_errors_name_the_target_not_the_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "missing_dir" / "x.safetensors"
+    with pytest.raises(FileNotFoundError) as e:
+        striate.save({"w": np.ones(1)}, target)
+    assert str(e.value) == f"striate.save: cannot write '{target}': No such file or directory"
+    assert e.value.errno == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(NotADirectoryError, match=f"cannot write '{blocker}/x.st'"):
+        striate.save({"w": np.ones(1)}, blocker / "x.st")
+
+    def failing_replace(src, dst):
+        raise PermissionError(13, "Permission denied", src)
+
+    monkeypatch.setattr(serialization.os, "replace", failing_replace)
+    path = tmp_path / "ok.safetensors"
+    with pytest.raises(PermissionError) as e:
+        striate.save({"w": np.ones(1)}, path)
+    assert str(e.value) == f"striate.save: cannot write '{path}': Permission denied"
+    assert ".tmp" not in str(e.value) and sorted(os.listdir(tmp_path)) == ["file"]

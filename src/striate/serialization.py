@@ -23,7 +23,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -58,31 +58,46 @@ def _as_array(x: Any) -> np.ndarray | None:
     return None
 
 
-def _flatten(obj: Any, path: list[str], tensors: dict[str, np.ndarray]) -> Any:
-    """Describe ``obj`` as a JSON skeleton, moving its arrays into ``tensors``."""
+#: Array dtypes a safetensors file stores (by NumPy name, any byte order).
+_STORABLE = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+             "float16", "float32", "float64")
+
+
+def _flatten(obj: Any, path: list[str], tensors: dict[str, np.ndarray],
+             active: set[int] | None = None) -> Any:
+    """Describe ``obj`` as a JSON skeleton, moving its arrays into ``tensors`` (``active``:
+    the ids of the containers being flattened, to find a structure that contains itself)."""
     arr = _as_array(obj)
     if arr is not None:
-        if arr.dtype == object:
-            raise TypeError(f"striate.save: array at '{'.'.join(path)}' has dtype object, "
-                            "which cannot be stored")
+        if arr.dtype.name not in _STORABLE:
+            raise TypeError(f"striate.save: array at '{'.'.join(path)}' has dtype {arr.dtype}, "
+                            f"which cannot be stored (supported: {', '.join(_STORABLE)})")
         key = ".".join(path)
         if key in tensors:
             raise ValueError(f"striate.save: two entries flatten to the same name '{key}'")
         tensors[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
         return {"t": "array", "key": key}
-    if isinstance(obj, Mapping):
-        items = []
-        for k, v in obj.items():
-            if isinstance(k, bool) or not isinstance(k, (str, int, np.integer)):
-                raise TypeError(f"striate.save: dict keys must be str or int, got "
-                                f"{type(k).__name__} key {k!r} at '{'.'.join(path)}'")
-            k = k if isinstance(k, str) else int(k)
-            items.append([k, _flatten(v, path + [str(k)], tensors)])
-        return {"t": "dict", "items": items}
-    if isinstance(obj, (list, tuple)):
-        kind = "tuple" if isinstance(obj, tuple) else "list"
-        return {"t": kind, "items": [_flatten(v, path + [str(i)], tensors)
-                                     for i, v in enumerate(obj)]}
+    if isinstance(obj, (Mapping, list, tuple)):
+        active = set() if active is None else active
+        if id(obj) in active:
+            raise ValueError(f"striate.save: the structure contains itself at "
+                             f"'{'.'.join(path)}'")
+        active.add(id(obj))
+        if isinstance(obj, Mapping):
+            items = []
+            for k, v in obj.items():
+                if isinstance(k, bool) or not isinstance(k, (str, int, np.integer)):
+                    raise TypeError(f"striate.save: dict keys must be str or int, got "
+                                    f"{type(k).__name__} key {k!r} at '{'.'.join(path)}'")
+                k = k if isinstance(k, str) else int(k)
+                items.append([k, _flatten(v, path + [str(k)], tensors, active)])
+            node = {"t": "dict", "items": items}
+        else:
+            node = {"t": "tuple" if isinstance(obj, tuple) else "list",
+                    "items": [_flatten(v, path + [str(i)], tensors, active)
+                              for i, v in enumerate(obj)]}
+        active.discard(id(obj))
+        return node
     if isinstance(obj, np.generic):
         obj = obj.item()
     if obj is None or isinstance(obj, (bool, int, str)):
@@ -135,13 +150,40 @@ def _file_mode(path: str) -> int:
     return 0o666 & ~umask
 
 
-def _atomic_write(tensors: dict[str, np.ndarray], path: str, metadata: dict[str, str]) -> None:
+def _naming_target(exc: OSError, path: str, who: str) -> OSError:
+    """``exc`` (same type and errno) with a message naming ``path``, not the temporary file."""
+    why = exc.strerror or str(exc)
+    new = type(exc)(f"{who + ': ' if who else ''}cannot write '{path}': {why}")
+    new.errno = exc.errno
+    return new
+
+
+def _atomic_write(path: str, write: Callable[[str], None], who: str = "") -> None:
+    """Call ``write(tmp)`` on a new temporary file beside ``path``, flush it to disk (fsync),
+    give it the permissions of the file it replaces (or the umask's for a new one) and rename
+    it onto ``path`` with :func:`os.replace`; the directory is fsynced too, so the rename is
+    durable. On any error or interruption the temporary file is removed and ``path`` is left
+    as it was. The one atomic-write helper of striate (``striate.train._io.atomic_write``
+    calls it).
+
+    Args:
+        path: the destination; its directory must exist.
+        write: writes the complete new contents to the path it is given.
+        who: prefix of error messages (e.g. ``"striate.save"``).
+
+    Raises:
+        OSError: the same type and errno as the failure, its message naming ``path`` (not the
+            temporary file).
+    """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                   dir=directory)
+    except OSError as exc:
+        raise _naming_target(exc, path, who) from None
     os.close(fd)
     try:
-        _write_safetensors(tensors, tmp, metadata)
+        write(tmp)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -149,11 +191,13 @@ def _atomic_write(tensors: dict[str, np.ndarray], path: str, metadata: dict[str,
             os.close(fd)
         os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise _naming_target(exc, path, who) from exc
         raise
     try:  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)
@@ -180,9 +224,13 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike,
             :func:`load_metadata`.
 
     Raises:
-        TypeError: when ``obj`` is not a mapping or holds an unsupported value (the message
-            names its path).
-        ValueError: when two entries flatten to the same tensor name.
+        TypeError: when ``obj`` is not a mapping or holds an unsupported value: an object of
+            another type, or an array of a dtype safetensors cannot store (complex, str,
+            datetime, structured, object); the message names its path.
+        ValueError: when two entries flatten to the same tensor name, the structure contains
+            itself (the message names where) or is nested too deeply.
+        OSError: when the file cannot be written (e.g. a missing directory); the message
+            names ``path``, and any previous file there is left intact.
         ImportError: when safetensors is not installed.
 
     Example:
@@ -196,21 +244,29 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike,
         raise TypeError(f"striate.save: expected a dict (state dict or checkpoint), "
                         f"got {type(obj).__name__}")
     tensors: dict[str, np.ndarray] = {}
-    structure = _flatten(obj, [], tensors)
     from striate import __version__
 
-    header = {
-        _FORMAT_KEY: _FORMAT_VERSION,
-        _VERSION_KEY: __version__,
-        _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False),
-    }
+    try:
+        structure = _flatten(obj, [], tensors)
+        header = {
+            _FORMAT_KEY: _FORMAT_VERSION,
+            _VERSION_KEY: __version__,
+            _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False),
+        }
+    except RecursionError:
+        raise ValueError("striate.save: the structure is nested too deeply (beyond Python's "
+                         "recursion limit)") from None
     if metadata is not None:
         try:
             header[_USER_KEY] = json.dumps(metadata, separators=(",", ":"))
         except TypeError as exc:
             raise TypeError(f"striate.save: metadata must be JSON-serialisable ({exc})") from None
+        except (ValueError, RecursionError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise ValueError(f"striate.save: metadata cannot be stored as JSON ({why})") from None
     _safetensors()
-    _atomic_write(tensors, os.fspath(path), header)
+    path = os.fspath(path)
+    _atomic_write(path, lambda tmp: _write_safetensors(tensors, tmp, header), "striate.save")
 
 
 def _read(path: str, who: str, arrays: bool = True) -> tuple[dict[str, str],
