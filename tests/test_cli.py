@@ -107,6 +107,60 @@ def test_not_a_checkpoint_and_missing_image(trained, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def _crafted(trained, tmp_path, name, **update):
+    """A copy of the trained checkpoint with its metadata updated."""
+    import striate
+
+    src = str(trained / "last.safetensors")
+    meta = striate.load_metadata(src)
+    meta.pop("striate_version")
+    meta.update(update)
+    path = str(tmp_path / f"{name}.safetensors")
+    striate.save(striate.load(src), path, metadata=meta)
+    return path
+
+
+def test_predict_refuses_crafted_checkpoint_metadata(trained, tmp_path, capsys):
+    """Found by fuzzing: std 0 printed NaN probabilities with exit 0, short class names gave a
+    bare IndexError (exit 1), a 2-D input shape 'not enough values to unpack'."""
+    from PIL import Image
+
+    img = tmp_path / "i.png"
+    Image.new("L", (28, 28), 100).save(img)
+    for name, update, needle in (
+            ("std0", {"normalization": {"mean": [0.5], "std": [0.0]}},
+             "normalization.std: expected values > 0"),
+            ("short", {"class_names": ["a"]}, "class_names has 1 names, the model has 10"),
+            ("shape2d", {"input_shape": [28, 28]}, "input_shape: expected [channels, height"),
+            ("cfglist", {"arch": {"name": "lenet5", "config": [1]}},
+             "arch.config: expected a dict"),
+            ("v999", {"format_version": 999}, "format_version 999 is newer")):
+        path = _crafted(trained, tmp_path, name, **update)
+        assert cli.main(["predict", path, str(img)]) == 2, name
+        captured = capsys.readouterr()
+        assert not captured.out and "nan" not in captured.err
+        assert captured.err.startswith(f"striate predict: error: checkpoint {path!r}: ")
+        assert needle in captured.err and len(captured.err.strip().splitlines()) == 1, name
+
+
+def test_predict_decompression_bomb_names_the_image(trained, tmp_path, capsys):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+    assert cli.main(["predict", str(trained / "last.safetensors"), str(bomb)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"striate predict: error: image {str(bomb)!r}: refused, too many "
+                          "pixels") and len(err.strip().splitlines()) == 1, err
+
+
 def test_python_dash_m_and_help():
     r = _run("train", "--help")
     assert r.returncode == 0 and "--batch-size" in r.stdout and "--resume" in r.stdout

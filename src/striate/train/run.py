@@ -257,7 +257,7 @@ def fit(config: RunConfig | None = None, *, resume: str | None = None,
     """
     from striate.data import DataLoader, load_dataset
     from striate.models import create
-    from striate.train.checkpoint import load_checkpoint
+    from striate.train.checkpoint import CheckpointError, load_checkpoint
 
     resume_state = None
     if resume is not None:
@@ -274,7 +274,10 @@ def fit(config: RunConfig | None = None, *, resume: str | None = None,
                              f"{meta['run_config']['epochs']} epochs; it cannot be stretched "
                              f"to {base.epochs} (use the schedule 'none' or 'step' to extend "
                              "runs)")
-        cfg = base.resolved()
+        try:
+            cfg = base.resolved()
+        except (TypeError, ValueError) as e:   # the saved RunConfig comes from the file
+            raise CheckpointError(f"checkpoint {resume!r}: run_config: {e}") from e
     else:
         cfg = dataclasses.replace(config or RunConfig(), **overrides).resolved()
     if cfg.threads is not None:
