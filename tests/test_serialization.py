@@ -337,3 +337,121 @@ def test_save_errors_name_the_target_not_the_temporary_file(tmp_path, monkeypatc
         striate.save({"w": np.ones(1)}, path)
     assert str(e.value) == f"striate.save: cannot write '{path}': Permission denied"
     assert ".tmp" not in str(e.value) and sorted(os.listdir(tmp_path)) == ["file"]
+
+
+def _age(path, seconds):
+    """Set the modification time of ``path`` and everything in it ``seconds`` in the past."""
+    import time
+
+    t = time.time() - seconds
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            os.utime(os.path.join(root, n), (t, t), follow_symlinks=False)
+    os.utime(path, (t, t), follow_symlinks=False)
+
+
+def test_a_killed_save_leaves_the_old_file_and_the_next_save_tidies_up(tmp_path):
+    """SIGKILL mid-write: the old file is intact; what the killed save left (a hidden
+    directory with the partial file) is removed by the next save of the same file once it
+    is an hour old and its writer's lock is gone with the process."""
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "ckpt.safetensors"
+    striate.save({"epoch": 1}, path)
+    code = (
+        "import time, numpy as np, striate\n"
+        "from striate import serialization as s\n"
+        "def slow(tensors, tmp, metadata):\n"
+        "    open(tmp, 'wb').write(b'partial' * 1000)\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+        "s._write_safetensors = slow\n"
+        f"striate.save({{'epoch': 2}}, {str(path)!r})\n")
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(striate.__file__))}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env)
+    try:
+        assert proc.stdout.readline() == b"writing\n"
+        (left,) = [n for n in os.listdir(tmp_path) if n != "ckpt.safetensors"]
+        assert left.startswith(".ckpt.safetensors.") and left.endswith(".tmp")
+        _age(tmp_path / left, 2 * serialization._STALE_TEMP_SECONDS)
+        striate.save({"epoch": 3}, path)   # old, but its writer is alive (locked): kept
+        assert os.path.isdir(tmp_path / left)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert striate.load(path) == {"epoch": 3}
+    assert os.path.getsize(tmp_path / left / "ckpt.safetensors") == 7000
+    striate.save({"epoch": 4}, path)   # its writer died: removed
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.safetensors"]
+    assert striate.load(path) == {"epoch": 4}
+
+
+def test_tidying_removes_only_stale_unlocked_temporaries_of_that_file(tmp_path):
+    import fcntl
+
+    path = tmp_path / "ckpt.safetensors"
+    striate.save({"epoch": 1}, path)
+    old = 2 * serialization._STALE_TEMP_SECONDS
+
+    def temp_dir(name, lock=True, age=old, inner_age=old):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "ckpt.safetensors").write_bytes(b"partial")
+        if lock:
+            (d / ".lock").write_bytes(b"")
+        _age(d, age)
+        os.utime(d / "ckpt.safetensors", (os.stat(d).st_mtime + old - inner_age,) * 2)
+        return d
+
+    stale = temp_dir(".ckpt.safetensors.abcd1234.tmp")
+    no_lock = temp_dir(".ckpt.safetensors.nolock01.tmp", lock=False)   # killed before locking
+    live = temp_dir(".ckpt.safetensors.live0001.tmp")
+    busy = temp_dir(".ckpt.safetensors.busy0001.tmp", inner_age=0)   # data still changing
+    other = temp_dir(".other.safetensors.abcd1234.tmp")
+    legacy = tmp_path / ".ckpt.safetensors.legacy01.tmp"   # a bare file (older versions)
+    legacy.write_bytes(b"partial")
+    _age(legacy, old)
+    user = tmp_path / "ckpt.safetensors.abcd1234.tmp"
+    user.write_bytes(b"x")
+    _age(user, old)
+    target = temp_dir("elsewhere")
+    link = tmp_path / ".ckpt.safetensors.link0001.tmp"
+    os.symlink(target, link)
+    with open(live / ".lock", "r+b") as f:   # a writer still at work holds the lock
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        striate.save({"epoch": 2}, path)
+        assert live.exists()
+    assert striate.load(path) == {"epoch": 2}
+    assert not stale.exists() and not no_lock.exists() and not legacy.exists()
+    for p in (live, busy, other, user, target, target / "ckpt.safetensors"):
+        assert p.exists(), p
+    assert os.path.islink(link)
+    striate.save({"epoch": 3}, path)   # that writer is gone, its lock with it
+    assert not live.exists() and busy.exists()
+
+
+def test_the_temporary_file_is_locked_while_written(tmp_path, monkeypatch):
+    import fcntl
+
+    seen = []
+    real = serialization._write_safetensors
+
+    def probe(tensors, tmp, metadata):
+        real(tensors, tmp, metadata)
+        work = os.path.dirname(tmp)
+        seen.append(os.path.basename(work).startswith(".x.safetensors."))
+        with open(os.path.join(work, ".lock"), "r+b") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                seen.append("unlocked")
+            except BlockingIOError:
+                seen.append("locked")
+
+    monkeypatch.setattr(serialization, "_write_safetensors", probe)
+    striate.save({"w": np.ones(2)}, tmp_path / "x.safetensors")
+    assert seen == [True, "locked"]
+    assert os.listdir(tmp_path) == ["x.safetensors"]

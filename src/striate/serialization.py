@@ -9,9 +9,11 @@ tuples) is stored as JSON in the safetensors header, together with the striate v
 caller's metadata (e.g. architecture name and config). A plain state dict keeps its own names,
 so other safetensors readers see ``"conv1.weight"`` etc.
 
-Writes are atomic: the file is written to a temporary file in the same directory, flushed to
-disk (fsync) and renamed over the target with :func:`os.replace`, so a crash or an error in the
-middle of a save leaves any previous file intact. Loading parses only the safetensors header
+Writes are atomic: the file is written to a temporary file in a hidden directory beside the
+target, flushed to disk (fsync) and renamed over the target with :func:`os.replace`, so a crash
+or an error in the middle of a save leaves any previous file intact. What a killed save leaves
+behind is removed by a later save of the same file, once it is an hour old and no live process
+is writing it (see ``_remove_stale_temps``). Loading parses only the safetensors header
 (JSON) and raw array bytes: it never executes code from the file (no pickle).
 
 safetensors is an optional dependency (``pip install 'striate[weights]'``).
@@ -22,7 +24,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -158,6 +163,84 @@ def _naming_target(exc: OSError, path: str, who: str) -> OSError:
     return new
 
 
+#: A temporary directory of :func:`_atomic_write` untouched this long (seconds) and with no
+#: live writer is a leftover of a killed save, removed by the next save of the same file.
+_STALE_TEMP_SECONDS = 3600.0
+_LOCK_NAME = ".lock"
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive advisory lock (flock) on ``fd`` without waiting: False when another
+    open file holds one, or where locks are not supported."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _newest_mtime(path: str) -> float:
+    """The latest modification time of ``path`` and, for a directory, of its entries."""
+    newest = os.lstat(path).st_mtime
+    if os.path.isdir(path) and not os.path.islink(path):
+        with os.scandir(path) as it:
+            for e in it:
+                newest = max(newest, e.stat(follow_symlinks=False).st_mtime)
+    return newest
+
+
+def _remove_stale_temps(path: str) -> None:
+    """Remove what earlier saves of ``path`` killed mid-write (SIGKILL, power loss) left.
+
+    Each write happens in a hidden temporary directory ``.<name>.<8 characters>.tmp`` beside
+    ``path``, whose lock file its writer holds locked (flock) from start to end; a lock dies
+    with its process, so a directory whose lock can be taken has no live writer. Such a
+    directory is removed with what it holds (the partial file, safetensors' own temporary
+    file) when, in addition, nothing in it changed for :data:`_STALE_TEMP_SECONDS` (which
+    covers the instant between creating the directory and locking it, and file systems whose
+    locks do not reach other machines). A regular file of that name (written by striate
+    versions that used a bare temporary file) is removed on the same conditions. Where locks
+    are unsupported nothing is removed; errors are ignored: this is tidying.
+    """
+    import shutil
+
+    directory = os.path.dirname(os.path.abspath(path))
+    name = re.compile(re.escape(f".{os.path.basename(path)}.") + r"[a-z0-9_]{8}\.tmp")
+    try:
+        with os.scandir(directory) as it:
+            candidates = [e.path for e in it if name.fullmatch(e.name)]
+    except OSError:
+        return
+    for tmp in candidates:
+        try:
+            mode = os.lstat(tmp).st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                continue
+            if time.time() - _newest_mtime(tmp) < _STALE_TEMP_SECONDS:
+                continue
+            lock = os.path.join(tmp, _LOCK_NAME) if stat.S_ISDIR(mode) else tmp
+            fd = os.open(lock, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:   # gone, or a directory whose writer died before locking
+            fd = None
+        except OSError:
+            continue
+        try:
+            if fd is None or _lock(fd):
+                if stat.S_ISDIR(mode):
+                    shutil.rmtree(tmp, ignore_errors=True)
+                elif os.path.samestat(os.fstat(fd), os.lstat(tmp)):
+                    os.unlink(tmp)
+        except OSError:
+            pass
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
 def _atomic_write(path: str, write: Callable[[str], None], who: str = "") -> None:
     """Call ``write(tmp)`` on a new temporary file beside ``path``, flush it to disk (fsync),
     give it the permissions of the file it replaces (or the umask's for a new one) and rename
@@ -165,6 +248,11 @@ def _atomic_write(path: str, write: Callable[[str], None], who: str = "") -> Non
     durable. On any error or interruption the temporary file is removed and ``path`` is left
     as it was. The one atomic-write helper of striate (``striate.train._io.atomic_write``
     calls it).
+
+    The temporary file lives in a hidden directory ``.<name>.<8 characters>.tmp`` beside
+    ``path`` (so that temporary files ``write`` itself makes, e.g. safetensors', stay in it
+    too), locked while the write lasts; a save that succeeds then removes what killed saves of
+    ``path`` left (see :func:`_remove_stale_temps`: never what a live process is writing).
 
     Args:
         path: the destination; its directory must exist.
@@ -175,40 +263,49 @@ def _atomic_write(path: str, write: Callable[[str], None], who: str = "") -> Non
         OSError: the same type and errno as the failure, its message naming ``path`` (not the
             temporary file).
     """
+    import shutil
+
     directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                   dir=directory)
+        work = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                dir=directory)
     except OSError as exc:
         raise _naming_target(exc, path, who) from None
-    os.close(fd)
+    tmp = os.path.join(work, os.path.basename(path))
+    lock = os.path.join(work, _LOCK_NAME)
+    fd = None
     try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        _lock(fd)   # held until the end: marks a live writer
         write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
+        wfd = os.open(tmp, os.O_RDONLY)   # the file now at ``tmp``, however ``write`` made it
         try:
-            os.fsync(fd)
+            os.fsync(wfd)
         finally:
-            os.close(fd)
+            os.close(wfd)
         os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        shutil.rmtree(work, ignore_errors=True)
         if isinstance(exc, OSError):
             raise _naming_target(exc, path, who) from exc
         raise
+    finally:
+        if fd is not None:
+            os.close(fd)
+    shutil.rmtree(work, ignore_errors=True)   # now only the lock file
     try:  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)
     except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+        dfd = None
+    if dfd is not None:
+        try:
+            os.fsync(dfd)
+        except OSError:
+            pass
+        finally:
+            os.close(dfd)
+    _remove_stale_temps(path)
 
 
 def save(obj: Mapping[str, Any], path: str | os.PathLike,
