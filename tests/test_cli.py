@@ -193,6 +193,16 @@ def test_predict_refuses_crafted_checkpoint_metadata(trained, tmp_path, capsys):
         assert needle in captured.err and len(captured.err.strip().splitlines()) == 1, name
 
 
+def test_evaluate_refuses_a_crafted_run_config_seed(trained, tmp_path, capsys):
+    import striate
+
+    run_config = striate.load_metadata(str(trained / "last.safetensors"))["run_config"]
+    path = _crafted(trained, tmp_path, "seed", run_config={**run_config, "seed": "x"})
+    assert cli.main(["evaluate", path, "--limit", "50"]) == 2
+    err = capsys.readouterr().err
+    assert f"checkpoint {path!r}: run_config.seed: expected an integer >= 0, got 'x'" in err
+
+
 def test_predict_decompression_bomb_names_the_image(trained, tmp_path, capsys):
     import struct
     import zlib

@@ -172,7 +172,10 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, dataset: str | None = Non
     name = dataset or meta.get("dataset")
     if not name:
         raise ValueError("evaluate: the checkpoint records no data set; pass --dataset")
-    seed = int((meta.get("run_config") or {}).get("seed", 0))
+    seed = (meta.get("run_config") or {}).get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise CheckpointError(f"checkpoint {os.fspath(checkpoint)!r}: run_config.seed: "
+                              f"expected an integer >= 0, got {seed!r}")
     ds = _subset(load_dataset(name, root=root, train=False), limit, seed)
     shape = meta.get("input_shape")
     if shape and tuple(ds.image_shape) != tuple(shape):
