@@ -88,6 +88,25 @@ def test_predict_png(trained, tmp_path, capsys):
     (["predict", "/no/such.safetensors", "x.png"], "no such file"),
     (["predict"], "required"),
     (["bogus"], "invalid choice"),
+    # found by fuzzing: inf was accepted (only nan was refused), some runs then exited 0
+    # with a NaN model; --model-cfg num_classes gave an internal TypeError
+    (["train", "--momentum", "inf"], "argument --momentum: expected a finite number, got 'inf'"),
+    (["train", "--momentum", "1"], "argument --momentum: expected a value >= 0 and < 1"),
+    (["train", "--lr", "inf"], "argument --lr: expected a finite number, got 'inf'"),
+    (["train", "--lr=-inf"], "argument --lr: expected a finite number"),
+    (["train", "--lr", "nan"], "argument --lr: expected a finite number, got 'nan'"),
+    (["train", "--weight-decay", "inf"], "argument --weight-decay: expected a finite number"),
+    (["train", "--mixup", "inf"], "argument --mixup: expected a finite number"),
+    (["train", "--mixup", "1e308"], "argument --mixup: expected a value >= 0 and <= 1000"),
+    (["train", "--cutmix", "1e4"], "argument --cutmix: expected a value >= 0 and <= 1000"),
+    (["train", "--label-smoothing", "inf"], "argument --label-smoothing: expected a finite"),
+    (["train", "--val-split=-inf"], "argument --val-split: expected a finite"),
+    (["train", "--threads", "100000"], "argument --threads: expected a value >= 1 and <= 1024"),
+    (["train", "--num-workers", "5000"], "argument --num-workers: expected a value >= 0 and"),
+    (["train", "--dataset", "embedded", "--model-cfg", "num_classes=5"],
+     "model_cfg: num_classes cannot be set, it follows the data set"),
+    (["train", "--dataset", "embedded", "--model-cfg", "in_channels=3"],
+     "model_cfg: in_channels cannot be set"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, needle, capsys):
     with pytest.raises(SystemExit) as e:
@@ -95,6 +114,37 @@ def test_bad_arguments_exit_2_with_one_line(args, needle, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_bounds_are_the_run_config_bounds():
+    from striate.train import run
+
+    assert cli.MAX_MIX_ALPHA == run.MAX_MIX_ALPHA and cli.MAX_THREADS == run.MAX_THREADS
+
+
+def test_out_is_an_existing_file(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert cli.main(["train", "--dataset", "embedded", "--out", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {str(f)!r}: exists and is not a directory" in err and err.count("\n") == 1
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # NumPy's overflow in the optimizer
+def test_diverging_run_exits_1_with_one_line(tmp_path, capsys):
+    """--lr 1e308 (finite, so accepted) ends its only batch with NaN weights: the run fails
+    (it exited 0 with a NaN model and a test loss of null before) and writes no checkpoint."""
+    out = tmp_path / "run"
+    code = cli.main(["train", "--dataset", "embedded", "--model", "lenet5", "--lr", "1e308",
+                     "--limit-train", "64", "--limit-test", "64", "--max-batches", "1",
+                     "--batch-size", "32", "--epochs", "1", "--no-progress", "--no-plots",
+                     "--out", str(out)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("striate train: error: parameter ") and "became NaN or inf at " \
+        "epoch 1" in err and "try a lower --lr" in err and err.count("\n") == 1, err
+    assert "STRIATE_DEBUG" not in err
+    assert not (out / "metrics.json").exists() and not (out / "last.safetensors").exists()
 
 
 def test_not_a_checkpoint_and_missing_image(trained, tmp_path, capsys):
@@ -105,6 +155,70 @@ def test_not_a_checkpoint_and_missing_image(trained, tmp_path, capsys):
     assert "junk.safetensors" in err and len(err.strip().splitlines()) == 1
     assert cli.main(["predict", str(trained / "last.safetensors"), str(tmp_path / "no.png")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def _crafted(trained, tmp_path, name, **update):
+    """A copy of the trained checkpoint with its metadata updated."""
+    import striate
+
+    src = str(trained / "last.safetensors")
+    meta = striate.load_metadata(src)
+    meta.pop("striate_version")
+    meta.update(update)
+    path = str(tmp_path / f"{name}.safetensors")
+    striate.save(striate.load(src), path, metadata=meta)
+    return path
+
+
+def test_predict_refuses_crafted_checkpoint_metadata(trained, tmp_path, capsys):
+    """Found by fuzzing: std 0 printed NaN probabilities with exit 0, short class names gave a
+    bare IndexError (exit 1), a 2-D input shape 'not enough values to unpack'."""
+    from PIL import Image
+
+    img = tmp_path / "i.png"
+    Image.new("L", (28, 28), 100).save(img)
+    for name, update, needle in (
+            ("std0", {"normalization": {"mean": [0.5], "std": [0.0]}},
+             "normalization.std: expected values > 0"),
+            ("short", {"class_names": ["a"]}, "class_names has 1 names, the model has 10"),
+            ("shape2d", {"input_shape": [28, 28]}, "input_shape: expected [channels, height"),
+            ("cfglist", {"arch": {"name": "lenet5", "config": [1]}},
+             "arch.config: expected a dict"),
+            ("v999", {"format_version": 999}, "format_version 999 is newer")):
+        path = _crafted(trained, tmp_path, name, **update)
+        assert cli.main(["predict", path, str(img)]) == 2, name
+        captured = capsys.readouterr()
+        assert not captured.out and "nan" not in captured.err
+        assert captured.err.startswith(f"striate predict: error: checkpoint {path!r}: ")
+        assert needle in captured.err and len(captured.err.strip().splitlines()) == 1, name
+
+
+def test_evaluate_refuses_a_crafted_run_config_seed(trained, tmp_path, capsys):
+    import striate
+
+    run_config = striate.load_metadata(str(trained / "last.safetensors"))["run_config"]
+    path = _crafted(trained, tmp_path, "seed", run_config={**run_config, "seed": "x"})
+    assert cli.main(["evaluate", path, "--limit", "50"]) == 2
+    err = capsys.readouterr().err
+    assert f"checkpoint {path!r}: run_config.seed: expected an integer >= 0, got 'x'" in err
+
+
+def test_predict_decompression_bomb_names_the_image(trained, tmp_path, capsys):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+    assert cli.main(["predict", str(trained / "last.safetensors"), str(bomb)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"striate predict: error: image {str(bomb)!r}: refused, too many "
+                          "pixels") and len(err.strip().splitlines()) == 1, err
 
 
 def test_python_dash_m_and_help():

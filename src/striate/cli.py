@@ -1,7 +1,9 @@
 """``striate`` command line: ``train``, ``evaluate``, ``predict``, ``info``.
 
 Run ``striate COMMAND --help`` for the options of a command. Wrong arguments (an unknown
-model, a missing file, a bad number) print one line on stderr and exit with status 2.
+model, a missing file, a bad number) print one line on stderr and exit with status 2; a
+training run that diverges (its loss or weights become NaN/inf) prints one line and exits
+with status 1.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ class _Formatter(argparse.HelpFormatter):
 
 def _number(kind: type, lo: float | None = None, lo_open: bool = False,
             hi: float | None = None, hi_open: bool = False, what: str = "") -> Any:
-    """An argparse ``type=`` converting to ``kind`` and checking the range."""
+    """An argparse ``type=`` converting to ``kind`` and checking the range (floats must also
+    be finite: NaN and inf are refused)."""
 
     def conv(text: str):
         try:
@@ -50,8 +53,8 @@ def _number(kind: type, lo: float | None = None, lo_open: bool = False,
             raise argparse.ArgumentTypeError(
                 f"expected {what or ('an integer' if kind is int else 'a number')}, "
                 f"got {text!r}") from None
-        if kind is float and math.isnan(v):
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+        if kind is float and not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         bad = ((lo is not None and (v <= lo if lo_open else v < lo))
                or (hi is not None and (v >= hi if hi_open else v > hi)))
         if bad:
@@ -70,6 +73,13 @@ NONNEG_INT = _number(int, 0, what="a non-negative integer")
 POS_FLOAT = _number(float, 0, lo_open=True, what="a positive number")
 NONNEG_FLOAT = _number(float, 0, what="a non-negative number")
 FRACTION = _number(float, 0, hi=1, hi_open=True, what="a fraction in [0, 1)")
+# striate.train.run's MAX_MIX_ALPHA and MAX_THREADS (RunConfig.resolved() checks them too;
+# a test keeps the two in step, the CLI imports striate.train only when a command runs)
+MAX_MIX_ALPHA = 1000.0
+MAX_THREADS = 1024
+MIX_ALPHA = _number(float, 0, hi=MAX_MIX_ALPHA, what=f"a number in [0, {MAX_MIX_ALPHA:g}]")
+THREADS = _number(int, 1, hi=MAX_THREADS, what=f"an integer from 1 to {MAX_THREADS}")
+WORKERS = _number(int, 0, hi=MAX_THREADS, what=f"an integer from 0 to {MAX_THREADS}")
 
 
 def _model_cfg(text: str) -> tuple[str, Any]:
@@ -145,6 +155,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _check_file(args.resume, "--resume checkpoint")
     if args.data is not None and not os.path.isdir(args.data):
         raise UsageError(f"--data {args.data!r}: no such directory")
+    if args.out is not None and os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out!r}: exists and is not a directory")
     dataset = args.dataset or default_data_source(args.data)
     epochs = args.epochs
     if epochs is None:
@@ -263,15 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="peak learning rate (default: sgd 0.05, adam/adamw 1e-3)")
     pt.add_argument("--weight-decay", type=NONNEG_FLOAT, default=None,
                     help="weight decay (default: sgd 5e-4, adam 0, adamw 0.05)")
-    pt.add_argument("--momentum", type=NONNEG_FLOAT, default=0.9, help="SGD momentum")
+    pt.add_argument("--momentum", type=FRACTION, default=0.9, help="SGD momentum, in [0, 1)")
     pt.add_argument("--schedule", choices=["none", "step", "cosine", "onecycle"],
                     default="onecycle", help="learning-rate schedule")
     pt.add_argument("--augment", choices=["none", "light", "standard", "strong"], default="none",
                     help="augmentation preset")
-    pt.add_argument("--mixup", type=NONNEG_FLOAT, default=0.0, metavar="ALPHA",
-                    help="MixUp alpha (0: off)")
-    pt.add_argument("--cutmix", type=NONNEG_FLOAT, default=0.0, metavar="ALPHA",
-                    help="CutMix alpha (0: off)")
+    pt.add_argument("--mixup", type=MIX_ALPHA, default=0.0, metavar="ALPHA",
+                    help=f"MixUp alpha, at most {MAX_MIX_ALPHA:g} (0: off)")
+    pt.add_argument("--cutmix", type=MIX_ALPHA, default=0.0, metavar="ALPHA",
+                    help=f"CutMix alpha, at most {MAX_MIX_ALPHA:g} (0: off)")
     pt.add_argument("--label-smoothing", type=FRACTION, default=0.0, metavar="EPS",
                     help="label smoothing of the cross-entropy targets")
     pt.add_argument("--val-split", type=FRACTION, default=0.0,
@@ -279,9 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(0: validate on the test set)")
     pt.add_argument("--seed", type=NONNEG_INT, default=0,
                     help="seed of initialisation, shuffling, augmentation and dropout")
-    pt.add_argument("--threads", type=POS_INT, default=None,
+    pt.add_argument("--threads", type=THREADS, default=None,
                     help="kernel threads (default: OMP_NUM_THREADS or all cores)")
-    pt.add_argument("--num-workers", type=NONNEG_INT, default=1,
+    pt.add_argument("--num-workers", type=WORKERS, default=1,
                     help="background threads preparing batches")
     pt.add_argument("--out", metavar="DIR", default=None,
                     help="run directory (default runs/<model>-<dataset>-<time>)")
@@ -338,12 +350,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as e:
         from striate.train.checkpoint import CheckpointError
+        from striate.train.trainer import TrainingError
 
         usage = isinstance(e, (CheckpointError, FileNotFoundError, ValueError))
         if os.environ.get("STRIATE_DEBUG"):
             raise
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        hint = "" if usage else f" ({type(e).__name__}; STRIATE_DEBUG=1 shows the traceback)"
+        known = usage or isinstance(e, TrainingError)   # a diverged run: exit 1, no traceback
+        hint = "" if known else f" ({type(e).__name__}; STRIATE_DEBUG=1 shows the traceback)"
         sys.stderr.write(f"{prog}: error: {msg}{hint}\n")
         return EXIT_USAGE if usage else 1
 

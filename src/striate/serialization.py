@@ -9,9 +9,11 @@ tuples) is stored as JSON in the safetensors header, together with the striate v
 caller's metadata (e.g. architecture name and config). A plain state dict keeps its own names,
 so other safetensors readers see ``"conv1.weight"`` etc.
 
-Writes are atomic: the file is written to a temporary file in the same directory, flushed to
-disk (fsync) and renamed over the target with :func:`os.replace`, so a crash or an error in the
-middle of a save leaves any previous file intact. Loading parses only the safetensors header
+Writes are atomic: the file is written to a temporary file in a hidden directory beside the
+target, flushed to disk (fsync) and renamed over the target with :func:`os.replace`, so a crash
+or an error in the middle of a save leaves any previous file intact. What a killed save leaves
+behind is removed by a later save of the same file, once it is an hour old and no live process
+is writing it (see ``_remove_stale_temps``). Loading parses only the safetensors header
 (JSON) and raw array bytes: it never executes code from the file (no pickle).
 
 safetensors is an optional dependency (``pip install 'striate[weights]'``).
@@ -22,8 +24,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -32,6 +37,8 @@ __all__ = ["load", "load_metadata", "save"]
 
 _FORMAT_KEY = "striate.format"
 _FORMAT_VERSION = "1"
+#: ``striate.format`` values this version reads (the current one and every older one).
+_READABLE_FORMATS = ("1",)
 _STRUCTURE_KEY = "striate.structure"
 _VERSION_KEY = "striate.version"
 _USER_KEY = "striate.metadata"
@@ -56,31 +63,46 @@ def _as_array(x: Any) -> np.ndarray | None:
     return None
 
 
-def _flatten(obj: Any, path: list[str], tensors: dict[str, np.ndarray]) -> Any:
-    """Describe ``obj`` as a JSON skeleton, moving its arrays into ``tensors``."""
+#: Array dtypes a safetensors file stores (by NumPy name, any byte order).
+_STORABLE = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+             "float16", "float32", "float64")
+
+
+def _flatten(obj: Any, path: list[str], tensors: dict[str, np.ndarray],
+             active: set[int] | None = None) -> Any:
+    """Describe ``obj`` as a JSON skeleton, moving its arrays into ``tensors`` (``active``:
+    the ids of the containers being flattened, to find a structure that contains itself)."""
     arr = _as_array(obj)
     if arr is not None:
-        if arr.dtype == object:
-            raise TypeError(f"striate.save: array at '{'.'.join(path)}' has dtype object, "
-                            "which cannot be stored")
+        if arr.dtype.name not in _STORABLE:
+            raise TypeError(f"striate.save: array at '{'.'.join(path)}' has dtype {arr.dtype}, "
+                            f"which cannot be stored (supported: {', '.join(_STORABLE)})")
         key = ".".join(path)
         if key in tensors:
             raise ValueError(f"striate.save: two entries flatten to the same name '{key}'")
         tensors[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
         return {"t": "array", "key": key}
-    if isinstance(obj, Mapping):
-        items = []
-        for k, v in obj.items():
-            if isinstance(k, bool) or not isinstance(k, (str, int, np.integer)):
-                raise TypeError(f"striate.save: dict keys must be str or int, got "
-                                f"{type(k).__name__} key {k!r} at '{'.'.join(path)}'")
-            k = k if isinstance(k, str) else int(k)
-            items.append([k, _flatten(v, path + [str(k)], tensors)])
-        return {"t": "dict", "items": items}
-    if isinstance(obj, (list, tuple)):
-        kind = "tuple" if isinstance(obj, tuple) else "list"
-        return {"t": kind, "items": [_flatten(v, path + [str(i)], tensors)
-                                     for i, v in enumerate(obj)]}
+    if isinstance(obj, (Mapping, list, tuple)):
+        active = set() if active is None else active
+        if id(obj) in active:
+            raise ValueError(f"striate.save: the structure contains itself at "
+                             f"'{'.'.join(path)}'")
+        active.add(id(obj))
+        if isinstance(obj, Mapping):
+            items = []
+            for k, v in obj.items():
+                if isinstance(k, bool) or not isinstance(k, (str, int, np.integer)):
+                    raise TypeError(f"striate.save: dict keys must be str or int, got "
+                                    f"{type(k).__name__} key {k!r} at '{'.'.join(path)}'")
+                k = k if isinstance(k, str) else int(k)
+                items.append([k, _flatten(v, path + [str(k)], tensors, active)])
+            node = {"t": "dict", "items": items}
+        else:
+            node = {"t": "tuple" if isinstance(obj, tuple) else "list",
+                    "items": [_flatten(v, path + [str(i)], tensors, active)
+                              for i, v in enumerate(obj)]}
+        active.discard(id(obj))
+        return node
     if isinstance(obj, np.generic):
         obj = obj.item()
     if obj is None or isinstance(obj, (bool, int, str)):
@@ -133,36 +155,157 @@ def _file_mode(path: str) -> int:
     return 0o666 & ~umask
 
 
-def _atomic_write(tensors: dict[str, np.ndarray], path: str, metadata: dict[str, str]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
-    os.close(fd)
+def _naming_target(exc: OSError, path: str, who: str) -> OSError:
+    """``exc`` (same type and errno) with a message naming ``path``, not the temporary file."""
+    why = exc.strerror or str(exc)
+    new = type(exc)(f"{who + ': ' if who else ''}cannot write '{path}': {why}")
+    new.errno = exc.errno
+    return new
+
+
+#: A temporary directory of :func:`_atomic_write` untouched this long (seconds) and with no
+#: live writer is a leftover of a killed save, removed by the next save of the same file.
+_STALE_TEMP_SECONDS = 3600.0
+_LOCK_NAME = ".lock"
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive advisory lock (flock) on ``fd`` without waiting: False when another
+    open file holds one, or where locks are not supported."""
     try:
-        _write_safetensors(tensors, tmp, metadata)
-        fd = os.open(tmp, os.O_RDONLY)
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _newest_mtime(path: str) -> float:
+    """The latest modification time of ``path`` and, for a directory, of its entries."""
+    newest = os.lstat(path).st_mtime
+    if os.path.isdir(path) and not os.path.islink(path):
+        with os.scandir(path) as it:
+            for e in it:
+                newest = max(newest, e.stat(follow_symlinks=False).st_mtime)
+    return newest
+
+
+def _remove_stale_temps(path: str) -> None:
+    """Remove what earlier saves of ``path`` killed mid-write (SIGKILL, power loss) left.
+
+    Each write happens in a hidden temporary directory ``.<name>.<8 characters>.tmp`` beside
+    ``path``, whose lock file its writer holds locked (flock) from start to end; a lock dies
+    with its process, so a directory whose lock can be taken has no live writer. Such a
+    directory is removed with what it holds (the partial file, safetensors' own temporary
+    file) when, in addition, nothing in it changed for :data:`_STALE_TEMP_SECONDS` (which
+    covers the instant between creating the directory and locking it, and file systems whose
+    locks do not reach other machines). A regular file of that name (written by striate
+    versions that used a bare temporary file) is removed on the same conditions. Where locks
+    are unsupported nothing is removed; errors are ignored: this is tidying.
+    """
+    import shutil
+
+    directory = os.path.dirname(os.path.abspath(path))
+    name = re.compile(re.escape(f".{os.path.basename(path)}.") + r"[a-z0-9_]{8}\.tmp")
+    try:
+        with os.scandir(directory) as it:
+            candidates = [e.path for e in it if name.fullmatch(e.name)]
+    except OSError:
+        return
+    for tmp in candidates:
         try:
-            os.fsync(fd)
+            mode = os.lstat(tmp).st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                continue
+            if time.time() - _newest_mtime(tmp) < _STALE_TEMP_SECONDS:
+                continue
+            lock = os.path.join(tmp, _LOCK_NAME) if stat.S_ISDIR(mode) else tmp
+            fd = os.open(lock, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:   # gone, or a directory whose writer died before locking
+            fd = None
+        except OSError:
+            continue
+        try:
+            if fd is None or _lock(fd):
+                if stat.S_ISDIR(mode):
+                    shutil.rmtree(tmp, ignore_errors=True)
+                elif os.path.samestat(os.fstat(fd), os.lstat(tmp)):
+                    os.unlink(tmp)
+        except OSError:
+            pass
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
+
+
+def _atomic_write(path: str, write: Callable[[str], None], who: str = "") -> None:
+    """Call ``write(tmp)`` on a new temporary file beside ``path``, flush it to disk (fsync),
+    give it the permissions of the file it replaces (or the umask's for a new one) and rename
+    it onto ``path`` with :func:`os.replace`; the directory is fsynced too, so the rename is
+    durable. On any error or interruption the temporary file is removed and ``path`` is left
+    as it was. The one atomic-write helper of striate (``striate.train._io.atomic_write``
+    calls it).
+
+    The temporary file lives in a hidden directory ``.<name>.<8 characters>.tmp`` beside
+    ``path`` (so that temporary files ``write`` itself makes, e.g. safetensors', stay in it
+    too), locked while the write lasts; a save that succeeds then removes what killed saves of
+    ``path`` left (see :func:`_remove_stale_temps`: never what a live process is writing).
+
+    Args:
+        path: the destination; its directory must exist.
+        write: writes the complete new contents to the path it is given.
+        who: prefix of error messages (e.g. ``"striate.save"``).
+
+    Raises:
+        OSError: the same type and errno as the failure, its message naming ``path`` (not the
+            temporary file).
+    """
+    import shutil
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        work = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                dir=directory)
+    except OSError as exc:
+        raise _naming_target(exc, path, who) from None
+    tmp = os.path.join(work, os.path.basename(path))
+    lock = os.path.join(work, _LOCK_NAME)
+    fd = None
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        _lock(fd)   # held until the end: marks a live writer
+        write(tmp)
+        wfd = os.open(tmp, os.O_RDONLY)   # the file now at ``tmp``, however ``write`` made it
+        try:
+            os.fsync(wfd)
+        finally:
+            os.close(wfd)
         os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _naming_target(exc, path, who) from exc
         raise
+    finally:
+        if fd is not None:
+            os.close(fd)
+    shutil.rmtree(work, ignore_errors=True)   # now only the lock file
     try:  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)
     except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+        dfd = None
+    if dfd is not None:
+        try:
+            os.fsync(dfd)
+        except OSError:
+            pass
+        finally:
+            os.close(dfd)
+    _remove_stale_temps(path)
 
 
 def save(obj: Mapping[str, Any], path: str | os.PathLike,
@@ -178,9 +321,13 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike,
             :func:`load_metadata`.
 
     Raises:
-        TypeError: when ``obj`` is not a mapping or holds an unsupported value (the message
-            names its path).
-        ValueError: when two entries flatten to the same tensor name.
+        TypeError: when ``obj`` is not a mapping or holds an unsupported value: an object of
+            another type, or an array of a dtype safetensors cannot store (complex, str,
+            datetime, structured, object); the message names its path.
+        ValueError: when two entries flatten to the same tensor name, the structure contains
+            itself (the message names where) or is nested too deeply.
+        OSError: when the file cannot be written (e.g. a missing directory); the message
+            names ``path``, and any previous file there is left intact.
         ImportError: when safetensors is not installed.
 
     Example:
@@ -194,29 +341,87 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike,
         raise TypeError(f"striate.save: expected a dict (state dict or checkpoint), "
                         f"got {type(obj).__name__}")
     tensors: dict[str, np.ndarray] = {}
-    structure = _flatten(obj, [], tensors)
     from striate import __version__
 
-    header = {
-        _FORMAT_KEY: _FORMAT_VERSION,
-        _VERSION_KEY: __version__,
-        _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False),
-    }
+    try:
+        structure = _flatten(obj, [], tensors)
+        header = {
+            _FORMAT_KEY: _FORMAT_VERSION,
+            _VERSION_KEY: __version__,
+            _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False),
+        }
+    except RecursionError:
+        raise ValueError("striate.save: the structure is nested too deeply (beyond Python's "
+                         "recursion limit)") from None
     if metadata is not None:
         try:
             header[_USER_KEY] = json.dumps(metadata, separators=(",", ":"))
         except TypeError as exc:
             raise TypeError(f"striate.save: metadata must be JSON-serialisable ({exc})") from None
+        except (ValueError, RecursionError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise ValueError(f"striate.save: metadata cannot be stored as JSON ({why})") from None
     _safetensors()
-    _atomic_write(tensors, os.fspath(path), header)
+    path = os.fspath(path)
+    _atomic_write(path, lambda tmp: _write_safetensors(tensors, tmp, header), "striate.save")
 
 
-def _read_header(path: str | os.PathLike) -> dict[str, str]:
+def _read(path: str, who: str, arrays: bool = True) -> tuple[dict[str, str],
+                                                              dict[str, np.ndarray]]:
+    """The header metadata of the safetensors file ``path`` and, when ``arrays``, its tensors.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError, OSError: the file cannot be read (the message
+            names it).
+        ValueError: not a valid safetensors file (truncated, corrupt, not safetensors at all),
+            a ``striate.format`` this version cannot read, or a tensor whose dtype NumPy
+            cannot represent (e.g. bfloat16).
+    """
     _safetensors()
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(os.fspath(path), framework="np") as f:
-        return dict(f.metadata() or {})
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{who}: no such file: '{path}'")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{who}: '{path}' is a directory, not a file")
+    tensors: dict[str, np.ndarray] = {}
+    try:
+        with safe_open(path, framework="np") as f:
+            header = dict(f.metadata() or {})
+            _check_format(header, path, who)
+            for name in f.keys() if arrays else ():
+                try:
+                    tensors[name] = f.get_tensor(name)
+                except TypeError as exc:  # a dtype NumPy lacks (bfloat16, float8...)
+                    raise ValueError(f"{who}: '{path}': tensor '{name}' has dtype "
+                                     f"{f.get_slice(name).get_dtype()}, which NumPy cannot "
+                                     f"represent ({exc})") from None
+    except SafetensorError as exc:
+        raise ValueError(f"{who}: '{path}' is not a valid safetensors file ({exc})") from None
+    except OSError as exc:  # safetensors' own OSErrors name no file
+        raise type(exc)(f"{who}: cannot read '{path}' ({exc})") from None
+    return header, tensors
+
+
+def _check_format(header: dict[str, str], path: str, who: str) -> None:
+    """Refuse a striate file whose ``striate.format`` this version cannot read (a foreign
+    safetensors file, with neither a format nor a structure entry, is fine)."""
+    if _FORMAT_KEY not in header and _STRUCTURE_KEY not in header:
+        return
+    found = header.get(_FORMAT_KEY)
+    if found in _READABLE_FORMATS:
+        return
+    supported = ", ".join(repr(v) for v in _READABLE_FORMATS)
+    if found is None:
+        raise ValueError(f"{who}: '{path}' has a striate structure but no {_FORMAT_KEY} "
+                         f"entry (supported: {supported})")
+    hint = ""
+    if found.isdigit() and int(found) > int(_READABLE_FORMATS[-1]):
+        writer = header.get(_VERSION_KEY)
+        hint = (f"; it was written by a newer striate{f' ({writer})' if writer else ''}, "
+                "upgrade striate to read it")
+    raise ValueError(f"{who}: '{path}' has striate format {found!r}, this version reads "
+                     f"{supported}{hint}")
 
 
 def load(path: str | os.PathLike) -> Any:
@@ -232,16 +437,15 @@ def load(path: str | os.PathLike) -> Any:
 
     Raises:
         FileNotFoundError: when ``path`` does not exist.
-        ValueError: when the striate structure in the header is malformed or names a tensor
-            the file lacks.
+        IsADirectoryError, OSError: when ``path`` is a directory or cannot be read.
+        ValueError: when the file is not a valid safetensors file (truncated, corrupt), holds
+            a dtype NumPy lacks (bfloat16), has a ``striate.format`` this version cannot read
+            (newer, unknown or missing), or its striate structure is malformed or names a
+            tensor the file lacks. Every message names the file.
         ImportError: when safetensors is not installed.
     """
-    stnp = _safetensors()
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"striate.load: no such file: '{path}'")
-    header = _read_header(path)
-    tensors = stnp.load_file(path)
+    header, tensors = _read(path, "striate.load")
     for k, v in tensors.items():
         if not v.flags.writeable:
             tensors[k] = v.copy()
@@ -251,9 +455,12 @@ def load(path: str | os.PathLike) -> Any:
     try:
         structure = json.loads(raw)
         return _unflatten(structure, tensors)
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise ValueError(f"striate.load: '{path}' has a malformed striate structure "
                          f"header ({type(exc).__name__}: {exc})") from None
+    except RecursionError:
+        raise ValueError(f"striate.load: '{path}' has a malformed striate structure "
+                         "header (nested too deeply)") from None
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
@@ -262,13 +469,25 @@ def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
     Returns:
         The ``metadata`` given to :func:`save` (JSON-decoded) plus ``"striate_version"``; for
         a safetensors file from another tool, its raw string metadata.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError, OSError: the file cannot be read.
+        ValueError: not a valid safetensors file, a ``striate.format`` this version cannot
+            read, or metadata that is not valid JSON (messages name the file).
+        ImportError: when safetensors is not installed.
     """
-    header = _read_header(path)
+    path = os.fspath(path)
+    header, _ = _read(path, "striate.load_metadata", arrays=False)
     if _STRUCTURE_KEY not in header:
         return header
     out: dict[str, Any] = {}
     if _USER_KEY in header:
-        user = json.loads(header[_USER_KEY])
+        try:
+            user = json.loads(header[_USER_KEY])
+        except (ValueError, RecursionError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise ValueError(f"striate.load_metadata: '{path}' has malformed metadata "
+                             f"({_USER_KEY}: {why})") from None
         out.update(user if isinstance(user, dict) else {"metadata": user})
     out.setdefault("striate_version", header.get(_VERSION_KEY))
     return out

@@ -134,6 +134,120 @@ def test_load_state_dict_strict_errors():
         net.load_state_dict(bad, strict=False)
 
 
+def _snapshot(module):
+    return {k: np.array(v, copy=True) for k, v in module.state_dict().items()}
+
+
+def _assert_unchanged(module, before):
+    after = module.state_dict()
+    assert list(after) == list(before)
+    for k, v in before.items():
+        assert after[k].dtype == v.dtype
+        np.testing.assert_array_equal(after[k], v, err_msg=k)
+
+
+def test_load_state_dict_is_atomic_and_names_the_bad_key():
+    """A value that cannot be loaded, even the last one, leaves every tensor as it was."""
+    net = Net()
+    before = _snapshot(net)
+    bad = {k: v + 100 for k, v in before.items()}
+    bad["head.bias"] = np.array(["x", "y"])
+    with pytest.raises(RuntimeError) as err:
+        net.load_state_dict(bad)
+    assert 'cannot load "head.bias": the value has dtype <U1, not numbers' in str(err.value)
+    _assert_unchanged(net, before)
+    # every bad key is reported, not only the first
+    bad["body.0.weight"] = np.full((4, 3), None)
+    with pytest.raises(RuntimeError) as err:
+        net.load_state_dict(bad, strict=False)
+    msg = str(err.value)
+    assert '"head.bias"' in msg and 'cannot load "body.0.weight": the value has dtype object' \
+        in msg
+    _assert_unchanged(net, before)
+    bad["body.0.weight"] = [[1.0, 2.0], [3.0]]   # ragged: not an array at all
+    with pytest.raises(RuntimeError, match='cannot load "body.0.weight": not an array'):
+        net.load_state_dict(bad)
+    _assert_unchanged(net, before)
+
+
+@pytest.mark.parametrize("key, value, needle", [
+    ("head.bias", np.array([None, None], dtype=object), "dtype object, not numbers"),
+    ("head.bias", np.array([1 + 2j, 3j]), ("a complex128 value into a float32 tensor: complex "
+                                           "values into a real tensor would lose their "
+                                           "imaginary part")),
+    ("head.calls", np.array(np.nan), ("a float64 value into a int64 tensor: NaN or inf "
+                                      "cannot be stored")),
+    ("head.calls", np.array(np.inf), "NaN or inf cannot be stored"),
+    ("head.calls", np.array(2.5), "non-integer values would be truncated"),
+    ("head.calls", np.array(2.0 ** 63), ("do not fit -9223372036854775808 to "
+                                         "9223372036854775807")),
+    ("head.calls", np.array(2 ** 64 - 1, np.uint64), "do not fit"),
+    ("head.bias", np.array([1e40, 0.0]), "1e+40 overflows float32 (it would become inf)"),
+    ("head.bias", np.array([2 ** 200, 0], dtype=object), "dtype object"),
+    ("head.bias", "ab", "dtype <U2, not numbers"),
+    ("head.bias", np.array(["2020-01-01", "2020-01-02"], "M8[D]"), "dtype datetime64[D]"),
+])
+def test_load_state_dict_refuses_values_that_would_load_silently_wrong(key, value, needle):
+    net = Net()
+    before = _snapshot(net)
+    sd = {k: np.array(v, copy=True) for k, v in before.items()}
+    sd[key] = value
+    with pytest.raises(RuntimeError) as err:
+        net.load_state_dict(sd)
+    assert f'"{key}"' in str(err.value) and needle in str(err.value), str(err.value)
+    _assert_unchanged(net, before)
+    if not isinstance(value, str) and value.dtype.kind in "OUc":
+        with pytest.raises(RuntimeError, match=needle.split(":")[0]):
+            net.load_state_dict(sd, assign=True)   # assign refuses non-numbers and complex
+        _assert_unchanged(net, before)
+
+
+def test_load_state_dict_converts_what_is_exact_or_rounding_only():
+    """Same-kind casts PyTorch users expect still load: float64 into float32 (rounded),
+    integral floats and in-range ints into an int64 buffer, ints and bools into floats, NaN
+    and inf into a float tensor (kept as they are), complex with a complex target."""
+    net = Net()
+    sd = {k: np.array(v, copy=True) for k, v in net.state_dict().items()}
+    sd["head.bias"] = np.array([0.1, np.nan], np.float64)
+    sd["head.calls"] = np.array(7.0)
+    sd["head.weight"] = np.arange(8, dtype=np.int64).reshape(2, 4)
+    sd["body.0.bias"] = np.array([True, False, True, np.True_])
+    sd["body.1.calls"] = np.array(3, np.uint8)
+    sd["body.0.calls"] = striate.tensor(np.array(5, np.int32))
+    net.load_state_dict(sd)
+    out = net.state_dict()
+    assert out["head.bias"].dtype == np.float32
+    np.testing.assert_array_equal(out["head.bias"], np.array([0.1, np.nan], np.float32))
+    assert out["head.calls"].dtype == np.int64 and int(out["head.calls"]) == 7
+    np.testing.assert_array_equal(out["head.weight"], np.arange(8).reshape(2, 4))
+    np.testing.assert_array_equal(out["body.0.bias"], [1, 0, 1, 1])
+    assert int(out["body.1.calls"]) == 3 and int(out["body.0.calls"]) == 5
+    sd["head.bias"] = np.array([np.inf, -np.inf], np.float64)   # inf stays inf: not overflow
+    net.load_state_dict(sd)
+    np.testing.assert_array_equal(net.head.bias.data, [np.inf, -np.inf])
+    weight = net.head.weight
+    sd["head.weight"] = np.ones((2, 4), np.float64)
+    net.load_state_dict(sd, assign=True)    # assign: the dtype follows the value
+    assert net.head.weight is weight and net.head.weight.data.dtype == np.float64
+
+
+def test_load_state_dict_bool_and_narrow_buffers():
+    m = nn.Module()
+    m.register_buffer("mask", np.zeros(2, bool))
+    m.register_buffer("small", np.zeros(2, np.int8))
+    m.register_buffer("half", np.zeros(2, np.float16))
+    m.load_state_dict({"mask": np.array([1.0, 0.0]), "small": np.array([-128, 127]),
+                       "half": np.array([65504.0, 1e-9])})
+    np.testing.assert_array_equal(m.mask.data, [True, False])
+    for key, value, needle in (("mask", np.array([2, 0]), "do not fit 0 to 1"),
+                               ("small", np.array([0, 128]), "do not fit -128 to 127"),
+                               ("half", np.array([1e5, 0.0]), "100000.0 overflows float16")):
+        sd = {k: np.array(v, copy=True) for k, v in m.state_dict().items()}
+        sd[key] = value
+        with pytest.raises(RuntimeError, match=needle):
+            m.load_state_dict(sd)
+
+
 def test_train_eval_return_self_and_recurse():
     net = Net()
     assert net.eval() is net

@@ -59,7 +59,42 @@ def test_fit_with_augmentation_and_mixing(tmp_path):
     ({"optimizer": "lion"}, "optimizer must be one of"),
     ({"schedule": "poly"}, "schedule must be one of"),
     ({"batch_size": 0}, "batch_size"),
+    # NaN/inf and out-of-range values are refused before any data is loaded
+    ({"lr": float("inf")}, r"lr: expected a finite number > 0, got inf"),
+    ({"lr": float("nan")}, r"lr: expected a finite number > 0, got nan"),
+    ({"lr": "0.1"}, r"lr: expected a finite number > 0, got '0.1'"),
+    ({"weight_decay": float("inf")}, "weight_decay: expected a finite number >= 0"),
+    ({"momentum": float("inf")}, r"momentum: expected a number in \[0, 1\), got inf"),
+    ({"momentum": 1.0}, r"momentum: expected a number in \[0, 1\), got 1.0"),
+    ({"mixup": float("inf")}, r"mixup: expected a number in \[0, 1000\], got inf"),
+    ({"cutmix": 1e308}, r"cutmix: expected a number in \[0, 1000\]"),
+    ({"label_smoothing": float("nan")}, "label_smoothing: expected a number in"),
+    ({"epochs": 1.5}, "epochs: expected an integer >= 0, got 1.5"),
+    ({"seed": True}, "seed: expected an integer >= 0, got True"),
+    ({"threads": 10 ** 6}, "threads: expected None or an integer from 1 to 1024"),
+    ({"num_workers": -1}, "num_workers: expected an integer from 0 to 1024"),
+    ({"model_cfg": {"num_classes": 5}}, "model_cfg: num_classes cannot be set"),
+    ({"model_cfg": {"in_channels": 3, "dropout": 0.1}}, "model_cfg: in_channels cannot be"),
 ])
 def test_bad_config(bad, match):
     with pytest.raises(ValueError, match=match):
-        RunConfig(**bad).resolved()
+        RunConfig(dataset="embedded", **bad).resolved()
+
+
+def test_resume_checks_the_saved_run_config(tmp_path):
+    import striate
+    from striate.train import CheckpointError
+
+    fit(RunConfig(epochs=1, schedule="none", out_dir=str(tmp_path), max_batches=1, **SMALL),
+        progress=False, verbose=False, plots=False)
+    src = str(tmp_path / "last.safetensors")
+    meta = striate.load_metadata(src)
+    meta.pop("striate_version")
+    for name, update, needle in (("lr", {"lr": "banana"}, "lr: expected a finite number > 0"),
+                                 ("mom", {"momentum": 5.0}, "momentum: expected a number in")):
+        path = str(tmp_path / f"{name}.safetensors")
+        striate.save(striate.load(src), path,
+                     metadata={**meta, "run_config": {**meta["run_config"], **update}})
+        with pytest.raises(CheckpointError) as e:
+            fit(resume=path, progress=False, verbose=False, plots=False)
+        assert str(e.value).startswith(f"checkpoint {path!r}: run_config: {needle}"), e.value

@@ -245,3 +245,37 @@ def test_grad_clip_and_max_batches(tiny_data):
     assert tr.global_step == 6
     r = tr.history.last()
     assert np.isfinite(r["train_loss"]) and r["images_per_second"] > 0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # NumPy's overflow in the optimizer
+def test_weights_that_become_nan_in_the_last_step_stop_the_run(tiny_data, tmp_path):
+    """Each batch's loss is computed before its step: a step that makes the weights NaN at
+    the end of an epoch went unnoticed, the run 'succeeded' with a NaN model."""
+    from striate.train import TrainingError
+
+    tl, vl, _ = tiny_data
+    model = tiny_model()
+    tr = Trainer(model, striate.optim.SGD(model.parameters(), lr=1e308), max_batches=1,
+                 out_dir=tmp_path, progress=False, verbose=False)
+    with pytest.raises(TrainingError, match=r"parameter '.*' became NaN or inf at epoch 1 "
+                                            r"\(learning rate \[1e\+308\]\)"):
+        tr.fit(tl, vl, epochs=2)
+    assert tr.epoch == 0 and not len(tr.history)
+    assert not (tmp_path / "last.safetensors").exists()
+
+
+def test_non_finite_validation_loss_stops_the_run(tiny_data, tmp_path):
+    from striate.train import TrainingError
+    from striate.train.trainer import default_loss
+
+    tl, vl, _ = tiny_data
+    model = tiny_model()
+
+    def loss(out, y):   # finite in training, NaN in evaluation (outputs that overflow)
+        return default_loss(out, y) * (1.0 if model.training else float("nan"))
+
+    tr = Trainer(model, striate.optim.SGD(model.parameters(), lr=0.01), loss_fn=loss,
+                 max_batches=1, out_dir=tmp_path, progress=False, verbose=False)
+    with pytest.raises(TrainingError, match="validation loss became nan at epoch 1"):
+        tr.fit(tl, vl, epochs=1)
+    assert not (tmp_path / "last.safetensors").exists()

@@ -62,6 +62,50 @@ def _as_array(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+def _loadable(value: np.ndarray, dtype: np.dtype, assign: bool) -> tuple[np.ndarray | None, str]:
+    """``value`` ready to go into a tensor of ``dtype`` for :meth:`Module.load_state_dict`
+    (a new array: cast to ``dtype``, or kept as it is with ``assign``), or ``(None, reason)``
+    when loading it would be silently wrong.
+
+    PyTorch copies state with a same-kind-or-looser cast; striate refuses what would change
+    values beyond rounding: complex into real (the imaginary part would be dropped), NaN/inf
+    or non-integers into an integer or bool tensor, values outside an integer type's range
+    (0 to 1 for bool), and finite values that overflow to inf in a narrower float type.
+    """
+    src = value.dtype   # numbers: kind b, i, u, f or c (the caller refuses the rest)
+    if src.kind == "c" and dtype.kind != "c":
+        return None, "complex values into a real tensor would lose their imaginary part"
+    if assign:
+        return np.array(value, copy=True), ""
+    with np.errstate(all="ignore"):
+        if dtype.kind in "biu" and src.kind != "b":
+            if src.kind == "f":
+                if not np.isfinite(value).all():
+                    return None, "NaN or inf cannot be stored in an integer or bool tensor"
+                if (value != np.trunc(value)).any():
+                    return None, "non-integer values would be truncated"
+            lo, hi = (0, 1) if dtype.kind == "b" else (int(np.iinfo(dtype).min),
+                                                        int(np.iinfo(dtype).max))
+            if value.size:
+                vmin, vmax = value.min(), value.max()
+                fits = (lo <= vmin and vmax < float(hi + 1)) if src.kind == "f" else \
+                    (lo <= int(vmin) and int(vmax) <= hi)
+                if not fits:
+                    return None, f"values from {vmin} to {vmax} do not fit {lo} to {hi}"
+            return value.astype(dtype), ""
+        if dtype.kind in "fc":
+            out = value.astype(dtype)
+            if src.kind != "b":
+                over = np.isinf(out) & np.isfinite(value)
+                if over.any():
+                    return None, (f"{value[over].flat[0]} overflows {dtype} (it would become "
+                                  "inf)")
+            return out, ""
+    if not np.can_cast(src, dtype, "same_kind"):  # a dtype striate does not use for state
+        return None, f"NumPy does not cast {src} to {dtype} safely"
+    return value.astype(dtype), ""
+
+
 class Module:
     """Base class of all layers and models.
 
@@ -523,7 +567,13 @@ class Module:
             ``(missing_keys, unexpected_keys)`` named tuple.
 
         Raises:
-            RuntimeError: listing every missing, unexpected (strict) and shape-mismatched key.
+            RuntimeError: listing every missing and unexpected key (strict), every
+                shape-mismatched key and every value that cannot be loaded without silently
+                changing it: not numbers (e.g. None or strings), complex into a real tensor,
+                NaN/inf, non-integers or out-of-range values into an integer (or bool)
+                tensor, finite values that overflow the tensor's float type. Every value is
+                checked and converted before the first is copied, so on error the module is
+                unchanged.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -540,16 +590,29 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
         loaded = []
-        for key, t in own.items():
+        for key, t in own.items():  # check and convert every value before changing anything
             if key not in state_dict:
                 continue
-            value = _as_array(state_dict[key])
+            try:
+                value = _as_array(state_dict[key])
+            except (TypeError, ValueError) as e:   # e.g. a ragged list
+                mismatched.append(f'cannot load "{key}": not an array ({e}).')
+                continue
+            if value.dtype.kind not in "biufc":
+                mismatched.append(f'cannot load "{key}": the value has dtype {value.dtype}, '
+                                  f"not numbers (the tensor is {t.data.dtype}).")
+                continue
             if value.shape != t.data.shape:
                 mismatched.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{value.shape} from checkpoint, the shape in current model "
                                   f"is {t.data.shape}.")
                 continue
-            loaded.append((t, value))
+            new, why = _loadable(value, t.data.dtype, assign)
+            if new is None:
+                mismatched.append(f'cannot load "{key}": a {value.dtype} value into a '
+                                  f"{t.data.dtype} tensor: {why}.")
+                continue
+            loaded.append((t, new))
         errors = []
         if strict:
             if unexpected:
@@ -562,11 +625,11 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
-        for t, value in loaded:
+        for t, new in loaded:   # nothing below can fail: same shapes, converted values
             if assign:
-                t.data = np.array(value, copy=True)
+                t.data = new
             else:
-                np.copyto(t.data, value, casting="unsafe")
+                np.copyto(t.data, new)
         return _IncompatibleKeys(missing, unexpected)
 
     # -- repr -----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -13,34 +12,24 @@ import numpy as np
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp_path)`` then atomically rename ``tmp_path`` onto ``path``.
+    """Call ``write(tmp_path)`` then atomically rename ``tmp_path`` onto ``path`` (creating
+    the directory first).
 
     The temporary file lives in the destination directory (same file system) so the rename
     is atomic: readers see either the old file or the complete new one, never a torn file.
+    The work is done by the one atomic-write helper that :func:`striate.save` uses too.
     """
+    from striate.serialization import _atomic_write
+
     path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    os.close(fd)
-    try:
-        write(tmp)
-        mask = os.umask(0)   # mkstemp makes 0600 files: give the usual permissions instead
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    _atomic_write(path, write)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     def w(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
     atomic_write(path, w)
 
 

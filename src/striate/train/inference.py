@@ -22,22 +22,42 @@ def load_model(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
         ``input_shape``...
 
     Raises:
-        CheckpointError: not a checkpoint, or one without a registered architecture.
+        CheckpointError: not a checkpoint (see :func:`load_checkpoint`), one without a
+            registered architecture, whose architecture cannot be built, whose weights do not
+            fit it or are not finite (NaN/inf), or whose ``class_names`` do not match the
+            model's classes; the message names the file.
     """
     from striate.models import create
 
+    path = os.fspath(path)
     state, meta = load_checkpoint(path)
     arch = meta.get("arch")
     if not isinstance(arch, dict) or "name" not in arch:
-        raise CheckpointError(f"checkpoint {os.fspath(path)!r}: no architecture recorded "
+        raise CheckpointError(f"checkpoint {path!r}: no architecture recorded "
                               "(the model was not built with striate.models.create)")
     cfg = dict(arch.get("config", {}))
     try:
         model = create(arch["name"], **cfg)
-    except ValueError as e:
-        raise CheckpointError(f"checkpoint {os.fspath(path)!r}: cannot rebuild {arch['name']!r}"
-                              f" ({e})") from e
-    model.load_state_dict(state["model"])
+    except (ValueError, TypeError, MemoryError) as e:  # options from the file, checked here
+        why = f"not enough memory: {e}" if isinstance(e, MemoryError) else e
+        raise CheckpointError(f"checkpoint {path!r}: cannot rebuild {arch['name']!r} from "
+                              f"arch.config ({why})") from e
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as e:  # one line: the CLI prints the first line of an error
+        head, *rest = str(e).splitlines()
+        why = head.rstrip(":") + (": " + "; ".join(r.strip() for r in rest) if rest else "")
+        raise CheckpointError(f"checkpoint {path!r}: the weights do not fit the "
+                              f"{arch['name']!r} of arch.config ({why})") from e
+    for name, v in model.state_dict().items():
+        if v.dtype.kind == "f" and not np.isfinite(v).all():
+            raise CheckpointError(f"checkpoint {path!r}: {name!r} holds NaN or inf values "
+                                  "(did the training diverge?)")
+    names = meta.get("class_names")
+    n_classes = getattr(model, "arch", {}).get("config", {}).get("num_classes")
+    if names is not None and n_classes is not None and len(names) != n_classes:
+        raise CheckpointError(f"checkpoint {path!r}: class_names has {len(names)} names, the "
+                              f"model has {n_classes} classes")
     model.eval()
     return model, meta
 
@@ -69,7 +89,9 @@ def load_images(paths: Sequence[str | os.PathLike], input_shape: Sequence[int],
 
     Raises:
         FileNotFoundError: a path does not exist.
-        ValueError: a file is not a readable image; Pillow missing.
+        ValueError: a file is not a readable image or is a decompression bomb (more pixels
+            than Pillow's ``Image.MAX_IMAGE_PIXELS`` allows, twice over); Pillow missing. The
+            message names the file.
     """
     try:
         from PIL import Image, ImageOps, UnidentifiedImageError
@@ -98,6 +120,9 @@ def load_images(paths: Sequence[str | os.PathLike], input_shape: Sequence[int],
                 a = np.asarray(im, dtype=np.float32) / 255.0
         except (UnidentifiedImageError, OSError) as e:
             raise ValueError(f"image {p!r}: not a readable image ({e})") from e
+        except Image.DecompressionBombError as e:
+            raise ValueError(f"image {p!r}: refused, too many pixels to decode safely "
+                             f"({e})") from e
         out[i] = a[None] if c == 1 else a.transpose(2, 0, 1)
     return _normalise(out, meta or {})
 
@@ -112,11 +137,22 @@ def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLi
     shape = meta.get("input_shape")
     if not shape:
         raise CheckpointError(f"checkpoint {os.fspath(checkpoint)!r}: no input_shape recorded")
+    if shape[0] not in (1, 3):
+        raise CheckpointError(f"checkpoint {os.fspath(checkpoint)!r}: the model takes "
+                              f"{shape[0]} channels (input_shape), predict reads grayscale "
+                              "or RGB images")
     x = load_images(paths, shape, meta)
     with striate.no_grad():
         logits = np.asarray(model(to_tensor(x)).data)
+    bad = ~np.isfinite(logits).all(axis=1)
+    if bad.any():
+        raise ValueError(f"image {os.fspath(paths[int(np.argmax(bad))])!r}: the model's "
+                         f"outputs are NaN or inf (checkpoint {os.fspath(checkpoint)!r})")
     probs = softmax(logits.astype(np.float64))
     names = meta.get("class_names") or [str(i) for i in range(probs.shape[1])]
+    if len(names) != probs.shape[1]:
+        raise CheckpointError(f"checkpoint {os.fspath(checkpoint)!r}: class_names has "
+                              f"{len(names)} names, the model gives {probs.shape[1]} classes")
     k = max(1, min(int(topk), probs.shape[1]))
     order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
     return [[(names[j], float(probs[i, j])) for j in order[i]] for i in range(len(paths))]
@@ -136,7 +172,10 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, dataset: str | None = Non
     name = dataset or meta.get("dataset")
     if not name:
         raise ValueError("evaluate: the checkpoint records no data set; pass --dataset")
-    seed = int((meta.get("run_config") or {}).get("seed", 0))
+    seed = (meta.get("run_config") or {}).get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise CheckpointError(f"checkpoint {os.fspath(checkpoint)!r}: run_config.seed: "
+                              f"expected an integer >= 0, got {seed!r}")
     ds = _subset(load_dataset(name, root=root, train=False), limit, seed)
     shape = meta.get("input_shape")
     if shape and tuple(ds.image_shape) != tuple(shape):

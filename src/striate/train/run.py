@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,11 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
 AUGMENTS = ("none", "light", "standard", "strong")
 _DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
+#: Largest MixUp/CutMix alpha: Beta(1000, 1000) already gives lam = 0.5 +- 0.011, a larger
+#: alpha changes nothing but NumPy's Beta sampler breaks down near the float limit.
+MAX_MIX_ALPHA = 1000.0
+#: Largest number of kernel threads / loader workers a run asks for.
+MAX_THREADS = 1024
 _DEFAULT_WD = {"sgd": 5e-4, "adam": 0.0, "adamw": 5e-2}
 
 
@@ -94,7 +100,10 @@ class RunConfig:
         """A copy with ``auto``/``None`` defaults filled in and every value checked.
 
         Raises:
-            ValueError: a bad value (the message names the option).
+            ValueError: a bad value (the message names the option and what it expects):
+                NaN/inf, momentum outside [0, 1), a MixUp/CutMix alpha above
+                :data:`MAX_MIX_ALPHA`, more than :data:`MAX_THREADS` threads or workers,
+                ``num_classes``/``in_channels`` in ``model_cfg`` (they follow the data set).
         """
         c = dataclasses.replace(self, model_cfg=dict(self.model_cfg))
         if c.dataset == "auto":
@@ -110,18 +119,47 @@ class RunConfig:
             c.lr = _DEFAULT_LR[c.optimizer]
         if c.weight_decay is None:
             c.weight_decay = _DEFAULT_WD[c.optimizer]
-        checks = [("epochs", c.epochs >= 0), ("batch_size", c.batch_size >= 1),
-                  ("lr", c.lr > 0), ("weight_decay", c.weight_decay >= 0),
-                  ("mixup", c.mixup >= 0), ("cutmix", c.cutmix >= 0),
-                  ("label_smoothing", 0 <= c.label_smoothing < 1),
-                  ("val_split", 0 <= c.val_split < 1), ("seed", c.seed >= 0),
-                  ("threads", c.threads is None or c.threads >= 1),
-                  ("limit_train", c.limit_train is None or c.limit_train >= 1),
-                  ("limit_test", c.limit_test is None or c.limit_test >= 1),
-                  ("max_batches", c.max_batches is None or c.max_batches >= 1)]
-        for name, ok in checks:
+        def num(v: Any) -> bool:   # a finite real number (not bool, not NaN/inf)
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        def whole(v: Any, lo: int) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+
+        checks = [
+            ("epochs", whole(c.epochs, 0), "an integer >= 0"),
+            ("batch_size", whole(c.batch_size, 1), "an integer >= 1"),
+            ("lr", num(c.lr) and c.lr > 0, "a finite number > 0"),
+            ("weight_decay", num(c.weight_decay) and c.weight_decay >= 0,
+             "a finite number >= 0"),
+            ("momentum", num(c.momentum) and 0 <= c.momentum < 1, "a number in [0, 1)"),
+            ("mixup", num(c.mixup) and 0 <= c.mixup <= MAX_MIX_ALPHA,
+             f"a number in [0, {MAX_MIX_ALPHA:g}]"),
+            ("cutmix", num(c.cutmix) and 0 <= c.cutmix <= MAX_MIX_ALPHA,
+             f"a number in [0, {MAX_MIX_ALPHA:g}]"),
+            ("label_smoothing", num(c.label_smoothing) and 0 <= c.label_smoothing < 1,
+             "a number in [0, 1)"),
+            ("val_split", num(c.val_split) and 0 <= c.val_split < 1, "a number in [0, 1)"),
+            ("seed", whole(c.seed, 0), "an integer >= 0"),
+            ("threads", c.threads is None or whole(c.threads, 1) and c.threads <= MAX_THREADS,
+             f"None or an integer from 1 to {MAX_THREADS}"),
+            ("num_workers", whole(c.num_workers, 0) and c.num_workers <= MAX_THREADS,
+             f"an integer from 0 to {MAX_THREADS}"),
+            ("limit_train", c.limit_train is None or whole(c.limit_train, 1),
+             "None or an integer >= 1"),
+            ("limit_test", c.limit_test is None or whole(c.limit_test, 1),
+             "None or an integer >= 1"),
+            ("max_batches", c.max_batches is None or whole(c.max_batches, 1),
+             "None or an integer >= 1"),
+        ]
+        for name, ok, expected in checks:
             if not ok:
-                raise ValueError(f"{name}: invalid value {getattr(c, name)!r}")
+                raise ValueError(f"{name}: expected {expected}, got {getattr(c, name)!r}")
+        if not all(isinstance(k, str) for k in c.model_cfg):
+            raise ValueError(f"model_cfg: expected option names, got {list(c.model_cfg)!r}")
+        fixed = sorted(set(c.model_cfg) & {"num_classes", "in_channels"})
+        if fixed:
+            raise ValueError(f"model_cfg: {', '.join(fixed)} cannot be set, it follows the "
+                             "data set (its classes and image channels)")
         if c.out_dir is None:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             c.out_dir = os.path.join("runs", f"{c.model}-{c.dataset.replace(':', '_')}-{stamp}")
@@ -257,7 +295,7 @@ def fit(config: RunConfig | None = None, *, resume: str | None = None,
     """
     from striate.data import DataLoader, load_dataset
     from striate.models import create
-    from striate.train.checkpoint import load_checkpoint
+    from striate.train.checkpoint import CheckpointError, load_checkpoint
 
     resume_state = None
     if resume is not None:
@@ -274,7 +312,10 @@ def fit(config: RunConfig | None = None, *, resume: str | None = None,
                              f"{meta['run_config']['epochs']} epochs; it cannot be stretched "
                              f"to {base.epochs} (use the schedule 'none' or 'step' to extend "
                              "runs)")
-        cfg = base.resolved()
+        try:
+            cfg = base.resolved()
+        except (TypeError, ValueError) as e:   # the saved RunConfig comes from the file
+            raise CheckpointError(f"checkpoint {resume!r}: run_config: {e}") from e
     else:
         cfg = dataclasses.replace(config or RunConfig(), **overrides).resolved()
     if cfg.threads is not None:

@@ -268,6 +268,15 @@ class Trainer:
                 self._call("on_batch_end", i, {"loss": lv, "batch_size": n})
         finally:
             bar.close()
+        if self.optimizer is not None and seen:
+            # the loss of a batch is computed before its step: the epoch's last step can
+            # still have made the weights NaN/inf (e.g. a huge learning rate or momentum)
+            named = getattr(self.model, "named_parameters", None)
+            for name, p in named() if callable(named) else ():
+                if not np.isfinite(p.data).all():
+                    lrs = [g["lr"] for g in self.optimizer.param_groups]
+                    raise TrainingError(f"parameter {name!r} became NaN or inf at epoch "
+                                        f"{epoch} (learning rate {lrs}); try a lower --lr")
         dt = time.perf_counter() - t0
         out = {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
                "images_per_second": seen / dt if dt > 0 else 0.0, "epoch_seconds": dt}
@@ -353,6 +362,10 @@ class Trainer:
         resume), validating after each one; returns the :class:`History`.
 
         Calls ``loader.set_epoch(epoch)`` before each epoch when the loader has it.
+
+        Raises:
+            TrainingError: the training loss, a parameter or the validation loss became NaN
+                or inf; nothing of that epoch is recorded or checkpointed.
         """
         if epochs < 0:
             raise ValueError(f"epochs: expected >= 0, got {epochs}")
@@ -372,6 +385,9 @@ class Trainer:
             logs.update(self.train_epoch(train_loader, epoch))
             if val_loader is not None:
                 v = self.evaluate(val_loader)
+                if not math.isfinite(v["loss"]):
+                    raise TrainingError(f"validation loss became {v['loss']} at epoch {epoch} "
+                                        "(the model's outputs overflow)")
                 logs["val_loss"] = v["loss"]
                 logs["val_accuracy"] = v["accuracy"]
                 for k in self.topk:
