@@ -132,6 +132,36 @@ def test_bilinear_half_pixel_and_fill():
                                                   np.array([[[0.0]]]), fill=2.0), [[[[1.0]]]])
 
 
+def test_bilinear_flat_index_exact_past_2_24_pixels():
+    # fuzz2 #1: the flat index y0 * (W + 2) + x0 was built in float32, exact only below
+    # 2**24: an identity warp of a 4200x4200 image changed 437,484 pixels. A 4100x4100 frame
+    # is past that; sampling a few points of it (the cheap form of the reproducer: the
+    # scratch buffers are per point) must return exactly the pixels at those points.
+    h = w = 4100
+    assert (h + 2) * (w + 2) > 2**24
+    x = (np.arange(h * w, dtype=np.int64) % 65521).astype(np.float32).reshape(1, 1, h, w)
+    ys = np.array([[[4099, 4099, 4098, 4097, 0, 2048]]], np.float32)
+    xs = np.array([[[4098, 4099, 4097, 1, 4099, 4095]]], np.float32)
+    out = T._bilinear_sample(x, xs, ys)
+    np.testing.assert_array_equal(out[0, 0, 0],
+                                  x[0, 0, ys[0, 0].astype(int), xs[0, 0].astype(int)])
+    # Half-pixel points still blend the right neighbours there.
+    out = T._bilinear_sample(x, np.array([[[4097.5]]], np.float32),
+                             np.array([[[4098.5]]], np.float32))
+    ref = x[0, 0, 4098:4100, 4097:4099].astype(np.float64).mean()
+    np.testing.assert_allclose(out[0, 0, 0, 0], ref, rtol=1e-6)
+
+
+def test_warps_refuse_sides_past_float32_coordinates():
+    # Zero-stride views: the check runs before any buffer is allocated.
+    side = T.MAX_WARP_SIDE + 1
+    strip = np.broadcast_to(np.float32(0.5), (1, 1, 1, side))
+    for t in (RandomAffine(0), RandomResizedCrop(4), TrivialAugmentWide(ops=["rotate"])):
+        with pytest.raises(ValueError, match=rf"{type(t).__name__}: expected images with sides "
+                                             rf"up to {T.MAX_WARP_SIDE} pixels.*got 1x{side}"):
+            t(strip, rng=0)
+
+
 def test_resized_crop(rgb):
     np.testing.assert_allclose(RandomResizedCrop(32, scale=(1, 1), ratio=(1, 1))(rgb), rgb,
                                atol=1e-6)

@@ -247,17 +247,34 @@ def _scratch(key: str, shape: tuple[int, ...], dtype: Any = np.float32) -> np.nd
     return buf
 
 
+#: Longest image side the warps accept: their float32 coordinates address every pixel
+#: exactly only below 2**24 (the padded frame adds 2).
+MAX_WARP_SIDE = 2**24 - 2
+
+
+def _check_warp_side(h: int, w: int, who: str) -> None:
+    if max(h, w) > MAX_WARP_SIDE:
+        raise ValueError(f"{who}: expected images with sides up to {MAX_WARP_SIDE} pixels "
+                         f"(float32 coordinates), got {h}x{w}")
+
+
 def _bilinear_sample(x: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-                     fill: float = 0.0) -> np.ndarray:
+                     fill: float = 0.0, who: str = "warp") -> np.ndarray:
     """Sample ``x`` (N, C, H, W) at source coordinates ``xs``, ``ys`` (N, Ho, Wo) (pixel
     units, pixel centres at integers) with bilinear weights; points outside take ``fill``.
 
     The batch is padded by one pixel of ``fill`` and coordinates are clamped into the padded
     frame, so every corner read is in bounds and the outside blends with ``fill``. Then, per
     channel, four flat gathers through one index array (shifted views give the other
-    corners) and in-place blends into reused buffers: no per-sample loop.
+    corners) and in-place blends into reused buffers: no per-sample loop. Flat indices are
+    integers (exact at any size); coordinates are float32, so sides are limited to
+    :data:`MAX_WARP_SIDE`.
+
+    Raises:
+        ValueError: a side of ``x`` longer than :data:`MAX_WARP_SIDE` (named ``who``).
     """
     n, c, h, w = x.shape
+    _check_warp_side(h, w, who)
     ho, wo = xs.shape[1], xs.shape[2]
     p = ho * wo
     hp, wp = h + 2, w + 2
@@ -274,14 +291,21 @@ def _bilinear_sample(x: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     np.clip(fy, 0.0, hp - 1.0, out=fy)
     np.floor(fx, out=x0f)
     np.floor(fy, out=y0f)
-    np.minimum(x0f, wp - 2.0, out=x0f)
-    np.minimum(y0f, hp - 2.0, out=y0f)
+    np.clip(x0f, 0.0, wp - 2.0, out=x0f)  # np.clip: about 3x faster than np.minimum here
+    np.clip(y0f, 0.0, hp - 2.0, out=y0f)
     fx -= x0f  # fractional parts in [0, 1]
     fy -= y0f
-    y0f *= wp
-    y0f += x0f
+    # Flat index of the top-left corner, y0 * wp + x0 + sample * hp * wp, in integers (in
+    # float32 it was exact only below 2**24: a 4096x4096 image passes that). Each axis goes
+    # through int32 (exact: integers below MAX_WARP_SIDE), which converts several
+    # times faster than float32 -> int64 directly.
     idx = _scratch("bl_idx", (n, p), np.intp)
-    np.copyto(idx, y0f, casting="unsafe")  # exact: integral values well below 2**24
+    axis = _scratch("bl_axis", (n, p), np.int32)
+    np.copyto(axis, y0f, casting="unsafe")
+    np.copyto(idx, axis)
+    idx *= wp
+    np.copyto(axis, x0f, casting="unsafe")
+    idx += axis
     idx += (np.arange(n, dtype=np.intp) * (hp * wp))[:, None]
     a = _scratch("bl_a", (n, p))
     b = _scratch("bl_b", (n, p))
@@ -306,11 +330,13 @@ def _bilinear_sample(x: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     return out.reshape(n, c, ho, wo)
 
 
-def _affine_sample(x: np.ndarray, inv: np.ndarray, fill: float = 0.0) -> np.ndarray:
+def _affine_sample(x: np.ndarray, inv: np.ndarray, fill: float = 0.0,
+                   who: str = "warp") -> np.ndarray:
     """Warp ``x`` with per-sample inverse affine maps ``inv`` (N, 2, 3): output pixel
     ``(u, v)`` (coordinates relative to the image centre) reads input point
     ``inv @ (u, v, 1)`` (relative to the centre)."""
     n, c, h, w = x.shape
+    _check_warp_side(h, w, who)
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
     u = (np.arange(w, dtype=np.float32) - np.float32(cx))[None, None, :]
     v = (np.arange(h, dtype=np.float32) - np.float32(cy))[None, :, None]
@@ -326,7 +352,7 @@ def _affine_sample(x: np.ndarray, inv: np.ndarray, fill: float = 0.0) -> np.ndar
         np.multiply(a[:, r, 1], v, out=tmp)
         out += tmp
         out += a[:, r, 2]
-    return _bilinear_sample(x, xs, ys, fill)
+    return _bilinear_sample(x, xs, ys, fill, who)
 
 
 def _inverse_affine(angle_deg: np.ndarray, tx: np.ndarray, ty: np.ndarray, scale: np.ndarray,
@@ -495,7 +521,7 @@ class RandomAffine(Transform):
         else:
             shx = shy = np.zeros(n)
         inv = _inverse_affine(angle, tx, ty, sc, shx, shy)
-        return _affine_sample(x, inv, self.fill)
+        return _affine_sample(x, inv, self.fill, "RandomAffine")
 
 
 def _sample_boxes(rng: np.random.Generator, n: int, h: int, w: int, scale: tuple[float, float],
@@ -563,7 +589,7 @@ class RandomResizedCrop(Transform):
         ys1 = np.clip(ys1, top[:, None], (top + bh - 1)[:, None])
         xs = np.broadcast_to(xs1[:, None, :], (n, ho, wo))
         ys = np.broadcast_to(ys1[:, :, None], (n, ho, wo))
-        return _bilinear_sample(x, xs, ys)
+        return _bilinear_sample(x, xs, ys, who="RandomResizedCrop")
 
 
 class RandomErasing(Transform):
@@ -882,7 +908,7 @@ class TrivialAugmentWide(Transform):
             ty = np.where(ops == 4, np.round(m), 0.0)
             angle = np.where(ops == 5, m, 0.0)
             inv = _inverse_affine(angle, tx, ty, np.ones(gi.size), shx, shy)
-            out[gi] = _affine_sample(x[gi], inv, self.fill)
+            out[gi] = _affine_sample(x[gi], inv, self.fill, "TrivialAugmentWide")
         for k in range(6, len(self.OPS)):
             gi = np.flatnonzero(op_idx == k)
             if gi.size == 0:
