@@ -23,6 +23,7 @@ With ``download=True`` missing files are fetched (checksummed, see
 from __future__ import annotations
 
 import os
+import reprlib
 import tarfile
 from collections.abc import Sequence
 from typing import Any
@@ -396,17 +397,35 @@ def load_cifar_batch(path: str, label_key: str = "labels",
                 else type(data).__name__)
         raise DataFormatError(f"{path}: 'data' should be a uint8 array of shape (N, 3072), "
                               f"got {desc}")
-    try:
-        labels = np.asarray(d[label_key], dtype=np.int64)
-    except (TypeError, ValueError) as e:
-        raise DataFormatError(f"{path}: '{label_key}' is not a list of integers") from e
-    if labels.ndim != 1 or labels.shape[0] != data.shape[0]:
+    labels = _int_labels(d[label_key], path, label_key, num_classes)
+    if labels.shape[0] != data.shape[0]:
         raise DataFormatError(f"{path}: images and labels counts differ: {data.shape[0]} images,"
                               f" {labels.size} labels")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise DataFormatError(f"{path}: label out of range [0, {num_classes}): "
-                              f"min {labels.min()}, max {labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels
+
+
+def _int_labels(value: Any, path: str, key: str, num_classes: int) -> np.ndarray:
+    """``value`` (a list of ints or NumPy ints, or a 1-D integer array) as int64 labels in
+    ``[0, num_classes)``. Floats and bools are refused, not truncated; the range is checked
+    before the conversion, so huge values cannot overflow."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind not in "iu":
+            raise DataFormatError(f"{path}: '{key}' should be a list of integers, got a "
+                                  f"{value.dtype} array of shape {value.shape}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise DataFormatError(f"{path}: '{key}' should be a list of integers, got "
+                                      f"{type(v).__name__} {reprlib.repr(v)} at index {i}")
+    else:
+        raise DataFormatError(f"{path}: '{key}' should be a list of integers, got "
+                              f"{type(value).__name__}")
+    if len(value):
+        lo, hi = min(value), max(value)
+        if lo < 0 or hi >= num_classes:
+            raise DataFormatError(f"{path}: label out of range [0, {num_classes}) in '{key}': "
+                                  f"min {lo}, max {hi}")
+    return np.asarray(value, dtype=np.int64).reshape(-1)
 
 
 def _safe_extract(archive: str, directory: str, top: str) -> None:
