@@ -120,9 +120,13 @@ class ArrayDataset(Dataset):
         if images.shape[0] != labels_arr.shape[0]:
             raise DataFormatError(f"{source}: images and labels counts differ: "
                                   f"{images.shape[0]} images, {labels_arr.shape[0]} labels")
+        if labels_arr.size:  # checked before the int64 cast (uint64 >= 2**63 would wrap)
+            if int(labels_arr.min()) < 0:
+                raise DataFormatError(f"{source}: negative label {int(labels_arr.min())}")
+            if int(labels_arr.max()) > np.iinfo(np.int64).max:
+                raise DataFormatError(f"{source}: label {int(labels_arr.max())} out of the int64 "
+                                      "range")
         labels_arr = labels_arr.astype(np.int64, copy=False)
-        if labels_arr.size and labels_arr.min() < 0:
-            raise DataFormatError(f"{source}: negative label {int(labels_arr.min())}")
         if classes is None:
             n_cls = int(labels_arr.max()) + 1 if labels_arr.size else 0
             classes = [str(i) for i in range(n_cls)]
