@@ -21,33 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from striate.data._checks import channel_vector, non_negative_int
 from striate.kernels._validate import flag, integer
 
 Batch = tuple[np.ndarray, np.ndarray]
-
-
-def _as_channel_vector(v: float | Sequence[float] | None, name: str) -> np.ndarray | None:
-    if v is None:
-        return None
-    what = "a number or a per-channel sequence of numbers"
-    try:
-        a = np.asarray(v, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        raise TypeError(f"DataLoader: expected {name} to be {what}, got {v!r}") from None
-    if a.size == 0:
-        raise ValueError(f"DataLoader: expected {name} to be {what}, got {v!r}")
-    with np.errstate(over="ignore"):
-        a32 = a.astype(np.float32)
-    if not np.all(np.isfinite(a32)):  # NaN, inf, or past float32's range
-        raise ValueError(f"DataLoader: expected finite {name} (float32), got {v!r}")
-    return a32
-
-
-def _non_negative(name: str, v: Any, fn: str = "DataLoader") -> int:
-    v = integer(name, v, fn)
-    if v < 0:
-        raise ValueError(f"{fn}: expected {name} >= 0, got {v}")
-    return v
 
 
 class DataLoader:
@@ -100,7 +77,7 @@ class DataLoader:
                  num_workers: int = 1, prefetch: int = 2) -> None:
         if integer("batch_size", batch_size, "DataLoader", "a positive int") <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        num_workers = _non_negative("num_workers", num_workers)
+        num_workers = non_negative_int("num_workers", num_workers, "DataLoader")
         prefetch = integer("prefetch", prefetch, "DataLoader")
         if num_workers > 0 and prefetch < 1:
             raise ValueError(f"DataLoader: prefetch must be >= 1 with workers, got {prefetch}")
@@ -112,15 +89,14 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = flag("shuffle", shuffle, "DataLoader")
-        self.seed = _non_negative("seed", seed)
+        self.seed = non_negative_int("seed", seed, "DataLoader")
         self.drop_last = flag("drop_last", drop_last, "DataLoader")
         self.transform = transform
         self.num_workers = num_workers
         self.prefetch = prefetch
-        self._mean = _as_channel_vector(mean, "mean")
-        self._std = _as_channel_vector(std, "std")
-        if self._std is not None and np.any(self._std <= 0):
-            raise ValueError(f"DataLoader: std must be > 0, got {std}")
+        self._mean = None if mean is None else channel_vector("mean", mean, "DataLoader")
+        self._std = None if std is None else channel_vector("std", std, "DataLoader",
+                                                            positive=True)
         self._images, self._labels = self._array_view(dataset)
         if self._images is not None and self._mean is not None:
             c = self._images.shape[1]
@@ -161,7 +137,7 @@ class DataLoader:
         Raises:
             TypeError, ValueError: ``epoch`` is not an int >= 0.
         """
-        self.epoch = _non_negative("epoch", epoch, "DataLoader.set_epoch")
+        self.epoch = non_negative_int("epoch", epoch, "DataLoader.set_epoch")
         self.position = 0
 
     def state_dict(self) -> dict[str, int]:
@@ -188,9 +164,9 @@ class DataLoader:
             raise ValueError(f"{fn}: expected state with keys 'epoch', 'position' (and "
                              f"optionally 'seed'), got keys {sorted(map(str, state))} "
                              f"(missing {missing})")
-        seed = _non_negative("state['seed']", state.get("seed", self.seed), fn)
-        epoch = _non_negative("state['epoch']", state["epoch"], fn)
-        position = _non_negative("state['position']", state["position"], fn)
+        seed = non_negative_int("state['seed']", state.get("seed", self.seed), fn)
+        epoch = non_negative_int("state['epoch']", state["epoch"], fn)
+        position = non_negative_int("state['position']", state["position"], fn)
         if position > len(self):
             raise ValueError(f"DataLoader: position {position} out of range [0, {len(self)}]")
         self.seed, self.epoch, self.position = seed, epoch, position
