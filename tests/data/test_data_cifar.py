@@ -109,7 +109,7 @@ class _Reduce:
     ([0] * 19 + [np.float64(2.0)], r"got float64 np.float64\(2.0\) at index 19"),
     # 2**70: a bare OverflowError before.
     ([2**70] * 20, r"label out of range \[0, 10\) in 'labels': min 1180591620717411303424"),
-    ([0] * 19 + [-2**70], r"out of range \[0, 10\) in 'labels': min -1180591620717411303424, max 0"),
+    ([0] * 19 + [-2**70], r"range \[0, 10\) in 'labels': min -1180591620717411303424, max 0"),
     # 2-D: "counts differ: 20 images, 20 labels" before.
     ([[0]] * 20, r"'labels' should be a list of integers, got list \[0\] at index 0"),
     (np.zeros((20, 1), np.int64), r"integers, got a int64 array of shape \(20, 1\)"),

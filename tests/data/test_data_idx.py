@@ -17,12 +17,12 @@ from striate.data import (
     DataFormatError,
     EmbeddedFashionMNIST,
     FashionMNIST,
+    idx,
     load_dataset,
     read_idx,
     write_idx,
 )
 from striate.data.datasets import load_idx_pair, search_dirs
-from striate.data import idx
 from striate.data.idx import encode_idx, parse_idx
 
 SYSTEM_FASHION = "/usr/share/datasets/fashion-mnist"
@@ -96,8 +96,7 @@ def _bomb(path, declared=(1, 1, 1), payload=b"\x07", zeros=16 << 20):
     with open(path, "wb") as f:
         f.write(co.compress(head + payload))
         block = bytes(1 << 20)
-        for _ in range(zeros >> 20):
-            f.write(co.compress(block))
+        f.writelines(co.compress(block) for _ in range(zeros >> 20))
         f.write(co.flush())
     return str(path)
 

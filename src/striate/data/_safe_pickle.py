@@ -6,11 +6,11 @@ file names, so this module resolves only the few globals needed to rebuild NumPy
 
 - ``numpy.core.multiarray._reconstruct`` / ``numpy._core.multiarray._reconstruct`` (only
   with ``numpy.ndarray`` as the class, and a shape whose size fits in the pickle itself),
-  ``numpy.ndarray`` (only as that argument, never called), ``numpy.dtype``, ``numpy.core.numeric._frombuffer`` (protocol-5
-  pickles), ``numpy.core.multiarray.scalar`` (NumPy scalars such as the ``np.int64``
-  labels of ``list(array)``: only a plain dtype and exactly its bytes) and
-  ``_codecs.encode`` only as ``str -> latin1 bytes`` (how Python 3 writes ``bytes`` in
-  protocols 0-2);
+  ``numpy.ndarray`` (only as that argument, never called), ``numpy.dtype``,
+  ``numpy.core.numeric._frombuffer`` (protocol-5 pickles),
+  ``numpy.core.multiarray.scalar`` (NumPy scalars such as the ``np.int64`` labels of
+  ``list(array)``: only a plain dtype and exactly its bytes) and ``_codecs.encode`` only
+  as ``str -> latin1 bytes`` (how Python 3 writes ``bytes`` in protocols 0-2);
 - dtypes that can hold Python objects (``object`` or structured with object fields) are
   refused, since ``ndarray.__setstate__`` would unpickle their elements.
 
