@@ -1,8 +1,11 @@
 """IDX reader/writer and the IDX datasets (MNIST-style files, embedded sample)."""
 
 import gzip
+import math
 import os
 import struct
+import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from striate.data import (
     DataFormatError,
     EmbeddedFashionMNIST,
     FashionMNIST,
+    idx,
     load_dataset,
     read_idx,
     write_idx,
@@ -81,6 +85,95 @@ def test_truncated_and_corrupt_gzip(tmp_path):
         read_idx(p)
     with pytest.raises(DataFormatError, match="cannot read"):
         read_idx(tmp_path / "missing.gz")
+
+
+def _bomb(path, declared=(1, 1, 1), payload=b"\x07", zeros=16 << 20):
+    """A gzip IDX file whose header declares ``declared`` uint8 values, followed by
+    ``zeros`` zero bytes (16 MiB compress to ~16 KiB)."""
+    co = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = b"\x00\x00\x08" + bytes([len(declared)]) + struct.pack(f">{len(declared)}I",
+                                                                    *declared)
+    with open(path, "wb") as f:
+        f.write(co.compress(head + payload))
+        block = bytes(1 << 20)
+        f.writelines(co.compress(block) for _ in range(zeros >> 20))
+        f.write(co.flush())
+    return str(path)
+
+
+def test_gzip_bomb_stops_one_chunk_past_the_declared_size(tmp_path, monkeypatch):
+    # fuzz2 #2: a 3 MB .gz declaring 1x1x1 then 3 GiB of zeros was inflated whole before
+    # the size check (3 GB RSS). Cheap form: 16 MiB of zeros, a 64 KiB chunk; count what is
+    # decompressed and the peak of Python allocations.
+    path = _bomb(tmp_path / "bomb-idx3-ubyte.gz")
+    assert os.path.getsize(path) < 100_000
+    monkeypatch.setattr(idx, "READ_CHUNK", 64 << 10)
+    served = []
+    real_read = gzip.GzipFile.read
+
+    def counting_read(self, size=-1):
+        assert 0 <= size <= 64 << 10  # never "read everything"
+        out = real_read(self, size)
+        served.append(len(out))
+        return out
+
+    monkeypatch.setattr(gzip.GzipFile, "read", counting_read)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match=r"header says dims \(1, 1, 1\) of uint8 "
+                           r"\(1 bytes\), file has at least 65537 bytes after the header "
+                           r"\(at least 65536 unexpected trailing bytes; reading stopped") as e:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert path in str(e.value)
+    assert sum(served) == 16 + 1 + (64 << 10)  # header + declared byte + one chunk, no more
+    assert peak < 1 << 20  # gzip.decompress held all 16 MiB
+
+
+def test_gzip_declaring_more_than_it_holds_is_read_incrementally(tmp_path):
+    # A header claiming 1000x1000x1000 bytes over a 16 MiB stream: reported as truncated
+    # after reading the 16 MiB (nothing sized by the claim is allocated).
+    path = _bomb(tmp_path / "big-idx3-ubyte.gz", (1000, 1000, 1000), b"")
+    with pytest.raises(DataFormatError, match=r"truncated IDX data.*\(1000000000 bytes\), "
+                                              r"file has 16777216 bytes after the header"):
+        read_idx(path)
+    raw = _write(tmp_path / "big-idx3-ubyte", b"\x00\x00\x08\x03" +
+                 struct.pack(">3I", 1000, 1000, 1000) + bytes(10))
+    with pytest.raises(DataFormatError, match=r"\(1000000000 bytes\), file has 10 bytes"):
+        read_idx(raw)
+
+
+@pytest.mark.parametrize("dims", [(2**31, 2**31, 4), (2**31, 2**31, 2), (2**32 - 1,) * 3])
+@pytest.mark.parametrize("gz", [False, True])
+def test_dims_overflowing_int64_name_the_file(tmp_path, dims, gz):
+    # fuzz2 #8: the product wrapped in int64 (bare numpy "cannot reshape" or a negative size).
+    path = _write(tmp_path / "wrap-idx3-ubyte",
+                  b"\x00\x00\x08\x03" + struct.pack(">3I", *dims), gz)
+    with pytest.raises(DataFormatError, match=rf"IDX header dims \({dims[0]}, .*describe "
+                                              rf"{math.prod(dims)} values, more than an array "
+                                              "can hold") as e:
+        read_idx(path)
+    assert path in str(e.value)
+    with pytest.raises(DataFormatError, match="more than an array can hold"):
+        parse_idx(open(path, "rb").read() if not gz else gzip.decompress(
+            open(path, "rb").read()), "x")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_more_dimensions_than_numpy_allows(tmp_path, gz):
+    top = idx._MAX_NDIM
+    ok = _write(tmp_path / "ok", bytes([0, 0, 8, top]) + struct.pack(f">{top}I", *[1] * top)
+                + b"\x07", gz)
+    arr = read_idx(ok)
+    assert arr.shape == (1,) * top and arr.ravel().tolist() == [7]
+    for ndim in (top + 1, 255):
+        bad = _write(tmp_path / f"n{ndim}", bytes([0, 0, 8, ndim]) +
+                     struct.pack(f">{ndim}I", *[1] * ndim) + b"\x07", gz)
+        with pytest.raises(DataFormatError, match=f"{bad}: IDX header declares {ndim} "
+                                                  f"dimensions, NumPy arrays have at most {top}"):
+            read_idx(bad)
 
 
 def test_parse_idx_native_order():

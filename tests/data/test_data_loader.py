@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from striate.data import ArrayDataset, DataLoader
+from striate.data import ArrayDataset, DataFormatError, DataLoader
 from striate.data.transforms import Compose, MixUp, RandomCrop, RandomHorizontalFlip
 
 
@@ -175,6 +175,87 @@ def test_validation(ds):
         DataLoader(ds, num_workers=-1)
     with pytest.raises(ValueError, match="std must be > 0"):
         DataLoader(ds, mean=0.0, std=0.0)
+
+
+nan, inf = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    # fuzz2 #12: NaN normalisation was accepted (NaN batches).
+    ({"mean": 0.5, "std": nan}, ValueError, r"expected finite std \(float32\), got nan"),
+    ({"mean": nan, "std": 0.5}, ValueError, r"expected finite mean \(float32\), got nan"),
+    ({"mean": [0.1, inf, 0.3], "std": 1.0}, ValueError, r"expected finite mean.*\[0.1, inf, 0.3\]"),
+    ({"mean": 0.0, "std": 1e40}, ValueError, "expected finite std"),  # inf in float32
+    ({"mean": 0.0, "std": -1.0}, ValueError, "std must be > 0"),
+    ({"mean": "abc", "std": 1.0}, TypeError, "expected mean to be a number or a per-channel"),
+    ({"mean": [], "std": []}, ValueError, "expected mean to be a number or a per-channel"),
+    # seed=-1 failed only at iteration (numpy's "expected non-negative integer").
+    ({"seed": -1}, ValueError, "DataLoader: expected seed >= 0, got -1"),
+    ({"seed": 1.5}, TypeError, "DataLoader: expected seed to be an int, got 1.5"),
+    # num_workers='2': "'<' not supported"; 1.7 was truncated to 1.
+    ({"num_workers": "2"}, TypeError, "expected num_workers to be an int, got '2'"),
+    ({"num_workers": None}, TypeError, "expected num_workers to be an int, got None"),
+    ({"num_workers": 1.7}, TypeError, "expected num_workers to be an int, got 1.7"),
+    ({"num_workers": -1}, ValueError, "expected num_workers >= 0, got -1"),
+    ({"prefetch": 2.5}, TypeError, "expected prefetch to be an int, got 2.5"),
+    ({"prefetch": 0, "num_workers": 1}, ValueError, "prefetch must be >= 1 with workers"),
+    ({"batch_size": True}, TypeError, "expected batch_size to be a positive int, got True"),
+    ({"batch_size": 2.0}, TypeError, "expected batch_size to be a positive int, got 2.0"),
+    ({"batch_size": -3}, ValueError, "batch_size must be a positive int, got -3"),
+    ({"shuffle": "no"}, TypeError, "expected shuffle to be a bool, got 'no'"),
+    ({"drop_last": 2}, TypeError, "expected drop_last to be a bool, got 2"),
+    ({"transform": "flip"}, TypeError, "expected transform to be callable or None, got str"),
+])
+def test_constructor_arguments_are_checked(ds, kwargs, exc, match):
+    with pytest.raises(exc, match=f"DataLoader: {match}" if "DataLoader" not in match
+                       else match):
+        DataLoader(ds, **kwargs)
+
+
+def test_accepted_argument_forms(ds):
+    loader = DataLoader(ds, batch_size=np.int64(5), seed=np.uint32(2**31), shuffle=np.bool_(1),
+                        drop_last=0, num_workers=np.int8(0), mean=(0.5,), std=np.float32(0.25))
+    assert (loader.batch_size, loader.seed, loader.shuffle, loader.drop_last) == \
+        (5, 2**31, True, False)
+    x, _ = next(iter(loader))
+    ref = (ds.images[loader.order(0)[:5]] / 255.0 - 0.5) / 0.25
+    np.testing.assert_allclose(x, ref, rtol=1e-5, atol=1e-5)
+    assert DataLoader(ds, seed=2**70).order(0).shape == (len(ds),)  # any size of seed
+
+
+def test_load_state_dict_checks_and_is_atomic(ds):
+    loader = DataLoader(ds, batch_size=6, shuffle=True, seed=3)
+    before = loader.state_dict()
+    cases = [
+        # fuzz2 #12: KeyError: 'epoch' before.
+        ({}, ValueError, (r"expected state with keys 'epoch', 'position' \(and optionally "
+                          r"'seed'\), got keys \[\] \(missing \['epoch', 'position'\]\)")),
+        ({"epoch": 1}, ValueError, r"missing \['position'\]"),
+        ([1, 2], TypeError, "expected state to be a dict from state_dict\\(\\), got list"),
+        ({"epoch": -1, "position": 0}, ValueError, r"expected state\['epoch'\] >= 0, got -1"),
+        ({"epoch": 1.5, "position": 0}, TypeError, r"state\['epoch'\] to be an int, got 1.5"),
+        ({"epoch": 1, "position": 0, "seed": -4}, ValueError, r"state\['seed'\] >= 0, got -4"),
+        ({"epoch": 1, "position": 99, "seed": 8}, ValueError, "position 99 out of range"),
+    ]
+    for state, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            loader.load_state_dict(state)
+        assert loader.state_dict() == before  # nothing half-applied
+    loader.load_state_dict({"epoch": np.int64(2), "position": 1})
+    assert loader.state_dict() == {"epoch": 2, "position": 1, "seed": 3}
+    with pytest.raises(ValueError, match=r"DataLoader.set_epoch: expected epoch >= 0, got -2"):
+        loader.set_epoch(-2)
+    with pytest.raises(TypeError, match=r"DataLoader.set_epoch: expected epoch to be an int"):
+        loader.set_epoch("3")
+
+
+def test_array_dataset_uint64_labels_do_not_wrap():
+    # fuzz2 #12: "negative label -9223372036854775808" for a uint64 label of 2**63.
+    with pytest.raises(DataFormatError, match="arrays: label 9223372036854775808 out of the "
+                                              "int64 range"):
+        ArrayDataset(np.zeros((2, 1, 2, 2), np.uint8), np.array([0, 2**63], np.uint64))
+    ok = ArrayDataset(np.zeros((2, 1, 2, 2), np.uint8), np.array([0, 3], np.uint64))
+    assert ok.labels.dtype == np.int64 and ok.labels.tolist() == [0, 3]
 
 
 def test_next_batch_prepared_in_background_while_current_is_used(ds):

@@ -1,6 +1,9 @@
 """Batch transforms: determinism, shapes, exact value checks, PIL oracles for TrivialAugment's
 pixel ops, presets."""
 
+import tracemalloc
+import warnings
+
 import numpy as np
 import pytest
 
@@ -130,6 +133,36 @@ def test_bilinear_half_pixel_and_fill():
     # Half a pixel outside: blend of the edge pixel and the fill.
     np.testing.assert_allclose(T._bilinear_sample(x, np.array([[[-0.5]]]),
                                                   np.array([[[0.0]]]), fill=2.0), [[[[1.0]]]])
+
+
+def test_bilinear_flat_index_exact_past_2_24_pixels():
+    # fuzz2 #1: the flat index y0 * (W + 2) + x0 was built in float32, exact only below
+    # 2**24: an identity warp of a 4200x4200 image changed 437,484 pixels. A 4100x4100 frame
+    # is past that; sampling a few points of it (the cheap form of the reproducer: the
+    # scratch buffers are per point) must return exactly the pixels at those points.
+    h = w = 4100
+    assert (h + 2) * (w + 2) > 2**24
+    x = (np.arange(h * w, dtype=np.int64) % 65521).astype(np.float32).reshape(1, 1, h, w)
+    ys = np.array([[[4099, 4099, 4098, 4097, 0, 2048]]], np.float32)
+    xs = np.array([[[4098, 4099, 4097, 1, 4099, 4095]]], np.float32)
+    out = T._bilinear_sample(x, xs, ys)
+    np.testing.assert_array_equal(out[0, 0, 0],
+                                  x[0, 0, ys[0, 0].astype(int), xs[0, 0].astype(int)])
+    # Half-pixel points still blend the right neighbours there.
+    out = T._bilinear_sample(x, np.array([[[4097.5]]], np.float32),
+                             np.array([[[4098.5]]], np.float32))
+    ref = x[0, 0, 4098:4100, 4097:4099].astype(np.float64).mean()
+    np.testing.assert_allclose(out[0, 0, 0, 0], ref, rtol=1e-6)
+
+
+def test_warps_refuse_sides_past_float32_coordinates():
+    # Zero-stride views: the check runs before any buffer is allocated.
+    side = T.MAX_WARP_SIDE + 1
+    strip = np.broadcast_to(np.float32(0.5), (1, 1, 1, side))
+    for t in (RandomAffine(0), RandomResizedCrop(4), TrivialAugmentWide(ops=["rotate"])):
+        with pytest.raises(ValueError, match=rf"{type(t).__name__}: expected images with sides "
+                                             rf"up to {T.MAX_WARP_SIDE} pixels.*got 1x{side}"):
+            t(strip, rng=0)
 
 
 def test_resized_crop(rgb):
@@ -348,3 +381,166 @@ def test_light_statistics():
     frac = np.mean(np.any(ops(np.ones((2000, 1, 2, 2), np.float32), rng=3) != 1.0,
                           axis=(1, 2, 3)))
     assert abs(frac - 0.5) < 0.04  # half the samples drew solarize; every threshold flips 1.0
+
+
+nan, inf = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("make,exc,match", [
+    # fuzz2 #11: silent all-NaN outputs.
+    (lambda: MixUp(alpha=nan), ValueError, "MixUp: expected alpha to be finite, got nan"),
+    (lambda: MixUp(alpha=inf), ValueError, "MixUp: expected alpha to be finite, got inf"),
+    (lambda: ToFloat(nan), ValueError, "ToFloat: expected divisor to be finite, got nan"),
+    (lambda: ToFloat(0), ValueError, "ToFloat: expected a non-zero divisor"),
+    (lambda: Normalize(0.5, nan), ValueError, r"Normalize: expected finite std \(float32\)"),
+    (lambda: Normalize([0.5, nan], 1), ValueError, "Normalize: expected finite mean"),
+    (lambda: Normalize(0.5, [1, 0]), ValueError, r"Normalize: std must be > 0, got \[1, 0\]"),
+    # Accepted, then NumPy errors naming no parameter at call time.
+    (lambda: RandomAffine(degrees=nan), ValueError, "RandomAffine: expected degrees to be finite"),
+    (lambda: RandomAffine(degrees=(10, -10)), ValueError,
+     r"RandomAffine: expected degrees to be a \(lo, hi\) pair .*lo <= hi, got \(10.0, -10.0\)"),
+    (lambda: RandomAffine(degrees=-5), ValueError, "RandomAffine: expected degrees >= 0, got -5"),
+    (lambda: RandomAffine(shear=inf), ValueError, "RandomAffine: expected shear to be finite"),
+    (lambda: RandomAffine(shear=(5, 1)), ValueError, r"shear to be .*lo <= hi, got \(5.0, 1.0\)"),
+    (lambda: RandomAffine(shear=(0, 1, 3, nan)), ValueError, r"expected shear\[2:\] to be finite"),
+    (lambda: RandomAffine(shear="10"), TypeError, "RandomAffine: shear must be a number, 2 or 4"),
+    (lambda: RandomAffine(scale=(1, inf)), ValueError, "RandomAffine: expected scale to be finite"),
+    (lambda: RandomAffine(scale=(0, 1)), ValueError, r"scale to be \(lo, hi\) with 0 < lo"),
+    (lambda: RandomAffine(translate=(0.1, nan)), ValueError, "expected translate to be finite"),
+    (lambda: RandomAffine(translate=0.1), TypeError, "translate must be 2 fractions"),
+    (lambda: RandomAffine(fill=nan), ValueError, "RandomAffine: expected fill to be finite"),
+    (lambda: ColorJitter(brightness=inf), ValueError,
+     "ColorJitter: expected brightness to be finite, got inf"),
+    (lambda: ColorJitter(contrast=nan), ValueError, "ColorJitter: expected contrast to be finite"),
+    (lambda: ColorJitter(saturation=(2, 1)), ValueError, r"saturation to be .*lo <= hi"),
+    (lambda: ColorJitter(brightness=(-3, -1)), ValueError,
+     r"expected brightness to reach 0.0 or more, got \(-3.0, -1.0\)"),
+    (lambda: ColorJitter(hue=nan), ValueError, "ColorJitter: expected hue to be finite"),
+    (lambda: ColorJitter(hue=(0, 0.1)), TypeError, "ColorJitter: expected hue to be a real"),
+    (lambda: RandomResizedCrop(8, ratio=(1, inf)), ValueError, "expected ratio to be finite"),
+    (lambda: RandomResizedCrop(8, scale=(0.5, 0.1)), ValueError, "scale to be .*lo <= hi"),
+    (lambda: RandomResizedCrop(8, ratio=(0, 1)), ValueError, r"ratio to be \(lo, hi\) with 0 < lo"),
+    (lambda: RandomErasing(scale=(0.5, 0.1)), ValueError,
+     r"RandomErasing: expected scale .*lo <= hi, got \(0.5, 0.1\)"),
+    (lambda: RandomErasing(scale=(0.1, 2)), ValueError, r"0 <= lo <= hi <= 1, got \(0.1, 2.0\)"),
+    (lambda: RandomErasing(ratio=(0, 2)), ValueError,
+     r"RandomErasing: expected ratio to be \(lo, hi\) with 0 < lo <= hi, got \(0.0"),
+    (lambda: RandomErasing(ratio=(-1, 2)), ValueError, "expected ratio to be"),
+    (lambda: RandomErasing(value=nan), ValueError, "RandomErasing: expected finite value"),
+    (lambda: RandomErasing(value="noise"), ValueError, "value must be a number, a sequence or"),
+    (lambda: RandomErasing(p=nan), ValueError, r"RandomErasing: p must be in \[0, 1\], got nan"),
+    (lambda: RandomHorizontalFlip("0.5"), TypeError, "expected p to be a real number"),
+    (lambda: CutMix(alpha=nan), ValueError, "CutMix: expected alpha to be finite, got nan"),
+    (lambda: MixUp(num_classes=nan), TypeError, "MixUp: expected num_classes to be an int"),
+    (lambda: MixUp(num_classes=2.5), TypeError, "MixUp: expected num_classes to be an int"),
+    (lambda: MixUp(num_classes=0), ValueError, "MixUp: num_classes must be >= 1, got 0"),
+    (lambda: RandomChoice([RandomHorizontalFlip()], p=[0]), ValueError,
+     r"RandomChoice: expected p to be weights >= 0 with a positive sum, got \[0\]"),
+    (lambda: RandomChoice([RandomHorizontalFlip()] * 2, p=[1, -1]), ValueError, "weights >= 0"),
+    (lambda: RandomChoice([RandomHorizontalFlip()] * 2, p=[1, nan]), ValueError,
+     "expected p to be finite"),
+    (lambda: RandomChoice([RandomHorizontalFlip()] * 2, p=[1]), TypeError,
+     r"RandomChoice: expected p to be 2 weights \(one per transform\), got \[1\]"),
+    (lambda: RandomChoice([np.flip]), TypeError, "RandomChoice: expected Transform instances"),
+    # Bad sizes: NumPy's "window_shape cannot contain negative values", a broadcast error,
+    # or an (N, C, 0, 0) result.
+    (lambda: RandomCrop(-3), ValueError, r"RandomCrop: expected size in \[1, 1073741824\], got -3"),
+    (lambda: RandomCrop(0), ValueError, r"RandomCrop: expected size in \[1, "),
+    (lambda: RandomCrop((4, 0)), ValueError, r"expected size in \[1, 1073741824\], got \(4, 0\)"),
+    (lambda: RandomCrop(4.5), TypeError, "RandomCrop: expected size to be an int or a pair"),
+    (lambda: RandomCrop(4, padding=1.5), TypeError, "expected padding to be an int, 2 or 4 ints"),
+    (lambda: RandomCrop(4, padding=(1, 2, 3)), ValueError, "padding must be an int, 2 or 4 ints"),
+    (lambda: RandomCrop(4, fill=inf), ValueError, "RandomCrop: expected fill to be finite"),
+    (lambda: RandomResizedCrop(-3), ValueError, r"RandomResizedCrop: expected size in \[1, "),
+    (lambda: RandomResizedCrop((0, 4)), ValueError, r"RandomResizedCrop: expected size in \[1, "),
+    (lambda: TrivialAugmentWide(31.0), TypeError, "expected num_magnitude_bins to be an int"),
+    (lambda: TrivialAugmentWide(1), ValueError, "num_magnitude_bins must be >= 2, got 1"),
+    (lambda: TrivialAugmentWide(fill=nan), ValueError, "expected fill to be finite"),
+    (lambda: TrivialAugmentWide(ops="rotate"), TypeError, "expected ops to be a sequence of op"),
+])
+def test_parameters_checked_at_construction(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_scalar_labels_are_refused_clearly(rgb):
+    # fuzz2 #11: IndexError ("tuple index out of range") before.
+    with pytest.raises(ValueError, match=r"RandomHorizontalFlip: 12 images but labels of shape "
+                                         r"\(\) \(expected \(N,\) labels or \(N, K\) targets\)"):
+        RandomHorizontalFlip()(rgb, 3, rng=0)
+    with pytest.raises(ValueError, match=r"MixUp: 12 images but labels of shape \(\)"):
+        MixUp(1.0, 10)(rgb, np.int64(3), rng=0)
+
+
+def test_random_erasing_value_per_channel(rgb):
+    out = RandomErasing(p=1.0, scale=(0.2, 0.2), ratio=(1, 1), value=[0.25, 0.5, 0.75])(rgb,
+                                                                                    rng=0)
+    erased = out != rgb
+    for ch, v in enumerate((0.25, 0.5, 0.75)):
+        assert erased[:, ch].sum() > 0 and np.all(out[:, ch][erased[:, ch]] == np.float32(v))
+    with pytest.raises(ValueError, match="RandomErasing: value has 2 values, images have 3 "
+                                         "channels"):
+        RandomErasing(p=1.0, value=[0.1, 0.2])(rgb, rng=0)
+
+
+def test_random_choice_weights_normalised(rgb):
+    t = RandomChoice([RandomHorizontalFlip(1.0), RandomVerticalFlip(1.0)], p=[0, 5])
+    assert t.p == [0.0, 1.0]
+    np.testing.assert_array_equal(t(rgb, rng=0), rgb[:, :, ::-1, :])
+
+
+def test_trivialaugment_huge_bin_count_allocates_per_sample_only(rgb):
+    # fuzz2 #11: num_magnitude_bins=10**10 built a 74.5 GiB linspace on every call. The
+    # magnitudes are now computed for the drawn bins only, with linspace's arithmetic.
+    k = 10**10
+    t = TrivialAugmentWide(k)
+    bins = np.array([0, k - 1, k // 2, 12345])
+    np.testing.assert_array_equal(t._magnitudes("rotate", bins, 32, 32),
+                                  [0.0, 135.0, (k // 2) * (135.0 / (k - 1)),
+                                   12345 * (135.0 / (k - 1))])
+    np.testing.assert_array_equal(t._magnitudes("solarize", bins[:2], 32, 32), [1.0, 0.0])
+    np.testing.assert_array_equal(t._magnitudes("posterize", bins[:3], 32, 32), [8, 2, 5])
+    tracemalloc.start()
+    try:
+        out = t(rgb, rng=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == rgb.shape and np.isfinite(out).all()
+    assert peak < 50 * rgb.nbytes
+    # Bit-identical to the table for ordinary counts.
+    for k in (2, 7, 31):
+        t = TrivialAugmentWide(k)
+        b = np.arange(k)
+        for op, lo, hi in (("shear_x", 0.0, 0.99), ("rotate", 0.0, 135.0),
+                           ("solarize", 1.0, 0.0), ("translate_x", 0.0, 20.0)):
+            np.testing.assert_array_equal(t._magnitudes(op, b, 10, 20), np.linspace(lo, hi, k))
+        np.testing.assert_array_equal(t._magnitudes("posterize", b, 1, 1),
+                                      (8 - np.round(np.arange(k) / ((k - 1) / 6))).astype(int))
+
+
+@pytest.mark.parametrize("hw", [(0, 0), (0, 5), (5, 0)])
+def test_empty_images(hw):
+    # fuzz2 #11: RandomResizedCrop raised ZeroDivisionError on 0x0 (and on 5x0 filled its
+    # output from the padding), CutMix failed with "high <= 0". Transforms that keep the
+    # size return the empty batch; RandomResizedCrop has no pixel to sample and refuses.
+    x = np.zeros((3, 3, *hw), np.float32)
+    y = np.array([0, 1, 2])
+    same_size = [RandomHorizontalFlip(1.0), RandomVerticalFlip(1.0), RandomAffine(20, shear=5),
+                 RandomErasing(1.0), ColorJitter(0.2, 0.2, 0.2, 0.1), TrivialAugmentWide(),
+                 Normalize(0.5, 0.5), ToFloat()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Mean of empty slice"
+        for t in same_size:
+            assert t(x, rng=0).shape == x.shape
+        for t in (MixUp(1.0, 3), CutMix(1.0, 3)):
+            out, targets = t(x, y, rng=0)
+            assert out.shape == x.shape and targets.shape == (3, 3)
+            np.testing.assert_allclose(targets.sum(axis=1), 1.0)
+        cut = CutMix(1.0, 3)
+        _, targets = cut(x, y, rng=0)
+        np.testing.assert_array_equal(targets, np.eye(3, dtype=np.float32))
+        assert cut.last_lam == 1.0 and cut.last_box == (0, 0, 0, 0)
+    with pytest.raises(ValueError, match=rf"RandomResizedCrop: expected images with at least "
+                                         rf"one pixel, got {hw[0]}x{hw[1]} images"):
+        RandomResizedCrop(4)(x, rng=0)

@@ -24,6 +24,7 @@ from striate.data.datasets import (
     default_dataset,
     load_dataset,
     load_folder,
+    read_image,
     search_dirs,
 )
 from striate.data import transforms
@@ -36,6 +37,6 @@ __all__ = [
     "ArrayDataset", "CIFAR10", "CIFAR100", "DataFormatError", "DataLoader", "Dataset",
     "DownloadError", "EmbeddedFashionMNIST", "FashionMNIST", "ImageFolder", "KMNIST", "MNIST",
     "augmentation_preset", "cache_dir", "dataset_names", "default_dataset", "download_dataset",
-    "download_file", "load_dataset", "load_folder", "read_idx", "search_dirs", "transforms",
-    "write_idx",
+    "download_file", "load_dataset", "load_folder", "read_idx", "read_image", "search_dirs",
+    "transforms", "write_idx",
 ]

@@ -5,9 +5,12 @@ and one uint8 ndarray. Plain :func:`pickle.load` would execute whatever callable
 file names, so this module resolves only the few globals needed to rebuild NumPy arrays:
 
 - ``numpy.core.multiarray._reconstruct`` / ``numpy._core.multiarray._reconstruct`` (only
-  with ``numpy.ndarray`` as the class), ``numpy.ndarray``, ``numpy.dtype`` and
-  ``numpy.core.numeric._frombuffer`` (protocol-5 pickles), and ``_codecs.encode`` only as
-  ``str -> latin1 bytes`` (how Python 3 writes ``bytes`` in protocols 0-2);
+  with ``numpy.ndarray`` as the class, and a shape whose size fits in the pickle itself),
+  ``numpy.ndarray`` (only as that argument, never called), ``numpy.dtype``,
+  ``numpy.core.numeric._frombuffer`` (protocol-5 pickles),
+  ``numpy.core.multiarray.scalar`` (NumPy scalars such as the ``np.int64`` labels of
+  ``list(array)``: only a plain dtype and exactly its bytes) and ``_codecs.encode`` only
+  as ``str -> latin1 bytes`` (how Python 3 writes ``bytes`` in protocols 0-2);
 - dtypes that can hold Python objects (``object`` or structured with object fields) are
   refused, since ``ndarray.__setstate__`` would unpickle their elements.
 
@@ -17,7 +20,9 @@ refused with a :class:`~striate.data.DataFormatError` naming the file and the gl
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import pickle
 import struct
 from typing import Any
@@ -37,14 +42,44 @@ def _safe_dtype(*args: Any) -> np.dtype:
     return dt
 
 
-def _safe_reconstruct(cls: Any, shape: Any, dtype_code: Any) -> np.ndarray:
-    if cls is not np.ndarray:
+class _NDArrayToken:
+    """What the pickle gets for the global ``numpy.ndarray``: only a marker for
+    :func:`_safe_reconstruct`'s class argument. Not callable, so a pickle cannot call
+    ``ndarray(shape)`` to allocate an array of any size."""
+
+    def __repr__(self) -> str:
+        return "numpy.ndarray (restricted)"
+
+
+_NDARRAY = _NDArrayToken()
+
+
+def _safe_reconstruct(cls: Any, shape: Any, dtype_code: Any, limit: int) -> np.ndarray:
+    # NumPy writes shape (0,) here and the real shape and bytes in the state that follows; a
+    # crafted shape would allocate before any data is read, so its size must fit in the
+    # pickle (``limit`` bytes).
+    if cls is not _NDARRAY:
         raise pickle.UnpicklingError(f"refusing to reconstruct {cls!r} (only numpy.ndarray)")
     code = dtype_code.decode("latin1") if isinstance(dtype_code, bytes) else dtype_code
     dt = np.dtype(code)
     if dt.hasobject:
         raise pickle.UnpicklingError("refusing an object-dtype array")
-    return np.ndarray.__new__(np.ndarray, shape, dt)
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    if not all(isinstance(d, int) and d >= 0 for d in dims):
+        raise pickle.UnpicklingError(f"bad array shape {shape!r}")
+    nbytes = math.prod(dims) * dt.itemsize
+    if nbytes > limit:
+        raise pickle.UnpicklingError(f"array of shape {dims} and dtype {dt} declares {nbytes} "
+                                     f"bytes, more than the whole pickle ({limit} bytes)")
+    return np.ndarray.__new__(np.ndarray, dims, dt)
+
+
+def _safe_scalar(dtype: Any, data: Any = None) -> Any:
+    if not isinstance(dtype, np.dtype) or dtype.hasobject:
+        raise pickle.UnpicklingError(f"refusing a NumPy scalar of dtype {dtype!r}")
+    if not isinstance(data, bytes) or len(data) != dtype.itemsize:
+        raise pickle.UnpicklingError(f"bad NumPy scalar: {dtype} needs {dtype.itemsize} bytes")
+    return np.frombuffer(data, dtype=dtype)[0]
 
 
 def _safe_frombuffer(buf: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
@@ -61,11 +96,17 @@ def _safe_codecs_encode(obj: Any, encoding: str = "utf-8") -> bytes:
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data), encoding="bytes")
+        self._limit = len(data)
+
     def find_class(self, module: str, name: str) -> Any:
         if module in _MODULES_MULTIARRAY and name == "_reconstruct":
-            return _safe_reconstruct
+            return functools.partial(_safe_reconstruct, limit=self._limit)
+        if module in _MODULES_MULTIARRAY and name == "scalar":
+            return _safe_scalar
         if module == "numpy" and name == "ndarray":
-            return np.ndarray
+            return _NDARRAY
         if module == "numpy" and name == "dtype":
             return _safe_dtype
         if module in _MODULES_NUMERIC and name == "_frombuffer":
@@ -84,10 +125,11 @@ def safe_load(data: bytes, name: str = "<bytes>") -> Any:
         name: the file name used in error messages.
 
     Raises:
-        DataFormatError: the pickle names a forbidden global, is truncated or is corrupt.
+        DataFormatError: the pickle names a forbidden global, is truncated or is corrupt, or
+            declares an array larger than itself.
     """
     try:
-        return _RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
+        return _RestrictedUnpickler(data).load()
     except pickle.UnpicklingError as e:
         if "truncated" in str(e):
             raise DataFormatError(f"{name}: truncated pickle ({e})") from e

@@ -23,7 +23,10 @@ With ``download=True`` missing files are fetched (checksummed, see
 from __future__ import annotations
 
 import os
+import reprlib
+import struct
 import tarfile
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -119,9 +122,13 @@ class ArrayDataset(Dataset):
         if images.shape[0] != labels_arr.shape[0]:
             raise DataFormatError(f"{source}: images and labels counts differ: "
                                   f"{images.shape[0]} images, {labels_arr.shape[0]} labels")
+        if labels_arr.size:  # checked before the int64 cast (uint64 >= 2**63 would wrap)
+            if int(labels_arr.min()) < 0:
+                raise DataFormatError(f"{source}: negative label {int(labels_arr.min())}")
+            if int(labels_arr.max()) > np.iinfo(np.int64).max:
+                raise DataFormatError(f"{source}: label {int(labels_arr.max())} out of the int64 "
+                                      "range")
         labels_arr = labels_arr.astype(np.int64, copy=False)
-        if labels_arr.size and labels_arr.min() < 0:
-            raise DataFormatError(f"{source}: negative label {int(labels_arr.min())}")
         if classes is None:
             n_cls = int(labels_arr.max()) + 1 if labels_arr.size else 0
             classes = [str(i) for i in range(n_cls)]
@@ -396,17 +403,35 @@ def load_cifar_batch(path: str, label_key: str = "labels",
                 else type(data).__name__)
         raise DataFormatError(f"{path}: 'data' should be a uint8 array of shape (N, 3072), "
                               f"got {desc}")
-    try:
-        labels = np.asarray(d[label_key], dtype=np.int64)
-    except (TypeError, ValueError) as e:
-        raise DataFormatError(f"{path}: '{label_key}' is not a list of integers") from e
-    if labels.ndim != 1 or labels.shape[0] != data.shape[0]:
+    labels = _int_labels(d[label_key], path, label_key, num_classes)
+    if labels.shape[0] != data.shape[0]:
         raise DataFormatError(f"{path}: images and labels counts differ: {data.shape[0]} images,"
                               f" {labels.size} labels")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise DataFormatError(f"{path}: label out of range [0, {num_classes}): "
-                              f"min {labels.min()}, max {labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels
+
+
+def _int_labels(value: Any, path: str, key: str, num_classes: int) -> np.ndarray:
+    """``value`` (a list of ints or NumPy ints, or a 1-D integer array) as int64 labels in
+    ``[0, num_classes)``. Floats and bools are refused, not truncated; the range is checked
+    before the conversion, so huge values cannot overflow."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind not in "iu":
+            raise DataFormatError(f"{path}: '{key}' should be a list of integers, got a "
+                                  f"{value.dtype} array of shape {value.shape}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise DataFormatError(f"{path}: '{key}' should be a list of integers, got "
+                                      f"{type(v).__name__} {reprlib.repr(v)} at index {i}")
+    else:
+        raise DataFormatError(f"{path}: '{key}' should be a list of integers, got "
+                              f"{type(value).__name__}")
+    if len(value):
+        lo, hi = min(value), max(value)
+        if lo < 0 or hi >= num_classes:
+            raise DataFormatError(f"{path}: label out of range [0, {num_classes}) in '{key}': "
+                                  f"min {lo}, max {hi}")
+    return np.asarray(value, dtype=np.int64).reshape(-1)
 
 
 def _safe_extract(archive: str, directory: str, top: str) -> None:
@@ -555,16 +580,147 @@ def _pil():
     try:
         from PIL import Image
     except ImportError as e:  # pragma: no cover - Pillow is installed in the test env
-        raise ImportError("ImageFolder needs Pillow: pip install 'striate[vision]'") from e
+        raise ImportError("reading images needs Pillow: pip install 'striate[vision]'") from e
     return Image
+
+
+#: PNG IHDR colour type -> samples per pixel.
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+#: Adam7 passes: (x0, y0, dx, dy).
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+          (0, 1, 1, 2))
+
+
+def _check_png_complete(path: str, chunk: int = 1 << 20) -> None:
+    """Raise DataFormatError unless the PNG's image data inflates to the size its header
+    declares. Pillow fills the missing rows of a PNG whose zlib stream ends early with zeros
+    (a 100-byte file can claim 12000x12000 pixels); this check streams the IDAT data through
+    zlib, discarding the output ``chunk`` bytes at a time, before Pillow allocates anything.
+    """
+    with open(path, "rb") as f:
+        if f.read(8) != b"\x89PNG\r\n\x1a\n":
+            return  # not a PNG after all: Pillow decides
+        head = f.read(8 + 13)
+        if len(head) < 21 or head[4:8] != b"IHDR":
+            return
+        w, h, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", head[8:21])
+        if color not in _PNG_SAMPLES:
+            return  # invalid header: Pillow refuses it
+        bits = depth * _PNG_SAMPLES[color]
+        passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+        need = 0
+        for x0, y0, dx, dy in passes:
+            pw, ph = -(-max(w - x0, 0) // dx), -(-max(h - y0, 0) // dy)
+            if pw and ph:
+                need += ph * (1 + -(-pw * bits // 8))
+        f.seek(8 + 8 + 13 + 4)
+        z = zlib.decompressobj()
+        got = 0
+        while got < need:
+            size_type = f.read(8)
+            if len(size_type) < 8:
+                break
+            length, ctype = struct.unpack(">I4s", size_type)
+            if ctype == b"IEND":
+                break
+            if ctype != b"IDAT":
+                f.seek(length + 4, os.SEEK_CUR)
+                continue
+            data = f.read(length)
+            f.seek(4, os.SEEK_CUR)  # CRC: Pillow checks it
+            while data and got < need:
+                try:
+                    got += len(z.decompress(data, chunk))
+                except zlib.error as e:
+                    raise DataFormatError(f"{path}: corrupt PNG image data ({e})") from e
+                data = z.unconsumed_tail
+            if z.eof:
+                break
+    if got < need:
+        raise DataFormatError(f"{path}: truncated PNG: {w}x{h} pixels need {need} bytes of "
+                              f"image data, the file holds {got}")
+
+
+def read_image(path: str | os.PathLike, mode: str = "RGB",
+               size: tuple[int, int] | None = None) -> np.ndarray:
+    """Read an image file as training and ``striate predict`` both see it.
+
+    The image is turned upright from its EXIF orientation (as viewers display camera
+    photos); 16-bit grayscale (Pillow modes ``I;16*`` and ``I``, values 0..65535) is scaled
+    to 8 bits (``round(v / 257)``, so 65535 -> 255) instead of being clipped; transparent
+    images (an alpha channel, or a palette or colour key with transparency) are composited
+    over **white**, the background they are usually drawn on; then the image is converted
+    to ``mode`` and resized (bilinear) to ``size``.
+
+    Args:
+        path: the image file (any format Pillow reads).
+        mode: "RGB" (3 channels) or "L" (grayscale).
+        size: ``(H, W)`` to resize to; None keeps the file's size.
+
+    Returns:
+        uint8 array ``(H, W)`` for "L", ``(H, W, 3)`` for "RGB".
+
+    Raises:
+        DataFormatError: not a readable image, truncated (a PNG whose data ends before its
+            last row is refused before decoding), or a decompression bomb (Pillow's
+            limit); the message names the file.
+    """
+    Image = _pil()
+    from PIL import ImageOps
+
+    path = os.fspath(path)
+    if mode not in ("RGB", "L"):
+        raise ValueError(f"read_image: mode must be 'RGB' or 'L', got {mode!r}")
+    try:
+        with Image.open(path) as im:
+            if im.format == "PNG":
+                _check_png_complete(path)
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            if im.mode == "I" or im.mode.startswith("I;16"):
+                wide = np.asarray(im).astype(np.float64)
+                im = Image.fromarray(np.rint(np.clip(wide, 0, 65535) / 257.0).astype(np.uint8),
+                                     "L")
+            if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+                im = im.convert("RGBA")
+                im = Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), im)
+            im = im.convert(mode)
+            if size is not None and im.size != (size[1], size[0]):
+                im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            return np.asarray(im, dtype=np.uint8)
+    except DataFormatError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise DataFormatError(f"{path}: unreadable image ({e})") from e
+
+
+def _scan(directory: str, kind: str) -> list[str]:
+    """Sorted names of the sub-folders (``kind`` "dir") or files ("file") of ``directory``,
+    symlinks followed; a dangling symlink is skipped, one that cannot be resolved (a loop)
+    is a DataFormatError naming it."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError as e:
+        raise DataFormatError(f"{directory}: cannot list folder ({e.strerror or e})") from e
+    names = []
+    for e in entries:
+        try:
+            ok = e.is_dir() if kind == "dir" else e.is_file()
+        except OSError as err:
+            raise DataFormatError(f"{e.path}: cannot examine folder entry "
+                                  f"({err.strerror or err})") from err
+        if ok:
+            names.append(e.name)
+    return sorted(names)
 
 
 class ImageFolder(ArrayDataset):
     """Images in one sub-folder per class (``root/<class>/<image>``), loaded into memory.
 
     Classes are the sub-folder names sorted; files with an extension in ``extensions`` are
-    read in sorted order with Pillow, converted to ``mode`` and resized (bilinear) to
-    ``image_size``. Other files are ignored.
+    read in sorted order by :func:`read_image` (as ``striate predict`` reads them: EXIF
+    orientation, 16-bit scaling, transparency over white), converted to ``mode`` and resized
+    (bilinear) to ``image_size``. Other files are ignored.
 
     Args:
         root: the folder.
@@ -576,21 +732,22 @@ class ImageFolder(ArrayDataset):
 
     Raises:
         FileNotFoundError: ``root`` does not exist.
-        DataFormatError: no class folders, an empty class folder, an unreadable image, or
-            images of different sizes with ``image_size=None``.
+        DataFormatError: no class folders, an empty class folder, an unreadable or truncated
+            image, a folder entry that cannot be examined (a symlink loop), or images of
+            different sizes with ``image_size=None``.
     """
 
     def __init__(self, root: str | os.PathLike, image_size: int | tuple[int, int] | None = None,
                  mode: str = "RGB", extensions: Sequence[str] = IMAGE_EXTENSIONS,
                  classes: Sequence[str] | None = None) -> None:
-        Image = _pil()
+        _pil()
         root = os.fspath(root)
         if mode not in ("RGB", "L"):
             raise ValueError(f"ImageFolder: mode must be 'RGB' or 'L', got {mode!r}")
         if not os.path.isdir(root):
             raise FileNotFoundError(f"ImageFolder: {root} is not a directory")
         if classes is None:
-            classes = sorted(e.name for e in os.scandir(root) if e.is_dir())
+            classes = _scan(root, "dir")
         if not classes:
             raise DataFormatError(f"{root}: no class sub-folders (expected root/<class>/<image>)")
         size = None
@@ -607,20 +764,12 @@ class ImageFolder(ArrayDataset):
             cdir = os.path.join(root, cls)
             if not os.path.isdir(cdir):
                 raise DataFormatError(f"{cdir}: class folder missing")
-            names = sorted(n for n in os.listdir(cdir)
-                           if n.lower().endswith(exts) and os.path.isfile(os.path.join(cdir, n)))
+            names = [n for n in _scan(cdir, "file") if n.lower().endswith(exts)]
             if not names:
                 raise DataFormatError(f"{cdir}: empty class folder (no {'/'.join(exts)} files)")
             for n in names:
                 path = os.path.join(cdir, n)
-                try:
-                    with Image.open(path) as im:
-                        im = im.convert(mode)
-                        if size is not None and im.size != (size[1], size[0]):
-                            im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-                        arr = np.asarray(im, dtype=np.uint8)
-                except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-                    raise DataFormatError(f"{path}: unreadable image ({e})") from e
+                arr = read_image(path, mode, size)  # type: ignore[arg-type]
                 if arrays and arr.shape != arrays[0].shape:
                     raise DataFormatError(
                         f"{path}: image size {arr.shape[1]}x{arr.shape[0]} differs from "
@@ -651,7 +800,7 @@ def load_folder(path: str | os.PathLike, train: bool = True, image_size: Any = N
     path = os.fspath(path)
     tr, te = os.path.join(path, "train"), os.path.join(path, "test")
     if os.path.isdir(tr) and os.path.isdir(te):
-        classes = sorted(e.name for e in os.scandir(tr) if e.is_dir())
+        classes = _scan(tr, "dir")
         return ImageFolder(tr if train else te, image_size, mode, classes=classes)
     full = ImageFolder(path, image_size, mode)
     rng = np.random.default_rng(seed)
@@ -743,5 +892,5 @@ def default_dataset(root: str | os.PathLike | None = None, train: bool = True
 __all__ = [
     "ArrayDataset", "CIFAR10", "CIFAR100", "Dataset", "EmbeddedFashionMNIST", "FashionMNIST",
     "ImageFolder", "KMNIST", "MNIST", "RESOURCES", "cache_dir", "dataset_names", "default_dataset",
-    "load_dataset", "load_folder", "load_idx_pair", "search_dirs",
+    "load_dataset", "load_folder", "load_idx_pair", "read_image", "search_dirs",
 ]

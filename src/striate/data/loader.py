@@ -21,16 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from striate.data._checks import channel_vector, non_negative_int
+from striate.kernels._validate import flag, integer
+
 Batch = tuple[np.ndarray, np.ndarray]
-
-
-def _as_channel_vector(v: float | Sequence[float] | None, name: str) -> np.ndarray | None:
-    if v is None:
-        return None
-    a = np.asarray(v, dtype=np.float32).reshape(-1)
-    if a.size == 0:
-        raise ValueError(f"DataLoader: {name} must be a number or a per-channel sequence")
-    return a
 
 
 class DataLoader:
@@ -54,6 +48,15 @@ class DataLoader:
             with training.
         prefetch: batches prepared ahead (bounded; >= 1 when ``num_workers > 0``).
 
+    Raises:
+        TypeError: ``batch_size``, ``seed``, ``num_workers`` or ``prefetch`` not an int (bools
+            and floats are not truncated), ``shuffle``/``drop_last`` not a bool, ``mean`` or
+            ``std`` not numbers, ``transform`` not callable.
+        ValueError: ``batch_size`` < 1, ``seed`` or ``num_workers`` < 0, ``prefetch`` < 1
+            with workers, ``mean``/``std`` not finite (NaN, inf, past float32), ``std`` <= 0,
+            one of ``mean``/``std`` without the other, or a length other than 1 or the
+            number of channels.
+
     Yields:
         ``(images float32 (B, C, H, W), labels int64 (B,))``, or ``(images, soft targets
         float32 (B, num_classes))`` when the transform mixes samples (MixUp/CutMix).
@@ -72,26 +75,28 @@ class DataLoader:
                  mean: float | Sequence[float] | None = None,
                  std: float | Sequence[float] | None = None,
                  num_workers: int = 1, prefetch: int = 2) -> None:
-        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        if integer("batch_size", batch_size, "DataLoader", "a positive int") <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        if num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
+        num_workers = non_negative_int("num_workers", num_workers, "DataLoader")
+        prefetch = integer("prefetch", prefetch, "DataLoader")
         if num_workers > 0 and prefetch < 1:
             raise ValueError(f"DataLoader: prefetch must be >= 1 with workers, got {prefetch}")
         if (mean is None) != (std is None):
             raise ValueError("DataLoader: give both mean and std, or neither")
+        if transform is not None and not callable(transform):
+            raise TypeError(f"DataLoader: expected transform to be callable or None, got "
+                            f"{type(transform).__name__}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.seed = int(seed)
-        self.drop_last = bool(drop_last)
+        self.shuffle = flag("shuffle", shuffle, "DataLoader")
+        self.seed = non_negative_int("seed", seed, "DataLoader")
+        self.drop_last = flag("drop_last", drop_last, "DataLoader")
         self.transform = transform
-        self.num_workers = int(num_workers)
-        self.prefetch = int(prefetch)
-        self._mean = _as_channel_vector(mean, "mean")
-        self._std = _as_channel_vector(std, "std")
-        if self._std is not None and np.any(self._std <= 0):
-            raise ValueError(f"DataLoader: std must be > 0, got {std}")
+        self.num_workers = num_workers
+        self.prefetch = prefetch
+        self._mean = None if mean is None else channel_vector("mean", mean, "DataLoader")
+        self._std = None if std is None else channel_vector("std", std, "DataLoader",
+                                                            positive=True)
         self._images, self._labels = self._array_view(dataset)
         if self._images is not None and self._mean is not None:
             c = self._images.shape[1]
@@ -127,8 +132,12 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def set_epoch(self, epoch: int) -> None:
-        """Start epoch ``epoch`` (from its first batch) at the next iteration."""
-        self.epoch = int(epoch)
+        """Start epoch ``epoch`` (from its first batch) at the next iteration.
+
+        Raises:
+            TypeError, ValueError: ``epoch`` is not an int >= 0.
+        """
+        self.epoch = non_negative_int("epoch", epoch, "DataLoader.set_epoch")
         self.position = 0
 
     def state_dict(self) -> dict[str, int]:
@@ -136,13 +145,31 @@ class DataLoader:
         return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        """Resume exactly: the next iteration yields batch ``position`` of ``epoch``."""
-        self.seed = int(state.get("seed", self.seed))
-        self.epoch = int(state["epoch"])
-        self.position = int(state["position"])
-        if not 0 <= self.position <= len(self):
-            raise ValueError(f"DataLoader: position {self.position} out of range "
-                             f"[0, {len(self)}]")
+        """Resume exactly: the next iteration yields batch ``position`` of ``epoch``.
+
+        Args:
+            state: what :meth:`state_dict` returned: ints ``epoch`` >= 0 and ``position`` in
+                ``[0, len(self)]``, and optionally ``seed`` >= 0 (default: keep the seed).
+
+        Raises:
+            TypeError: ``state`` is not a dict, or a value is not an int.
+            ValueError: a key is missing or a value is out of range (nothing is changed).
+        """
+        fn = "DataLoader.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{fn}: expected state to be a dict from state_dict(), got "
+                            f"{type(state).__name__}")
+        missing = [k for k in ("epoch", "position") if k not in state]
+        if missing:
+            raise ValueError(f"{fn}: expected state with keys 'epoch', 'position' (and "
+                             f"optionally 'seed'), got keys {sorted(map(str, state))} "
+                             f"(missing {missing})")
+        seed = non_negative_int("state['seed']", state.get("seed", self.seed), fn)
+        epoch = non_negative_int("state['epoch']", state["epoch"], fn)
+        position = non_negative_int("state['position']", state["position"], fn)
+        if position > len(self):
+            raise ValueError(f"DataLoader: position {position} out of range [0, {len(self)}]")
+        self.seed, self.epoch, self.position = seed, epoch, position
 
     def order(self, epoch: int | None = None) -> np.ndarray:
         """The sample order of ``epoch`` (default: the current one)."""

@@ -84,20 +84,18 @@ def load_images(paths: Sequence[str | os.PathLike], input_shape: Sequence[int],
                 meta: dict[str, Any] | None = None) -> np.ndarray:
     """Read image files into a model-ready batch ``(N, C, H, W)`` float32.
 
-    Each image is converted to grayscale (``C == 1``) or RGB (``C == 3``), resized to
-    ``H x W`` (bilinear), scaled to [0, 1] and normalised with ``meta["normalization"]``.
+    Each image is read by :func:`striate.data.read_image`, as the training image folders
+    read it (EXIF orientation, 16-bit scaling, transparency composited over white),
+    converted to grayscale (``C == 1``) or RGB (``C == 3``), resized to ``H x W``
+    (bilinear), scaled to [0, 1] and normalised with ``meta["normalization"]``.
 
     Raises:
         FileNotFoundError: a path does not exist.
-        ValueError: a file is not a readable image or is a decompression bomb (more pixels
-            than Pillow's ``Image.MAX_IMAGE_PIXELS`` allows, twice over); Pillow missing. The
-            message names the file.
+        ValueError: a file is not a readable image or is a decompression bomb (a
+            :class:`~striate.data.DataFormatError` naming it); Pillow missing.
     """
-    try:
-        from PIL import Image, ImageOps, UnidentifiedImageError
-    except ImportError as e:  # pragma: no cover
-        raise ValueError("predict needs Pillow to read images: pip install 'striate[vision]'") \
-            from e
+    from striate.data import read_image
+
     c, h, w = (int(v) for v in input_shape)
     if c not in (1, 3):
         raise ValueError(f"input_shape: expected 1 or 3 channels, got {c}")
@@ -107,22 +105,10 @@ def load_images(paths: Sequence[str | os.PathLike], input_shape: Sequence[int],
         if not os.path.isfile(p):
             raise FileNotFoundError(f"image {p!r}: no such file")
         try:
-            with Image.open(p) as im:
-                im.load()
-                im = ImageOps.exif_transpose(im)  # camera photos: upright as displayed
-                if im.mode in ("RGBA", "LA", "P") and c == 3:
-                    im = im.convert("RGBA")
-                    bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                    im = Image.alpha_composite(bg, im)
-                im = im.convert("L" if c == 1 else "RGB")
-                if im.size != (w, h):
-                    im = im.resize((w, h), Image.BILINEAR)
-                a = np.asarray(im, dtype=np.float32) / 255.0
-        except (UnidentifiedImageError, OSError) as e:
-            raise ValueError(f"image {p!r}: not a readable image ({e})") from e
-        except Image.DecompressionBombError as e:
-            raise ValueError(f"image {p!r}: refused, too many pixels to decode safely "
-                             f"({e})") from e
+            a = read_image(p, "L" if c == 1 else "RGB", (h, w))
+        except ImportError as e:  # pragma: no cover
+            raise ValueError(f"predict needs Pillow to read images: {e}") from e
+        a = np.divide(a, np.float32(255.0), dtype=np.float32)  # as the DataLoader scales
         out[i] = a[None] if c == 1 else a.transpose(2, 0, 1)
     return _normalise(out, meta or {})
 
