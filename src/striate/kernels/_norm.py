@@ -10,17 +10,9 @@ import numbers
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, check_out, relu_activation
+from striate.kernels._validate import as_f32, check_out, overlaps, relu_activation
 
 GELU_APPROXIMATIONS = ("none", "tanh")
-
-
-def _f32(name: str, v, fn: str) -> np.ndarray:
-    """``v`` as a C-contiguous float32 array by :func:`as_f32`, a 0-d array kept 0-d
-    (``np.ascontiguousarray`` inside ``as_f32`` makes it ``(1,)``: an elementwise result
-    came back ``(1,)``, and a 0-d parameter passed for a ``(1,)`` one)."""
-    a = as_f32(name, v, fn)
-    return a.reshape(()) if v.ndim == 0 else a
 
 
 def _vec(name: str, v, n: int, fn: str, x_shape: tuple, optional: bool = False
@@ -34,7 +26,7 @@ def _vec(name: str, v, n: int, fn: str, x_shape: tuple, optional: bool = False
     """
     if v is None and optional:
         return None
-    a = _f32(name, v, fn)
+    a = as_f32(name, v, fn)
     if a.shape != (n,):
         raise ValueError(f"{fn}: expected {name} with shape ({n},) for x of shape {x_shape}, "
                          f"got {a.shape}")
@@ -42,7 +34,7 @@ def _vec(name: str, v, n: int, fn: str, x_shape: tuple, optional: bool = False
 
 
 def _nchw(x, fn: str) -> tuple[np.ndarray, int, int, int]:
-    x = x if _images_in_place(x) else _f32("x", x, fn)
+    x = x if _images_in_place(x) else as_f32("x", x, fn)
     if x.ndim < 2:
         raise ValueError(f"{fn}: expected x with at least 2 dimensions (N, C, *), got shape "
                          f"{x.shape}")
@@ -235,7 +227,7 @@ def batch_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     """
     fn = "batch_norm_backward"
     x, n, c, s = _nchw(x, fn)
-    gy = _f32("grad_out", grad_out, fn)
+    gy = as_f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
     w = _vec("weight", weight, c, fn, x.shape, optional=True)
@@ -324,7 +316,7 @@ def layer_norm_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray 
     fn = "layer_norm_backward"
     x = _rows(x, fn)
     r, m = x.shape
-    gy = _f32("grad_out", grad_out, fn)
+    gy = as_f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
     w = _vec("weight", weight, m, fn, x.shape, optional=True)
@@ -362,21 +354,19 @@ def _x_and_out(x, out, fn: str) -> tuple[np.ndarray, np.ndarray]:
     (or a new array).  ``out`` exactly in ``x``'s place is computed in place; an ``out``
     that overlaps ``x`` otherwise (``buf[1:]`` for ``buf[:-1]``) would have its input
     overwritten before it is read, so ``x`` is copied first, as NumPy's ufuncs do."""
-    x = _f32("x", x, fn)
+    x = as_f32("x", x, fn)
     if out is None:
         return x, np.empty_like(x)
     y = check_out("out", out, x.shape, fn)
-    # both C-contiguous of one shape: they overlap exactly when their memory ranges do, and
-    # are the same memory when they start at the same address
-    if y.ctypes.data != x.ctypes.data and np.may_share_memory(x, y):
+    if overlaps(y, x):
         x = x.copy()
     return x, y
 
 
 def _x_and_grad(x, grad_out, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """``x`` and ``grad_out`` as float32 arrays, checked to have the same shape."""
-    x = _f32("x", x, fn)
-    gy = _f32("grad_out", grad_out, fn)
+    x = as_f32("x", x, fn)
+    gy = as_f32("grad_out", grad_out, fn)
     if gy.shape != x.shape:
         raise ValueError(f"{fn}: expected grad_out with x's shape {x.shape}, got {gy.shape}")
     return x, gy
