@@ -4,21 +4,11 @@ expected and the actual value: ``"fn: expected X, got Y"``."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from striate.kernels._validate import integer, real
-
-
-def finite(name: str, v: Any, fn: str) -> float:
-    """``v`` as a finite float: TypeError for a non-number (bool, str, None), ValueError for
-    NaN or an infinity."""
-    f = real(name, v, fn)
-    if not math.isfinite(f):
-        raise ValueError(f"{fn}: expected {name} to be finite, got {f}")
-    return f
+from striate.kernels._validate import finite, integer
 
 
 def non_negative_int(name: str, v: Any, fn: str) -> int:
@@ -60,4 +50,4 @@ def channel_vector(name: str, v: Any, fn: str, positive: bool = False) -> np.nda
     return a32
 
 
-__all__ = ["channel_vector", "finite", "finite_pair", "non_negative_int"]
+__all__ = ["channel_vector", "finite_pair", "non_negative_int"]

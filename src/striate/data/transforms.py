@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from striate.data._checks import channel_vector, finite, finite_pair
-from striate.kernels._validate import int_tuple, integer, pair, real
+from striate.data._checks import channel_vector, finite_pair
+from striate.kernels._validate import finite, int_tuple, integer, pair, real
 
 RngLike = np.random.Generator | int | None
 

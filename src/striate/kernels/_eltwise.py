@@ -14,6 +14,7 @@ from striate.kernels._validate import (
     as_f32,
     check_out,
     drop_probability,
+    finite,
     flag,
     integer,
     overlaps,
@@ -191,11 +192,12 @@ def adam_step(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
     t = integer("step", step, fn)
     if t < 1:
         raise ValueError(f"{fn}: expected step >= 1, got {t}")
-    lr, eps, wd = real("lr", lr, fn), real("eps", eps, fn), real("weight_decay", weight_decay, fn)
+    lr, eps = finite("lr", lr, fn), finite("eps", eps, fn)
+    wd = finite("weight_decay", weight_decay, fn)
     beta1, beta2 = real("beta1", beta1, fn), real("beta2", beta2, fn)
     for name, val in (("lr", lr), ("eps", eps), ("weight_decay", wd)):
-        if not 0.0 <= val < math.inf:
-            raise ValueError(f"{fn}: expected {name} finite and >= 0, got {val}")
+        if val < 0.0:
+            raise ValueError(f"{fn}: expected {name} >= 0, got {val}")
     for name, val in (("beta1", beta1), ("beta2", beta2)):
         if not 0.0 <= val < 1.0:
             raise ValueError(f"{fn}: expected {name} in [0, 1), got {val}")

@@ -5,12 +5,11 @@ GELU (exact and tanh forms), SiLU and sigmoid, float32."""
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from striate._kernels import _C
-from striate.kernels._validate import as_f32, check_out, overlaps, relu_activation
+from striate.kernels._validate import as_f32, check_out, overlaps, real, relu_activation
 
 GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -88,19 +87,11 @@ def _grads(grads, fn: str) -> tuple[bool, bool, bool]:
 
 
 def _eps(eps, fn: str) -> float:
-    """``eps`` as a float: a real number (a Python or NumPy scalar, not a bool) >= 0, inf
-    included (the variance is then ignored: invstd 0), NaN not.
-
-    Raises:
-        TypeError: not a real number (a string, ``None``, an array, a bool).
-        ValueError: negative or NaN.
-    """
-    if not isinstance(eps, numbers.Real) or isinstance(eps, (bool, np.bool_)):
-        raise TypeError(f"{fn}: expected eps to be a real number, got {eps!r} "
-                        f"({type(eps).__name__})")
-    if not eps >= 0:
+    """``eps`` as a float >= 0 (inf included: the variance is then ignored, invstd 0)."""
+    eps = real("eps", eps, fn)
+    if not eps >= 0:  # NaN too
         raise ValueError(f"{fn}: expected eps >= 0, got {eps!r}")
-    return float(eps)
+    return eps
 
 
 def batch_norm_train_forward(x: np.ndarray, weight: np.ndarray | None = None,

@@ -3,6 +3,8 @@ expected and the actual value."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -30,7 +32,17 @@ def real(name: str, v, fn: str) -> float:
     if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
             v, (bool, np.bool_)):
         return float(v)
-    raise TypeError(f"{fn}: expected {name} to be a real number, got {v!r}")
+    raise TypeError(f"{fn}: expected {name} to be a real number, got {v!r} "
+                    f"({type(v).__name__})")
+
+
+def finite(name: str, v, fn: str) -> float:
+    """``v`` as a finite float: TypeError for a non-number (bool, str, None), ValueError for
+    NaN or an infinity."""
+    f = real(name, v, fn)
+    if not math.isfinite(f):
+        raise ValueError(f"{fn}: expected {name} to be finite, got {f}")
+    return f
 
 
 def flag(name: str, v, fn: str) -> bool:
